@@ -1,0 +1,38 @@
+// Options every command shares, and the one place a command gets its FaceService from.
+import { Command, Option } from 'commander';
+import { resolveDataDir } from '../data-dir.js';
+import { FaceService } from '../service/face-service.js';
+import { log } from './output.js';
+
+export interface GlobalOptions {
+  data?: string;
+  json?: boolean;
+  threads?: number;
+  debug?: boolean;
+}
+
+/** Adds the shared options to a command (commander does not inherit them into subcommands' help). */
+export function withGlobalOptions(cmd: Command): Command {
+  return cmd
+    .option('--data <dir>', 'data directory (default: $VISAGE_DATA or ~/.visage)')
+    .option('--json', 'print one JSON document on stdout')
+    .addOption(new Option('--threads <n>', 'ONNX Runtime threads per model').argParser(positiveInt))
+    .option('--debug', 'print stack traces of errors');
+}
+
+export function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`expected a positive whole number, got '${value}'`);
+  return n;
+}
+
+/** Wrong use of the command line: exit code 2. */
+export class UsageError extends Error {}
+
+export function openFaceService(opts: GlobalOptions): FaceService {
+  return new FaceService({
+    dataDir: resolveDataDir(opts.data),
+    threads: opts.threads,
+    onConvert: (message) => log(message),
+  });
+}

@@ -1,0 +1,53 @@
+// Everything the CLI prints goes through here: exactly one JSON document on stdout with --json,
+// readable tables otherwise; logs and progress on stderr (CONVENTIONS.md, "CLI").
+import cliProgress from 'cli-progress';
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+export function log(message: string): void {
+  process.stderr.write(`visage: ${message}\n`);
+}
+
+/** A plain text table with a header row; cells are padded by display width so CJK names line up. */
+export function printTable(header: string[], rows: (string | number)[][]): void {
+  const cells = [header, ...rows.map((r) => r.map(String))];
+  const widths = header.map((_, c) => Math.max(...cells.map((r) => displayWidth(r[c] ?? ''))));
+  for (const row of cells) {
+    process.stdout.write(`${row.map((cell, c) => cell + ' '.repeat(widths[c]! - displayWidth(cell))).join('  ').trimEnd()}\n`);
+  }
+}
+
+function displayWidth(s: string): number {
+  let w = 0;
+  for (const ch of s) w += /[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]|[\u{1f300}-\u{1faff}\u{20000}-\u{3fffd}]/u.test(ch) ? 2 : 1;
+  return w;
+}
+
+export interface Progress {
+  tick(label?: string): void;
+  stop(): void;
+}
+
+/** A progress bar (count, rate, ETA) on stderr, shown only for interactive terminals and long work. */
+export function progress(total: number, unit: string): Progress {
+  if (!process.stderr.isTTY || total < 2) return { tick: () => {}, stop: () => {} };
+  const bar = new cliProgress.SingleBar(
+    {
+      stream: process.stderr,
+      format: `{bar} {value}/{total} ${unit} | {rate}/s | ETA {eta_formatted} | {label}`,
+      hideCursor: true,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  const start = Date.now();
+  bar.start(total, 0, { rate: '0.0', label: '' });
+  return {
+    tick: (label = '') => {
+      const done = bar.getProgress() * total + 1;
+      bar.increment(1, { rate: (done / Math.max(0.001, (Date.now() - start) / 1000)).toFixed(1), label });
+    },
+    stop: () => bar.stop(),
+  };
+}

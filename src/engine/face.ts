@@ -1,0 +1,36 @@
+// The Face record: each pipeline stage adds to it (detect → landmarks → align → embed).
+import type { Box, Point } from './types.js';
+
+export interface FaceQuality {
+  /** Shorter side of the face box, in original-image pixels. */
+  size: number;
+  /** Variance of the Laplacian on the aligned crop: larger is sharper. */
+  sharpness: number;
+  yaw: number;
+  pitch: number;
+  roll: number;
+}
+
+export interface Face {
+  box: Box;
+  /** Detector confidence in [0, 1]. */
+  score: number;
+  /**
+   * Five key points (left eye, right eye, nose tip, left mouth corner, right mouth corner; left/right as
+   * seen in the image), from the landmark stage.
+   */
+  keypoints: Point[];
+  /** Dense landmarks (FaceMesh: 468 points) when the landmark stage ran. */
+  landmarks?: Point[];
+  quality?: FaceQuality;
+  embedding?: Float32Array;
+  /** Catalog id of the model that produced `embedding`. */
+  embeddingModel?: string;
+}
+
+/** What a detector returns before landmarks: its own key points (BlazeFace: 6), possibly none. */
+export interface DetectedFace {
+  box: Box;
+  score: number;
+  keypoints: Point[];
+}

@@ -1,0 +1,65 @@
+// Converted models are cached as .onnx files in the data directory, converted once on first use.
+// The cache key covers the source files (size + mtime) and the converter version, so an upgraded npm
+// package or converter re-converts; a sidecar checksum catches a damaged or half-written file.
+import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { ModelSpec } from './catalog.js';
+import { convertModel } from './convert/index.js';
+
+/** Bump when any converter's output changes, to invalidate every cached model. */
+export const CONVERTER_VERSION = 1;
+
+interface CacheEntry {
+  key: string;
+  sha256: string;
+  convertedAt: string;
+}
+
+export async function loadModelBytes(
+  spec: ModelSpec,
+  cacheDir: string,
+  onConvert?: (message: string) => void,
+): Promise<Uint8Array> {
+  const key = await sourceKey(spec);
+  const onnxPath = path.join(cacheDir, `${spec.id}.onnx`);
+  const metaPath = `${onnxPath}.json`;
+  const cached = await readCached(onnxPath, metaPath, key);
+  if (cached) return cached;
+
+  onConvert?.(`converting model ${spec.id} from ${spec.source.package} (first use; cached in ${cacheDir})`);
+  const bytes = await convertModel(spec);
+  await fs.mkdir(cacheDir, { recursive: true });
+  // Write to temporary names and rename, so a crash never leaves a truncated model under the real name.
+  const entry: CacheEntry = { key, sha256: sha256(bytes), convertedAt: new Date().toISOString() };
+  const tmp = `${onnxPath}.${process.pid}.tmp`;
+  await fs.writeFile(tmp, bytes);
+  await fs.rename(tmp, onnxPath);
+  await fs.writeFile(`${metaPath}.${process.pid}.tmp`, JSON.stringify(entry, null, 2));
+  await fs.rename(`${metaPath}.${process.pid}.tmp`, metaPath);
+  return bytes;
+}
+
+async function readCached(onnxPath: string, metaPath: string, key: string): Promise<Uint8Array | null> {
+  try {
+    const entry = JSON.parse(await fs.readFile(metaPath, 'utf8')) as CacheEntry;
+    if (entry.key !== key) return null;
+    const bytes = new Uint8Array(await fs.readFile(onnxPath));
+    return sha256(bytes) === entry.sha256 ? bytes : null;
+  } catch {
+    return null; // missing or unreadable cache: convert again
+  }
+}
+
+async function sourceKey(spec: ModelSpec): Promise<string> {
+  const h = createHash('sha256').update(`${spec.id}:${CONVERTER_VERSION}`);
+  for (const file of spec.source.files()) {
+    const st = await fs.stat(file);
+    h.update(`${path.basename(file)}:${st.size}:${st.mtimeMs}`);
+  }
+  return h.digest('hex');
+}
+
+function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}

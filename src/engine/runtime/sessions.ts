@@ -1,0 +1,62 @@
+// ONNX Runtime sessions: created once per model and reused for every image.
+import ort from 'onnxruntime-node';
+import { getModelSpec, type ModelId } from '../models/catalog.js';
+import { loadModelBytes } from '../models/cache.js';
+
+export interface RuntimeOptions {
+  /** Folder for the converted-model cache (inside the data directory). */
+  cacheDir: string;
+  /**
+   * Intra-op threads per session. 1 with spinning off is the safe default on small shared machines:
+   * with 2 spinning threads a busy second core made faceres twice as slow (../shared/MODELS.md).
+   */
+  threads?: number;
+  /** Told once per model when it has to be converted (first use). */
+  onConvert?: (message: string) => void;
+}
+
+export type Feeds = Record<string, ort.Tensor>;
+export type Outputs = ort.InferenceSession.OnnxValueMapType;
+
+export class ModelRuntime {
+  private readonly sessions = new Map<ModelId, Promise<ort.InferenceSession>>();
+
+  constructor(private readonly options: RuntimeOptions) {}
+
+  session(id: ModelId): Promise<ort.InferenceSession> {
+    let s = this.sessions.get(id);
+    if (!s) {
+      s = this.create(id);
+      this.sessions.set(id, s);
+      // A failed load must not poison the cache: the next call tries again.
+      s.catch(() => this.sessions.delete(id));
+    }
+    return s;
+  }
+
+  /** Runs a model whose single input is an NHWC float batch. */
+  async run(id: ModelId, data: Float32Array, dims: readonly number[]): Promise<Outputs> {
+    const session = await this.session(id);
+    const input = new ort.Tensor('float32', data, dims);
+    return session.run({ [session.inputNames[0]!]: input });
+  }
+
+  async release(): Promise<void> {
+    const all = [...this.sessions.values()];
+    this.sessions.clear();
+    await Promise.all(all.map(async (s) => (await s).release()));
+  }
+
+  private async create(id: ModelId): Promise<ort.InferenceSession> {
+    const bytes = await loadModelBytes(getModelSpec(id), this.options.cacheDir, this.options.onConvert);
+    const threads = this.options.threads ?? 1;
+    return ort.InferenceSession.create(bytes, {
+      intraOpNumThreads: threads,
+      interOpNumThreads: 1,
+      graphOptimizationLevel: 'all',
+      executionMode: 'sequential',
+      // Spinning workers burn the core another process (or our own decoder) needs.
+      extra: { session: { intra_op: { allow_spinning: '0' } } },
+    });
+  }
+}

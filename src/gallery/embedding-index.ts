@@ -1,0 +1,326 @@
+// The in-memory 1:N index of one model's embeddings: every query is answered from RAM, never from SQLite.
+//
+// Exhaustive and two-stage: an int8 SIMD scan (int8-scan.ts) ranks every vector approximately, then the
+// few best people are rescored exactly from float32 copies. Quantisation moves a similarity by a few 10^-3,
+// far less than the gap a 4k-person shortlist leaves, so results equal an exact float search (measured by
+// bench/gallery.ts). Unlike a partitioned (IVF) index nothing needs training, mutations are O(1), and recall
+// does not depend on how embeddings cluster.
+import { VisageError } from '../errors.js';
+import { Int8VectorStore } from './int8-scan.js';
+import { dotAt, normalized } from './vectors.js';
+
+/**
+ * How one person's samples combine into the person's score for a query:
+ * - `nearest`: the best sample's similarity;
+ * - `mean`: the mean over all the person's samples;
+ * - `trimmed-mean`: the mean after dropping the lowest and the highest 20 % of the samples' similarities
+ *   (⌊0.2·n⌋ on each side, so nothing is dropped below 5 samples).
+ */
+export type Aggregation = 'nearest' | 'mean' | 'trimmed-mean';
+
+export interface PersonMatch {
+  personId: number;
+  /** The person's sample most similar to the query. */
+  sampleId: number;
+  /** The person's score under the aggregation rule: cosine similarity in [-1, 1]. */
+  similarity: number;
+  /** Similarity of `sampleId` alone. */
+  sampleSimilarity: number;
+}
+
+export interface IndexEntry {
+  sampleId: number;
+  personId: number;
+  vector: Float32Array;
+}
+
+export interface IndexStats {
+  modelId: string;
+  dim: number;
+  vectors: number;
+  people: number;
+  /** Bytes of typed arrays and WebAssembly memory (capacity, not just size; id maps excluded). */
+  bytes: number;
+}
+
+// People shortlisted by the int8 scan for exact rescoring: max(4k, 32).
+const SHORTLIST_FACTOR = 4;
+const SHORTLIST_MIN = 32;
+const TRIM_FRACTION = 0.2;
+const INITIAL_CAPACITY = 64;
+
+export class EmbeddingIndex {
+  private dimension = 0;
+  private count = 0;
+  private capacity = 0;
+  private requestedCapacity = INITIAL_CAPACITY;
+  private codes: Int8VectorStore | null = null;
+  private vectors = new Float32Array(0);
+  private samples = new Int32Array(0);
+  private persons = new Int32Array(0);
+  private readonly slotOf = new Map<number, number>();
+  private readonly samplesOf = new Map<number, number[]>();
+  private readonly negatives = new Map<number, Float32Array[]>();
+
+  constructor(
+    readonly modelId: string,
+    private readonly defaultAggregation: Aggregation = 'nearest',
+  ) {}
+
+  static fromEntries(
+    modelId: string,
+    entries: Iterable<IndexEntry>,
+    options: { aggregation?: Aggregation; expectedSize?: number } = {},
+  ): EmbeddingIndex {
+    const index = new EmbeddingIndex(modelId, options.aggregation);
+    if (options.expectedSize) index.reserve(options.expectedSize);
+    for (const e of entries) index.add(e.sampleId, e.personId, e.vector);
+    return index;
+  }
+
+  /** Vector length, 0 until the first vector arrives. */
+  get dim(): number {
+    return this.dimension;
+  }
+
+  /** Number of vectors (samples). */
+  get size(): number {
+    return this.count;
+  }
+
+  has(sampleId: number): boolean {
+    return this.slotOf.has(sampleId);
+  }
+
+  /** Sample ids held for a person. */
+  samplesOfPerson(personId: number): readonly number[] {
+    return this.samplesOf.get(personId) ?? [];
+  }
+
+  /** Pre-sizes storage for `size` vectors, so a bulk load does not reallocate (and briefly double) it. */
+  reserve(size: number): void {
+    this.requestedCapacity = Math.max(this.requestedCapacity, size);
+    if (this.dimension > 0) this.grow(size);
+  }
+
+  /** Adds a sample's vector (normalised here), replacing the sample's previous vector if any. */
+  add(sampleId: number, personId: number, vector: Float32Array): void {
+    checkId('sample', sampleId);
+    checkId('person', personId);
+    const unit = normalized(vector);
+    this.adoptDim(unit);
+    if (this.slotOf.has(sampleId)) this.remove(sampleId);
+    if (this.count === this.capacity) this.grow(Math.max(this.requestedCapacity, 2 * this.capacity));
+    const slot = this.count++;
+    this.vectors.set(unit, slot * this.dimension);
+    this.codes!.set(slot, unit);
+    this.samples[slot] = sampleId;
+    this.persons[slot] = personId;
+    this.slotOf.set(sampleId, slot);
+    this.own(personId, sampleId);
+  }
+
+  /** Removes a sample; false if the index did not hold it. */
+  remove(sampleId: number): boolean {
+    const slot = this.slotOf.get(sampleId);
+    if (slot === undefined) return false;
+    const personId = this.persons[slot];
+    const last = --this.count;
+    if (slot !== last) {
+      // Keep slots dense: the last vector fills the hole.
+      const dim = this.dimension;
+      this.vectors.copyWithin(slot * dim, last * dim, (last + 1) * dim);
+      this.codes!.copy(last, slot);
+      this.samples[slot] = this.samples[last];
+      this.persons[slot] = this.persons[last];
+      this.slotOf.set(this.samples[slot], slot);
+    }
+    this.slotOf.delete(sampleId);
+    this.disown(personId, sampleId);
+    return true;
+  }
+
+  /** Reassigns a sample to another person. */
+  move(sampleId: number, personId: number): void {
+    checkId('person', personId);
+    const slot = this.slotOf.get(sampleId);
+    if (slot === undefined || this.persons[slot] === personId) return;
+    this.disown(this.persons[slot], sampleId);
+    this.persons[slot] = personId;
+    this.own(personId, sampleId);
+  }
+
+  /** Drops a person's samples and negatives; returns how many samples were removed. */
+  removePerson(personId: number): number {
+    const owned = [...this.samplesOfPerson(personId)];
+    for (const sampleId of owned) this.remove(sampleId);
+    this.negatives.delete(personId);
+    return owned.length;
+  }
+
+  /** Moves every sample and negative of `fromId` to `intoId`. */
+  mergePerson(fromId: number, intoId: number): void {
+    for (const sampleId of [...this.samplesOfPerson(fromId)]) this.move(sampleId, intoId);
+    const negatives = this.negatives.get(fromId);
+    if (negatives) {
+      this.negatives.delete(fromId);
+      this.negatives.set(intoId, [...(this.negatives.get(intoId) ?? []), ...negatives]);
+    }
+  }
+
+  /** Records "this face is not that person" (a `--not NAME` correction). */
+  addNegative(personId: number, vector: Float32Array): void {
+    checkId('person', personId);
+    const unit = normalized(vector);
+    this.adoptDim(unit);
+    const list = this.negatives.get(personId);
+    if (list) list.push(unit);
+    else this.negatives.set(personId, [unit]);
+  }
+
+  /** True when a negative example of `personId` is at least `similarityThreshold` similar to `query`. */
+  isVetoed(query: Float32Array, personId: number, similarityThreshold: number): boolean {
+    const negatives = this.negatives.get(personId);
+    if (!negatives) return false;
+    const q = normalized(query);
+    this.checkDim(q);
+    return negatives.some((n) => dotAt(q, n, 0) >= similarityThreshold);
+  }
+
+  /** The `k` people most similar to `query`, best first, each with their best-matching sample. */
+  search(query: Float32Array, k: number, aggregation: Aggregation = this.defaultAggregation): PersonMatch[] {
+    if (this.count === 0 || k <= 0) return [];
+    const q = normalized(query);
+    this.checkDim(q);
+    const shortlist = new Shortlist(Math.max(SHORTLIST_FACTOR * k, SHORTLIST_MIN));
+    const { dots, scales } = this.codes!.scan(q, this.count);
+    const persons = this.persons;
+    for (let i = 0; i < this.count; i++) {
+      const s = dots[i] * scales[i];
+      if (s > shortlist.floor) shortlist.offer(persons[i], s);
+    }
+    return shortlist
+      .people()
+      .map((personId) => this.rescore(q, personId, aggregation))
+      .sort((a, b) => b.similarity - a.similarity)
+      .slice(0, k);
+  }
+
+  stats(): IndexStats {
+    return {
+      modelId: this.modelId,
+      dim: this.dimension,
+      vectors: this.count,
+      people: this.samplesOf.size,
+      bytes:
+        this.vectors.byteLength + this.samples.byteLength + this.persons.byteLength + (this.codes?.bytes ?? 0),
+    };
+  }
+
+  /** Exact score of one person from the float32 copies of all their samples. */
+  private rescore(q: Float32Array, personId: number, aggregation: Aggregation): PersonMatch {
+    const sampleIds = this.samplesOf.get(personId)!;
+    const similarities = sampleIds.map((id) => dotAt(q, this.vectors, this.slotOf.get(id)! * this.dimension));
+    let best = 0;
+    for (let i = 1; i < similarities.length; i++) if (similarities[i] > similarities[best]) best = i;
+    let similarity = similarities[best];
+    if (aggregation !== 'nearest') {
+      const sorted = [...similarities].sort((a, b) => a - b);
+      const drop = aggregation === 'trimmed-mean' ? Math.floor(TRIM_FRACTION * sorted.length) : 0;
+      const kept = sorted.slice(drop, sorted.length - drop);
+      similarity = kept.reduce((a, b) => a + b, 0) / kept.length;
+    }
+    return { personId, sampleId: sampleIds[best], similarity, sampleSimilarity: similarities[best] };
+  }
+
+  private grow(capacity: number): void {
+    if (capacity <= this.capacity) return;
+    const dim = this.dimension;
+    const vectors = new Float32Array(capacity * dim);
+    vectors.set(this.vectors.subarray(0, this.count * dim));
+    const samples = new Int32Array(capacity);
+    samples.set(this.samples.subarray(0, this.count));
+    const persons = new Int32Array(capacity);
+    persons.set(this.persons.subarray(0, this.count));
+    this.codes!.reserve(capacity);
+    Object.assign(this, { vectors, samples, persons, capacity });
+  }
+
+  private adoptDim(unit: Float32Array): void {
+    if (this.dimension === 0) {
+      this.dimension = unit.length;
+      this.codes = new Int8VectorStore(unit.length);
+    }
+    this.checkDim(unit);
+  }
+
+  private checkDim(v: Float32Array): void {
+    if (v.length !== this.dimension) {
+      throw new VisageError(
+        'dimension_mismatch',
+        `model ${this.modelId} has ${this.dimension}-D embeddings, got ${v.length}-D`,
+        { modelId: this.modelId, expected: this.dimension, actual: v.length },
+      );
+    }
+  }
+
+  private own(personId: number, sampleId: number): void {
+    const owned = this.samplesOf.get(personId);
+    if (owned) owned.push(sampleId);
+    else this.samplesOf.set(personId, [sampleId]);
+  }
+
+  private disown(personId: number, sampleId: number): void {
+    const owned = this.samplesOf.get(personId)!;
+    owned.splice(owned.indexOf(sampleId), 1);
+    if (owned.length === 0) this.samplesOf.delete(personId);
+  }
+}
+
+/** The best `capacity` distinct people seen so far by approximate score. */
+class Shortlist {
+  private readonly persons: Int32Array;
+  private readonly scores: Float64Array;
+  private count = 0;
+  private minSlot = 0;
+  /** Scores at or below this cannot enter: -Infinity until full, then the worst kept score. */
+  floor = -Infinity;
+
+  constructor(private readonly capacity: number) {
+    this.persons = new Int32Array(capacity);
+    this.scores = new Float64Array(capacity);
+  }
+
+  offer(personId: number, score: number): void {
+    // Only scores above the floor get here: rare once full, so a linear scan beats a heap plus a map.
+    for (let i = 0; i < this.count; i++) {
+      if (this.persons[i] === personId) {
+        if (score > this.scores[i]) {
+          this.scores[i] = score;
+          if (i === this.minSlot) this.updateFloor();
+        }
+        return;
+      }
+    }
+    const slot = this.count < this.capacity ? this.count++ : this.minSlot;
+    this.persons[slot] = personId;
+    this.scores[slot] = score;
+    if (this.count === this.capacity) this.updateFloor();
+  }
+
+  people(): number[] {
+    return Array.from(this.persons.subarray(0, this.count));
+  }
+
+  private updateFloor(): void {
+    let min = 0;
+    for (let i = 1; i < this.count; i++) if (this.scores[i] < this.scores[min]) min = i;
+    this.minSlot = min;
+    this.floor = this.count === this.capacity ? this.scores[min] : -Infinity;
+  }
+}
+
+/** Ids are SQLite rowids kept in Int32Arrays (half the bytes of Float64Array): 1 … 2^31−1. */
+function checkId(kind: string, id: number): void {
+  if (!Number.isInteger(id) || id < 1 || id > 0x7fffffff) throw new RangeError(`invalid ${kind} id ${id}`);
+}

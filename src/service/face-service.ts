@@ -1,0 +1,129 @@
+// The domain verbs on image files — detect, embed, compare — shared by the CLI and the HTTP API.
+// Results follow ../shared/CONVENTIONS.md: one result per input, an unreadable input carries an error
+// instead of faces and never stops the others.
+import path from 'node:path';
+import { FaceAnalyzer, type AnalyzerOptions } from '../engine/analyzer.js';
+import { compareEmbeddings, type Comparison } from '../engine/compare.js';
+import type { Face, FaceQuality } from '../engine/face.js';
+import { decodeImage, MAX_PIXELS } from '../engine/image/decode.js';
+import type { Box, Point, RgbImage } from '../engine/types.js';
+import { isVisageError, VisageError } from '../errors.js';
+
+export interface ServiceOptions {
+  dataDir: string;
+  threads?: number;
+  maxPixels?: number;
+  detector?: string;
+  embedder?: string;
+  onConvert?: (message: string) => void;
+}
+
+export interface FaceJson {
+  box: Box;
+  score: number;
+  keypoints: Point[];
+  quality: FaceQuality;
+  embedding?: number[];
+}
+
+export interface ImageErrorJson {
+  code: string;
+  message: string;
+}
+
+export type ImageResult =
+  | { file: string; width: number; height: number; faces: FaceJson[] }
+  | { file: string; error: ImageErrorJson };
+
+export interface CompareResult extends Comparison {
+  model: string;
+  a: { file: string; box: Box };
+  b: { file: string; box: Box };
+}
+
+export class FaceService {
+  readonly analyzer: FaceAnalyzer;
+  private readonly maxPixels: number;
+
+  constructor(options: ServiceOptions) {
+    const analyzerOptions: AnalyzerOptions = {
+      cacheDir: path.join(options.dataDir, 'models'),
+      threads: options.threads,
+      onConvert: options.onConvert,
+      detector: options.detector,
+      embedder: options.embedder,
+    };
+    this.analyzer = new FaceAnalyzer(analyzerOptions);
+    this.maxPixels = options.maxPixels ?? MAX_PIXELS;
+  }
+
+  get embeddingModel(): string {
+    return this.analyzer.embedder.modelId;
+  }
+
+  loadImage(file: string | Buffer): Promise<RgbImage> {
+    return decodeImage(file, { maxPixels: this.maxPixels });
+  }
+
+  async detectFile(file: string, withEmbeddings = false): Promise<ImageResult> {
+    return this.perImage(file, async (image) => {
+      const faces = withEmbeddings ? await this.analyzer.analyze(image) : await this.analyzer.detect(image);
+      return faces.map((f) => faceJson(f, withEmbeddings));
+    });
+  }
+
+  /** 1:1 verification on the largest face of each image. */
+  async compareFiles(a: string, b: string): Promise<CompareResult> {
+    const [fa, fb] = [await this.largestFace(a), await this.largestFace(b)];
+    return {
+      model: this.embeddingModel,
+      ...compareEmbeddings(fa.embedding!, fb.embedding!, this.embeddingModel),
+      a: { file: a, box: roundBox(fa.box) },
+      b: { file: b, box: roundBox(fb.box) },
+    };
+  }
+
+  async largestFace(file: string): Promise<Face> {
+    const faces = await this.analyzer.analyze(await this.loadImage(file));
+    const largest = faces.sort((x, y) => y.box.width * y.box.height - x.box.width * x.box.height)[0];
+    if (!largest) throw new VisageError('no_face', `no face found in ${file}`, { file });
+    return largest;
+  }
+
+  async close(): Promise<void> {
+    await this.analyzer.close();
+  }
+
+  private async perImage(file: string, run: (image: RgbImage) => Promise<FaceJson[]>): Promise<ImageResult> {
+    try {
+      const image = await this.loadImage(file);
+      return { file, width: image.width, height: image.height, faces: await run(image) };
+    } catch (e) {
+      if (!isVisageError(e)) throw e;
+      return { file, error: { code: e.code, message: e.message } };
+    }
+  }
+}
+
+const round = (v: number, digits = 1): number => Math.round(v * 10 ** digits) / 10 ** digits;
+
+export function roundBox(b: Box): Box {
+  return { x: round(b.x), y: round(b.y), width: round(b.width), height: round(b.height) };
+}
+
+export function faceJson(f: Face, withEmbedding: boolean): FaceJson {
+  const q = f.quality!;
+  return {
+    box: roundBox(f.box),
+    score: round(f.score, 4),
+    keypoints: f.keypoints.map(([x, y]) => [round(x), round(y)]),
+    quality: {
+      size: round(q.size),
+      sharpness: round(q.sharpness),
+      yaw: round(q.yaw),
+      pitch: round(q.pitch),
+      roll: round(q.roll),
+    },
+    ...(withEmbedding && f.embedding ? { embedding: Array.from(f.embedding, (v) => round(v, 6)) } : {}),
+  };
+}
