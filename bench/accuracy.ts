@@ -14,7 +14,7 @@ import { dlibBoxes, facePath, galleryImages, loadLabels } from './dataset.js';
 const DETECTORS = ['blazeface-back', 'ssd-mobilenetv1'];
 const EMBEDDERS = process.argv.includes('--embedders')
   ? process.argv[process.argv.indexOf('--embedders') + 1]!.split(',')
-  : ['faceres', 'dlib-resnet', 'mobilefacenet'];
+  : ['dlib-resnet', 'faceres'];
 const cacheDir = process.env.VISAGE_DATA ? path.join(process.env.VISAGE_DATA, 'models') : path.join(os.homedir(), '.visage', 'models');
 
 const figures: Record<string, unknown> = {};

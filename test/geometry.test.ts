@@ -24,6 +24,7 @@ import {
   alignmentTemplate,
   ARCFACE_112,
   DLIB_150,
+  FACERES_224,
   type AlignTemplate,
 } from '../src/engine/align/templates.js';
 import { iou, nms, weightedNms } from '../src/engine/detect/nms.js';
@@ -343,13 +344,14 @@ test('estimateSimilarity never reflects and is the least-squares optimum', () =>
 // ---------------------------------------------------------------- templates and alignFace
 
 test('templates: five points in order, sized, and known per model', () => {
-  for (const t of [ARCFACE_112, DLIB_150]) {
+  for (const t of [ARCFACE_112, DLIB_150, FACERES_224]) {
     const [le, re, nose, lm, rm] = t.points;
     assert.ok(le[0] < nose[0] && nose[0] < re[0] && lm[0] < rm[0], `${t.name} left/right order`);
     assert.ok(le[1] < nose[1] && nose[1] < lm[1], `${t.name} eyes above nose above mouth`);
     assert.ok(t.points.every(([x, y]) => x > 0 && y > 0 && x < t.size && y < t.size));
   }
   assert.equal(alignmentTemplate('dlib-resnet'), DLIB_150);
+  assert.equal(alignmentTemplate('faceres'), FACERES_224);
   assert.throws(() => alignmentTemplate('no-such-model'));
 });
 

@@ -7,8 +7,8 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { decodeImage } from '../src/engine/image/decode.js';
 import { resizeBilinear } from '../src/engine/image/pixels.js';
-import { ARCFACE_112 } from '../src/engine/align/templates.js';
-import { assessQuality, faceSize, poseFromFivePoints, sharpness } from '../src/engine/quality.js';
+import { ARCFACE_112, alignFace } from '../src/engine/align/templates.js';
+import { assessQuality, faceSize, poseFromFivePoints, sharpness, SHARPNESS_SIZE } from '../src/engine/quality.js';
 import type { Point, RgbImage } from '../src/engine/types.js';
 
 const FACES = path.resolve(import.meta.dirname, '../../shared/faces');
@@ -74,6 +74,11 @@ test('each face crop of people/ is sharper than itself blurred', async () => {
   assert.equal(n, 40);
 });
 
+/** A fixed-framing face crop, as assessQuality expects (edges replicated: a black border reads as detail). */
+function faceCrop(img: RgbImage, points: readonly Point[]): RgbImage {
+  return alignFace(img, points, ARCFACE_112, 2 * SHARPNESS_SIZE, 'replicate');
+}
+
 test('assessQuality: blurring the photo lowers every annotated face’s sharpness', async () => {
   const files = [...new Set(faces.map((f) => f.file))];
   for (const file of files) {
@@ -81,8 +86,8 @@ test('assessQuality: blurring the photo lowers every annotated face’s sharpnes
     const soft = await blurred(img, 1.5);
     for (const face of faces.filter((f) => f.file === file)) {
       const box = { x: 0, y: 0, width: 40, height: 52 };
-      const q = assessQuality(img, box, face.points);
-      const qs = assessQuality(soft, box, face.points);
+      const q = assessQuality(box, face.points, faceCrop(img, face.points));
+      const qs = assessQuality(box, face.points, faceCrop(soft, face.points));
       assert.equal(q.size, 40);
       assert.ok(qs.sharpness < q.sharpness, `${file}: ${q.sharpness} vs blurred ${qs.sharpness}`);
       assert.deepEqual([qs.yaw, qs.pitch, qs.roll], [q.yaw, q.pitch, q.roll]);
@@ -103,11 +108,8 @@ test('sharpness does not depend on face size until the face gets small', async (
   const at = (scale: number): number => {
     const im =
       scale === 1 ? img : resizeBilinear(img, Math.round(img.width * scale), Math.round(img.height * scale));
-    return assessQuality(
-      im,
-      { x: 0, y: 0, width: 1, height: 1 },
-      points.map(([x, y]): Point => [x * scale, y * scale]),
-    ).sharpness;
+    const scaled = points.map(([x, y]): Point => [x * scale, y * scale]);
+    return assessQuality({ x: 0, y: 0, width: 1, height: 1 }, scaled, faceCrop(im, scaled)).sharpness;
   };
   const full = at(1);
   for (const scale of [0.7, 0.5, 0.35]) {

@@ -3,9 +3,9 @@
 import { createDetector, type DetectOptions, type FaceDetector } from './detect/detector.js';
 import { FaceEmbedder } from './embed/embedder.js';
 import type { DetectedFace, Face } from './face.js';
-import { clampBox, padImage } from './image/pixels.js';
+import { clampBox, crop, padImage } from './image/pixels.js';
 import { FaceMeshLandmarker, type MeshResult } from './landmarks/facemesh.js';
-import { assessQuality } from './quality.js';
+import { assessQuality, SHARPNESS_SIZE } from './quality.js';
 import { ModelRuntime, type RuntimeOptions } from './runtime/sessions.js';
 import type { RgbImage } from './types.js';
 
@@ -65,7 +65,7 @@ export class FaceAnalyzer {
       score: detected.score,
       keypoints: mesh.keypoints,
       landmarks: mesh.landmarks,
-      quality: assessQuality(image, detected.box, mesh.keypoints),
+      quality: assessQuality(detected.box, mesh.keypoints, faceRegion(mesh.crop)),
     }));
   }
 
@@ -108,4 +108,11 @@ export class FaceAnalyzer {
       mesh: { ...mesh, keypoints: mesh.keypoints.map(shift), landmarks: mesh.landmarks.map(shift) },
     }));
   }
+}
+
+/** The face inside the landmark crop (its central square, about the detector box), for sharpness. */
+function faceRegion(meshCrop: RgbImage): RgbImage {
+  const side = 2 * SHARPNESS_SIZE;
+  const offset = (meshCrop.width - side) / 2;
+  return crop(meshCrop, { x: offset, y: offset, width: side, height: side });
 }

@@ -1,6 +1,6 @@
 // How usable a face is for recognition: big enough, sharp enough, and facing the camera; so that
 // enrolment can refuse poor samples and a weak match can be explained.
-import { ARCFACE_112, alignFace } from './align/templates.js';
+import { ARCFACE_112 } from './align/templates.js';
 import type { FaceQuality } from './face.js';
 import type { Box, Point, RgbImage } from './types.js';
 
@@ -16,7 +16,7 @@ export const SHARPNESS_SIZE = 64;
  * Variance of the Laplacian of luma (BT.601), after averaging 2×2 blocks; larger is sharper. The
  * averaging cancels the sub-pixel blur of a bilinear warp, which otherwise varies with where the face
  * fell on the pixel grid and swings the score by a factor of 2. Compare crops of the same size only
- * (assessQuality uses a 2·SHARPNESS_SIZE aligned crop).
+ * (the analyzer passes the central 2·SHARPNESS_SIZE square of the landmark stage's crop).
  */
 export function sharpness(crop: RgbImage): number {
   const w = crop.width >> 1;
@@ -120,11 +120,12 @@ export function faceSize(box: Box): number {
   return Math.min(box.width, box.height);
 }
 
-/** Size, sharpness (on the face aligned to the ArcFace template) and pose of one face. */
-export function assessQuality(image: RgbImage, box: Box, points5: readonly Point[]): FaceQuality {
-  // Replicated edges: a black border where the face leaves the photo would read as sharp detail.
-  const aligned = alignFace(image, points5, ARCFACE_112, 2 * SHARPNESS_SIZE, 'replicate');
-  return { size: faceSize(box), sharpness: sharpness(aligned), ...poseFromFivePoints(points5) };
+/**
+ * Size, sharpness and pose of one face. `faceCrop` is the face at a fixed framing and size (the landmark
+ * stage's upright crop), so that sharpness is comparable between faces without warping the photo again.
+ */
+export function assessQuality(box: Box, points5: readonly Point[], faceCrop: RgbImage): FaceQuality {
+  return { size: faceSize(box), sharpness: sharpness(faceCrop), ...poseFromFivePoints(points5) };
 }
 
 function degrees(rad: number): number {

@@ -220,7 +220,10 @@ export class EmbeddingIndex {
   /** Exact score of one person from the float32 copies of all their samples. */
   private rescore(q: Float32Array, personId: number, aggregation: Aggregation): PersonMatch {
     const sampleIds = this.samplesOf.get(personId)!;
-    const similarities = sampleIds.map((id) => dotAt(q, this.vectors, this.slotOf.get(id)! * this.dimension));
+    // Clamped: float32 rounding can put a vector's similarity with itself a hair above 1.
+    const similarities = sampleIds.map((id) =>
+      Math.min(1, Math.max(-1, dotAt(q, this.vectors, this.slotOf.get(id)! * this.dimension))),
+    );
     let best = 0;
     for (let i = 1; i < similarities.length; i++) if (similarities[i] > similarities[best]) best = i;
     let similarity = similarities[best];

@@ -54,6 +54,27 @@ export const DLIB_150: AlignTemplate = {
 };
 
 /**
+ * FaceRes (Human's 1024-D descriptor) takes no landmark-aligned crop: Human cuts the BlazeFace box,
+ * enlarged 1.4× and made square, axis-aligned, and resizes it to 224×224. These points are where that
+ * crop puts the five key points on average: measured over the 61 near-frontal faces (|yaw| < 15°,
+ * |roll| < 10°, |pitch| < 20°) of ../shared/faces found by this project's BlazeFace and FaceMesh, made
+ * symmetric about the crop's centre line. Single faces scatter by 6–9 px around them (so much do Human's
+ * box crops vary); aligning gives every face the average crop, upright.
+ * The nose tip is FaceMesh landmark 4, which sits where dlib's and ArcFace's nose tip does.
+ */
+export const FACERES_224: AlignTemplate = {
+  name: 'faceres-224',
+  size: 224,
+  points: [
+    [79.43, 73.72],
+    [144.57, 73.72],
+    [112.0, 108.5],
+    [81.42, 141.27],
+    [142.58, 141.27],
+  ],
+};
+
+/**
  * Crops the face so that its five key points fall on the template (a least-squares similarity, so the
  * face keeps its proportions), at `size` × `size` (default: the template's own size). Outside the photo
  * is black, as in the crops both templates' models were trained on.
@@ -71,28 +92,10 @@ export function alignFace(
   return warpAffine(img, estimateSimilarity(points5, target), size, size, border);
 }
 
-/**
- * FaceRes (Human) was trained on Human's own crops: BlazeFace's box enlarged 1.4× into a square. This
- * template is where FaceMesh's five points fall, on average, in such a crop resized to 224 (measured on
- * the knn and BBT photos, 21 faces), made left-right symmetric.
- */
-export const FACERES_224: AlignTemplate = {
-  name: 'faceres-224',
-  size: 224,
-  points: [
-    [79.6, 75.9],
-    [144.4, 75.9],
-    [112, 119.8],
-    [81.9, 143.1],
-    [142.1, 143.1],
-  ],
-};
-
 // Which template each embedding model of the catalog was trained with.
 const TEMPLATE_OF_MODEL: Record<string, AlignTemplate> = {
   faceres: FACERES_224,
   'dlib-resnet': DLIB_150,
-  mobilefacenet: ARCFACE_112,
 };
 
 /** The template an embedding model expects its input crops aligned to. */

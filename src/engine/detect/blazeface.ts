@@ -2,14 +2,16 @@
 // (centre offset and size, in input pixels) and six key points: eye (image left), eye (image right),
 // nose tip, mouth centre, ear (image left), ear (image right).
 import type { DetectedFace } from '../face.js';
-import { letterbox, letterboxToOriginal, toTensorNHWC } from '../image/pixels.js';
+import { letterboxForDetection, letterboxToOriginal, toTensorNHWC } from '../image/pixels.js';
 import type { ModelRuntime } from '../runtime/sessions.js';
 import type { Box, Point, RgbImage } from '../types.js';
 import { getModelSpec } from '../models/catalog.js';
 import type { DetectOptions, FaceDetector } from './detector.js';
-import { weightedNms } from './nms.js';
+import { suppressContained, weightedNms } from './nms.js';
 
 const KEYPOINTS = 6;
+/** A detection with more than half its area inside a better one is a part of that face. */
+const MAX_CONTAINED = 0.5;
 
 /** Anchor centres in input pixels, in the order of the model's outputs. */
 export function blazefaceAnchors(inputSize: number): Point[] {
@@ -80,17 +82,17 @@ export class BlazeFaceDetector implements FaceDetector {
 
   async detect(image: RgbImage, options: DetectOptions): Promise<DetectedFace[]> {
     const { scaling } = getModelSpec(this.modelId);
-    const boxed = letterbox(image, this.inputSize);
+    const boxed = await letterboxForDetection(image, this.inputSize);
     const input = toTensorNHWC([boxed.image], scaling.mean, scaling.std);
     const outputs = await this.runtime.run(this.modelId, input, [1, this.inputSize, this.inputSize, 3]);
     const { logits, regressors } = splitOutputs(Object.values(outputs).map((t) => t.data as Float32Array));
     const raw = decodeBlazeface(logits, regressors, this.anchors, options.minScore);
-    const merged = weightedNms(
+    const merged = suppressContained(weightedNms(
       raw.map((d) => d.box),
       raw.map((d) => d.score),
       options.iouThreshold,
       raw.map((d) => d.keypoints),
-    );
+    ), MAX_CONTAINED);
     const toImage = (p: Point): Point => letterboxToOriginal(boxed, p);
     return merged
       .map((m) => {

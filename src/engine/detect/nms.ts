@@ -2,12 +2,17 @@
 // these keep one detection per face.
 import type { Box, Point } from '../types.js';
 
-/** Intersection over union; 0 when either box is empty. */
-export function iou(a: Box, b: Box): number {
+/** Area shared by two boxes. */
+function intersection(a: Box, b: Box): number {
   const iw = Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x);
   const ih = Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y);
-  if (iw <= 0 || ih <= 0) return 0;
-  const inter = iw * ih;
+  return iw > 0 && ih > 0 ? iw * ih : 0;
+}
+
+/** Intersection over union; 0 when either box is empty. */
+export function iou(a: Box, b: Box): number {
+  const inter = intersection(a, b);
+  if (inter === 0) return 0;
   const union = a.width * a.height + b.width * b.height - inter;
   return union > 0 ? inter / union : 0;
 }
@@ -95,4 +100,19 @@ export function weightedNms(
     merged.push({ box, score: scores[i], keypoints: points });
   }
   return merged;
+}
+
+/**
+ * Drops detections lying mostly inside a better-scored one (intersection over their own area above
+ * `maxContained`). A face that fills the frame makes anchor-based detectors fire on its parts (an eye
+ * and cheek, the mouth) with boxes too small to pass an IoU test against the whole face.
+ * Input must be sorted by descending score, as nms/weightedNms return it.
+ */
+export function suppressContained<T extends { box: Box }>(sorted: readonly T[], maxContained: number): T[] {
+  const kept: T[] = [];
+  for (const d of sorted) {
+    const area = d.box.width * d.box.height;
+    if (!kept.some((k) => intersection(k.box, d.box) > maxContained * area)) kept.push(d);
+  }
+  return kept;
 }

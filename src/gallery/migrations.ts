@@ -1,0 +1,124 @@
+// Schema of visage.db, as an append-only list: migration i (1-based) turns version i-1 into version i.
+// Never edit a released migration; add a new one. Each runs in its own transaction (database.ts).
+//
+// Conventions: times are INTEGER milliseconds since the Unix epoch (UTC); vectors are BLOBs of
+// little-endian float32 (vectors.ts), stored as the model produced them (the index normalises);
+// boxes and quality are JSON text; every foreign-key column is indexed, so deleting a parent never
+// scans a child table.
+import type { Db } from './database.js';
+
+export type Migration = (db: Db) => void;
+
+const v1: Migration = (db) =>
+  db.exec(`
+    CREATE TABLE people (
+      id          INTEGER PRIMARY KEY,
+      name        TEXT NOT NULL,            -- display form, names.ts normalizePersonName
+      name_key    TEXT NOT NULL UNIQUE,     -- names.ts nameKey: case- and width-insensitive uniqueness
+      note        TEXT NOT NULL DEFAULT '',
+      created_at  INTEGER NOT NULL,
+      updated_at  INTEGER NOT NULL
+    );
+
+    -- One enrolled face. content_hash identifies the source content (see samples-repository.ts);
+    -- the same content twice for one person is a duplicate, for two people it is allowed (group photos).
+    CREATE TABLE samples (
+      id            INTEGER PRIMARY KEY,
+      person_id     INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+      source_name   TEXT NOT NULL DEFAULT '',
+      content_hash  TEXT NOT NULL,
+      crop_jpeg     BLOB,
+      box           TEXT,                   -- JSON {x, y, width, height} in source-image pixels
+      quality       TEXT,                   -- JSON, as measured by the engine
+      created_at    INTEGER NOT NULL,
+      UNIQUE (person_id, content_hash)
+    );
+    CREATE INDEX samples_content_hash ON samples (content_hash);
+
+    -- One vector per sample and model: a model switch re-embeds the stored crops without losing the old.
+    CREATE TABLE embeddings (
+      sample_id  INTEGER NOT NULL REFERENCES samples(id) ON DELETE CASCADE,
+      model_id   TEXT NOT NULL,
+      dim        INTEGER NOT NULL,
+      vector     BLOB NOT NULL,
+      PRIMARY KEY (sample_id, model_id)
+    );
+    CREATE INDEX embeddings_model ON embeddings (model_id);
+
+    -- Recognitions. person_id NULL = unknown (also after the person is deleted). The embedding is kept
+    -- so a correction ("this was X" / "not X") can enrol or veto without re-running the models.
+    CREATE TABLE events (
+      id             INTEGER PRIMARY KEY,
+      time           INTEGER NOT NULL,      -- when it was recognised
+      source         TEXT NOT NULL,         -- file path, URL or camera name as given
+      offset_s       REAL,                  -- seconds from the start of a video or stream, NULL for stills
+      frame          INTEGER,
+      box            TEXT NOT NULL,         -- JSON {x, y, width, height}
+      person_id      INTEGER REFERENCES people(id) ON DELETE SET NULL,
+      score          REAL,
+      distance       REAL,
+      snapshot_jpeg  BLOB,
+      model_id       TEXT,
+      embedding      BLOB
+    );
+    CREATE INDEX events_time ON events (time);
+    CREATE INDEX events_person_time ON events (person_id, time);
+    CREATE INDEX events_source_time ON events (source, time);
+
+    -- "This face is not that person": a match to person_id closer than the caller's threshold is vetoed.
+    CREATE TABLE negatives (
+      id          INTEGER PRIMARY KEY,
+      person_id   INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+      model_id    TEXT NOT NULL,
+      dim         INTEGER NOT NULL,
+      vector      BLOB NOT NULL,
+      event_id    INTEGER REFERENCES events(id) ON DELETE SET NULL,
+      created_at  INTEGER NOT NULL
+    );
+    CREATE INDEX negatives_person ON negatives (person_id, model_id);
+    CREATE INDEX negatives_event ON negatives (event_id);
+
+    CREATE TABLE audit (
+      id       INTEGER PRIMARY KEY,
+      time     INTEGER NOT NULL,
+      actor    TEXT,                        -- API user or NULL for the local CLI
+      action   TEXT NOT NULL,               -- e.g. person.create, sample.remove
+      details  TEXT NOT NULL DEFAULT '{}'   -- JSON
+    );
+    CREATE INDEX audit_time ON audit (time);
+
+    -- Resumable bulk import: a file already handled (same path and same content) is skipped on rerun.
+    CREATE TABLE import_progress (
+      file_path     TEXT NOT NULL,
+      content_hash  TEXT NOT NULL,
+      status        TEXT NOT NULL CHECK (status IN ('done', 'skipped', 'failed')),
+      message       TEXT,
+      updated_at    INTEGER NOT NULL,
+      PRIMARY KEY (file_path, content_hash)
+    );
+
+    -- Bumped by triggers on every change that affects an in-memory index (vectors, sample owners,
+    -- negatives, deleted people), so a process notices another process's enrolments (gallery.ts).
+    CREATE TABLE gallery_generation (
+      id     INTEGER PRIMARY KEY CHECK (id = 1),
+      value  INTEGER NOT NULL
+    );
+    INSERT INTO gallery_generation (id, value) VALUES (1, 0);
+    CREATE TRIGGER embeddings_insert_generation AFTER INSERT ON embeddings
+      BEGIN UPDATE gallery_generation SET value = value + 1; END;
+    CREATE TRIGGER embeddings_update_generation AFTER UPDATE ON embeddings
+      BEGIN UPDATE gallery_generation SET value = value + 1; END;
+    CREATE TRIGGER embeddings_delete_generation AFTER DELETE ON embeddings
+      BEGIN UPDATE gallery_generation SET value = value + 1; END;
+    CREATE TRIGGER samples_move_generation AFTER UPDATE OF person_id ON samples
+      BEGIN UPDATE gallery_generation SET value = value + 1; END;
+    CREATE TRIGGER negatives_insert_generation AFTER INSERT ON negatives
+      BEGIN UPDATE gallery_generation SET value = value + 1; END;
+    CREATE TRIGGER negatives_update_generation AFTER UPDATE ON negatives
+      BEGIN UPDATE gallery_generation SET value = value + 1; END;
+    CREATE TRIGGER negatives_delete_generation AFTER DELETE ON negatives
+      BEGIN UPDATE gallery_generation SET value = value + 1; END;
+  `);
+
+/** All migrations, oldest first; the schema version of a database is how many of them it has applied. */
+export const MIGRATIONS: readonly Migration[] = [v1];
