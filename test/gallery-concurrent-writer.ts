@@ -7,7 +7,10 @@ const gallery = Gallery.open(dir);
 await new Promise((resolve) => setTimeout(resolve, Math.max(0, Number(startAt) - Date.now())));
 for (let i = 0; i < Number(count); i++) {
   gallery.enrol({ name: `${prefix}-${i}` }, [
-    { contentHash: `${prefix}-${i}`, embeddings: [{ modelId: 'm', vector: Float32Array.of(1, i, prefix.length) }] },
+    {
+      contentHash: `${prefix}-${i}`,
+      embeddings: [{ modelId: 'm', vector: Float32Array.of(1, i, prefix.length) }],
+    },
   ]);
 }
 gallery.close();

@@ -39,7 +39,11 @@ function visageError(code: string): (e: unknown) => boolean {
 const rng = createRng(42);
 
 /** A real face crop from the test set, as the engine would store it: JPEG bytes and the file's hash. */
-async function realSample(person: string, file: string, dim = 16): Promise<NewSample & { vector: Float32Array }> {
+async function realSample(
+  person: string,
+  file: string,
+  dim = 16,
+): Promise<NewSample & { vector: Float32Array }> {
   const bytes = fs.readFileSync(path.join(FACES, 'people', person, file));
   const vector = randomUnitVector(rng, dim);
   return {
@@ -157,7 +161,18 @@ test('person names: normalised display form and refusals', () => {
   assert.equal(normalizePersonName('x'.repeat(MAX_NAME_LENGTH)).length, MAX_NAME_LENGTH);
   assert.equal([...normalizePersonName('\u{1F642}'.repeat(MAX_NAME_LENGTH))].length, MAX_NAME_LENGTH);
   assert.equal(normalizePersonName('Alice\n'), 'Alice');
-  for (const bad of ['', '   ', '\u200b', '\u0301', 'a\tb', 'a\nb', 'nul\u0000', 'bell\u0007', 'x'.repeat(101), 'half\ud800']) {
+  for (const bad of [
+    '',
+    '   ',
+    '\u200b',
+    '\u0301',
+    'a\tb',
+    'a\nb',
+    'nul\u0000',
+    'bell\u0007',
+    'x'.repeat(101),
+    'half\ud800',
+  ]) {
     assert.throws(() => normalizePersonName(bad), visageError('invalid_name'), JSON.stringify(bad));
   }
 });
@@ -180,11 +195,14 @@ test('people: unicode names, case-insensitive uniqueness, rename conflicts, list
   assert.equal(gallery.people.findByName('JOSE\u0301')?.id, jose.id);
   assert.equal(gallery.people.findByName(' 李雷 ')?.id, li.id);
   assert.equal(gallery.people.findByName('\u{1F600}   smiley')?.id, emoji.id);
-  assert.throws(() => gallery.createPerson('jose\u0301'), (e) => {
-    visageError('name_taken')(e);
-    assert.equal((e as VisageError).details['personId'], jose.id);
-    return true;
-  });
+  assert.throws(
+    () => gallery.createPerson('jose\u0301'),
+    (e) => {
+      visageError('name_taken')(e);
+      assert.equal((e as VisageError).details['personId'], jose.id);
+      return true;
+    },
+  );
   assert.throws(() => gallery.createPerson('\t'), visageError('invalid_name'));
 
   assert.throws(() => gallery.renamePerson(li.id, 'JOSÉ'), visageError('name_taken'));
@@ -195,9 +213,18 @@ test('people: unicode names, case-insensitive uniqueness, rename conflicts, list
   assert.throws(() => gallery.renamePerson(9999, 'Nobody'), visageError('person_not_found'));
 
   // Ordered by name key (SQLite compares UTF-8 bytes: ASCII before emoji); the query is case-insensitive.
-  assert.deepEqual(gallery.people.list().map((p) => p.name), ['JOSÉ', 'Li Lei', '\u{1F600} Smiley']);
-  assert.deepEqual(gallery.people.list({ query: 'E' }).map((p) => p.name), ['Li Lei', '\u{1F600} Smiley']);
-  assert.deepEqual(gallery.people.list({ limit: 1, offset: 1 }).map((p) => p.id), [li.id]);
+  assert.deepEqual(
+    gallery.people.list().map((p) => p.name),
+    ['JOSÉ', 'Li Lei', '\u{1F600} Smiley'],
+  );
+  assert.deepEqual(
+    gallery.people.list({ query: 'E' }).map((p) => p.name),
+    ['Li Lei', '\u{1F600} Smiley'],
+  );
+  assert.deepEqual(
+    gallery.people.list({ limit: 1, offset: 1 }).map((p) => p.id),
+    [li.id],
+  );
   assert.equal(gallery.people.count(), 3);
   gallery.close();
 });
@@ -207,25 +234,37 @@ test('samples: duplicates are refused per person, allowed across people, skippab
   const s1 = await realSample('howard', 'howard1.png');
   const s2 = await realSample('howard', 'howard2.png');
   const { person } = gallery.enrol({ name: 'Howard' }, [s1]);
-  assert.throws(() => gallery.enrol({ personId: person.id }, [s2, s1]), (e) => {
-    visageError('duplicate_sample')(e);
-    return true;
-  });
+  assert.throws(
+    () => gallery.enrol({ personId: person.id }, [s2, s1]),
+    (e) => {
+      visageError('duplicate_sample')(e);
+      return true;
+    },
+  );
   assert.equal(gallery.samples.listByPerson(person.id).length, 1, 'a failed batch stores nothing');
   const batch = gallery.enrol({ personId: person.id }, [s2, s1], { skipDuplicates: true });
   assert.equal(batch.added.length, 1);
-  assert.deepEqual(batch.duplicates.map((d) => d.index), [1]);
+  assert.deepEqual(
+    batch.duplicates.map((d) => d.index),
+    [1],
+  );
 
   const other = gallery.enrol({ name: 'Not Howard' }, [s1]);
   assert.equal(other.added.length, 1);
   assert.equal(gallery.samples.findByContentHash(s1.contentHash).length, 2);
   assert.throws(() => gallery.moveSample(other.added[0].id, person.id), visageError('duplicate_sample'));
   assert.throws(
-    () => gallery.enrol({ personId: person.id }, [{ contentHash: 'x', embeddings: [{ modelId: 'test-model', vector: new Float32Array(3) }] }]),
+    () =>
+      gallery.enrol({ personId: person.id }, [
+        { contentHash: 'x', embeddings: [{ modelId: 'test-model', vector: new Float32Array(3) }] },
+      ]),
     visageError('invalid_embedding'),
   );
   assert.throws(
-    () => gallery.enrol({ personId: person.id }, [{ contentHash: 'y', embeddings: [{ modelId: 'test-model', vector: randomUnitVector(rng, 32) }] }]),
+    () =>
+      gallery.enrol({ personId: person.id }, [
+        { contentHash: 'y', embeddings: [{ modelId: 'test-model', vector: randomUnitVector(rng, 32) }] },
+      ]),
     visageError('dimension_mismatch'),
   );
   gallery.close();
@@ -233,10 +272,19 @@ test('samples: duplicates are refused per person, allowed across people, skippab
 
 test('merge moves samples with their embeddings, events and negatives, and drops duplicate content', async () => {
   const gallery = Gallery.open(tempDir());
-  const [a1, a2, a3] = await Promise.all(['amy1.png', 'amy2.png', 'amy3.png'].map((f) => realSample('amy', f)));
+  const [a1, a2, a3] = await Promise.all(
+    ['amy1.png', 'amy2.png', 'amy3.png'].map((f) => realSample('amy', f)),
+  );
   const amy = gallery.enrol({ name: 'Amy' }, [a1, a2]);
-  const alias = gallery.enrol({ name: 'Amy F' }, [{ ...a2, embeddings: [{ modelId: 'test-model', vector: randomUnitVector(rng, 16) }] }, a3]);
-  const event = gallery.events.add({ source: 'cam', box: { x: 1, y: 2, width: 3, height: 4 }, personId: alias.person.id });
+  const alias = gallery.enrol({ name: 'Amy F' }, [
+    { ...a2, embeddings: [{ modelId: 'test-model', vector: randomUnitVector(rng, 16) }] },
+    a3,
+  ]);
+  const event = gallery.events.add({
+    source: 'cam',
+    box: { x: 1, y: 2, width: 3, height: 4 },
+    personId: alias.person.id,
+  });
   gallery.addNegative(alias.person.id, 'test-model', randomUnitVector(rng, 16), event.id);
   const index = gallery.index('test-model');
   assert.equal(index.search(a3.vector, 1)[0].personId, alias.person.id);
@@ -245,7 +293,10 @@ test('merge moves samples with their embeddings, events and negatives, and drops
   assert.deepEqual(result.droppedSampleIds, [alias.added[0].id]);
   assert.deepEqual(result.movedSampleIds, [alias.added[1].id]);
   assert.equal(gallery.people.get(alias.person.id), undefined);
-  assert.deepEqual(gallery.samples.listByPerson(amy.person.id).map((s) => s.id), [amy.added[0].id, amy.added[1].id, alias.added[1].id]);
+  assert.deepEqual(
+    gallery.samples.listByPerson(amy.person.id).map((s) => s.id),
+    [amy.added[0].id, amy.added[1].id, alias.added[1].id],
+  );
   assert.deepEqual(gallery.samples.embedding(alias.added[1].id, 'test-model'), a3.vector);
   assert.equal(gallery.events.get(event.id)?.personId, amy.person.id);
   assert.equal(gallery.negatives.listByPerson(amy.person.id).length, 1);
@@ -263,7 +314,11 @@ test('delete cascades to samples, embeddings and negatives; events become unknow
   const s = await realSample('raj', 'raj1.png');
   const raj = gallery.enrol({ name: 'Raj' }, [s]);
   const keep = gallery.enrol({ name: 'Stuart' }, [await realSample('stuart', 'stuart1.png')]);
-  const event = gallery.events.add({ source: 'a.jpg', box: { x: 0, y: 0, width: 9, height: 9 }, personId: raj.person.id });
+  const event = gallery.events.add({
+    source: 'a.jpg',
+    box: { x: 0, y: 0, width: 9, height: 9 },
+    personId: raj.person.id,
+  });
   gallery.addNegative(raj.person.id, 'test-model', s.vector);
   const index = gallery.index('test-model');
   assert.equal(index.search(s.vector, 1)[0].personId, raj.person.id);
@@ -274,7 +329,10 @@ test('delete cascades to samples, embeddings and negatives; events become unknow
   assert.equal(count('SELECT COUNT(*) FROM embeddings'), 1);
   assert.equal(count('SELECT COUNT(*) FROM negatives'), 0);
   assert.equal(gallery.events.get(event.id)?.personId, null);
-  assert.equal(index.search(s.vector, 5).some((m) => m.personId === raj.person.id), false);
+  assert.equal(
+    index.search(s.vector, 5).some((m) => m.personId === raj.person.id),
+    false,
+  );
   assert.equal(index.search(s.vector, 1)[0].personId, keep.person.id);
   assert.equal(index.isVetoed(s.vector, raj.person.id, 0.5), false);
   gallery.close();
@@ -283,17 +341,56 @@ test('delete cascades to samples, embeddings and negatives; events become unknow
 test('events: stored with snapshot and embedding, listed by person, source and time range', async () => {
   const gallery = Gallery.open(tempDir());
   const leonard = gallery.createPerson('Leonard');
-  const snapshot = await sharp(path.join(FACES, 'scenes', 'bbt1.jpg')).resize(64).jpeg().toBuffer();
+  const snapshot = await sharp(path.join(FACES, 'scenes', 'bbt1.jpg'))
+    .resize(64)
+    .jpeg()
+    .toBuffer();
   const vector = randomUnitVector(rng, 16);
   const ids = gallery.events.addMany([
-    { time: 1000, source: 'bbt1.jpg', box: { x: 1, y: 1, width: 5, height: 5 }, personId: leonard.id, score: 0.8, distance: 0.3, snapshotJpeg: snapshot, modelId: 'test-model', embedding: vector },
-    { time: 2000, source: 'clip.mp4', offsetS: 1.5, frame: 45, box: { x: 2, y: 2, width: 5, height: 5 }, personId: null },
-    { time: 3000, source: 'clip.mp4', offsetS: 2.5, frame: 75, box: { x: 3, y: 3, width: 5, height: 5 }, personId: leonard.id },
+    {
+      time: 1000,
+      source: 'bbt1.jpg',
+      box: { x: 1, y: 1, width: 5, height: 5 },
+      personId: leonard.id,
+      score: 0.8,
+      distance: 0.3,
+      snapshotJpeg: snapshot,
+      modelId: 'test-model',
+      embedding: vector,
+    },
+    {
+      time: 2000,
+      source: 'clip.mp4',
+      offsetS: 1.5,
+      frame: 45,
+      box: { x: 2, y: 2, width: 5, height: 5 },
+      personId: null,
+    },
+    {
+      time: 3000,
+      source: 'clip.mp4',
+      offsetS: 2.5,
+      frame: 75,
+      box: { x: 3, y: 3, width: 5, height: 5 },
+      personId: leonard.id,
+    },
   ]);
-  assert.deepEqual(gallery.events.list({ personId: leonard.id }).map((e) => e.id), [ids[2], ids[0]]);
-  assert.deepEqual(gallery.events.list({ personId: null }).map((e) => e.id), [ids[1]]);
-  assert.deepEqual(gallery.events.list({ source: 'clip.mp4', order: 'asc' }).map((e) => e.frame), [45, 75]);
-  assert.deepEqual(gallery.events.list({ from: 1500, to: 3000 }).map((e) => e.id), [ids[1]]);
+  assert.deepEqual(
+    gallery.events.list({ personId: leonard.id }).map((e) => e.id),
+    [ids[2], ids[0]],
+  );
+  assert.deepEqual(
+    gallery.events.list({ personId: null }).map((e) => e.id),
+    [ids[1]],
+  );
+  assert.deepEqual(
+    gallery.events.list({ source: 'clip.mp4', order: 'asc' }).map((e) => e.frame),
+    [45, 75],
+  );
+  assert.deepEqual(
+    gallery.events.list({ from: 1500, to: 3000 }).map((e) => e.id),
+    [ids[1]],
+  );
   assert.equal(gallery.events.count({ source: 'clip.mp4' }), 2);
   assert.deepEqual(gallery.events.snapshot(ids[0]), snapshot);
   assert.deepEqual(gallery.events.embedding(ids[0]), { modelId: 'test-model', vector });
@@ -312,12 +409,19 @@ test('audit records each change with its actor; import progress resumes by path 
   const p = gallery.createPerson('Bernadette', '', { actor: 'admin' });
   gallery.renamePerson(p.id, 'Bernie');
   gallery.deletePerson(p.id, { actor: 'admin' });
-  assert.deepEqual(gallery.audit.list().map((e) => [e.action, e.actor]), [
-    ['person.delete', 'admin'],
-    ['person.rename', null],
-    ['person.create', 'admin'],
-  ]);
-  assert.deepEqual(gallery.audit.list({ action: 'person.rename' })[0].details, { personId: p.id, from: 'Bernadette', to: 'Bernie' });
+  assert.deepEqual(
+    gallery.audit.list().map((e) => [e.action, e.actor]),
+    [
+      ['person.delete', 'admin'],
+      ['person.rename', null],
+      ['person.create', 'admin'],
+    ],
+  );
+  assert.deepEqual(gallery.audit.list({ action: 'person.rename' })[0].details, {
+    personId: p.id,
+    from: 'Bernadette',
+    to: 'Bernie',
+  });
 
   gallery.imports.record('a.jpg', 'h1', 'done');
   gallery.imports.record('b.jpg', 'h2', 'failed', 'no face found');
@@ -338,7 +442,9 @@ test('two processes enrolling at once lose nothing, and an open gallery sees the
   const count = 1500;
   const run = promisify(execFile);
   await Promise.all(
-    ['a', 'bb'].map((prefix) => run(process.execPath, ['--import', 'tsx', writer, dir, prefix, String(count), startAt])),
+    ['a', 'bb'].map((prefix) =>
+      run(process.execPath, ['--import', 'tsx', writer, dir, prefix, String(count), startAt]),
+    ),
   );
   assert.equal(watcher.people.count(), 2 * count);
   assert.equal(watcher.db.prepare('SELECT COUNT(*) FROM embeddings').pluck().get(), 2 * count);

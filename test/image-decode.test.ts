@@ -5,11 +5,11 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import zlib from 'node:zlib';
 import sharp, { type Sharp } from 'sharp';
 import { decodeImage } from '../src/engine/image/decode.js';
 import { isVisageError } from '../src/errors.js';
 import type { RgbImage } from '../src/engine/types.js';
+import { bombPng } from './support/images.js';
 
 const FACES = path.resolve(import.meta.dirname, '../../shared/faces');
 const PHOTO = path.join(FACES, 'scenes/obama-480p.jpg'); // 853×480 colour JPEG
@@ -206,29 +206,6 @@ test('empty, missing, directory, text and SVG inputs fail with their codes', asy
     '<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><circle cx="32" cy="32" r="20"/></svg>';
   await rejectsWith(decodeImage(await fixture('face.svg', svg)), 'unsupported_format');
 });
-
-/** A PNG whose header claims width × height, with one tiny (incomplete) IDAT: a decompression bomb's shape. */
-function bombPng(width: number, height: number): Buffer {
-  const chunk = (type: string, data: Buffer): Buffer => {
-    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-    const out = Buffer.alloc(12 + data.length);
-    out.writeUInt32BE(data.length, 0);
-    body.copy(out, 4);
-    out.writeUInt32BE(zlib.crc32(body), 8 + data.length);
-    return out;
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr.set([8, 2, 0, 0, 0], 8); // 8-bit RGB, deflate, no filter method variants, no interlace
-  const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-  return Buffer.concat([
-    signature,
-    chunk('IHDR', ihdr),
-    chunk('IDAT', zlib.deflateSync(Buffer.alloc(1 + width * 3))), // one row only
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
-}
 
 test('a 20000×20000 PNG is refused from its header, fast', async () => {
   const bomb = bombPng(20000, 20000);

@@ -34,7 +34,12 @@ interface AuditRow {
 export class AuditLog {
   constructor(private readonly db: Db) {}
 
-  append(action: string, details: Record<string, unknown> = {}, actor: string | null = null, time = Date.now()): AuditEntry {
+  append(
+    action: string,
+    details: Record<string, unknown> = {},
+    actor: string | null = null,
+    time = Date.now(),
+  ): AuditEntry {
     const { lastInsertRowid } = this.db
       .prepare('INSERT INTO audit (time, actor, action, details) VALUES (?, ?, ?, ?)')
       .run(time, actor, action, JSON.stringify(details));

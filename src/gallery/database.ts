@@ -57,9 +57,13 @@ export function openDatabase(dataDir: string, options: OpenDatabaseOptions = {})
 
 /** The schema version (number of migrations applied); 0 for an empty database. */
 export function schemaVersion(db: Db): number {
-  const table = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'").get();
+  const table = db
+    .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'")
+    .get();
   if (!table) return 0;
-  const row = db.prepare('SELECT MAX(version) AS version FROM schema_version').get() as { version: number | null };
+  const row = db.prepare('SELECT MAX(version) AS version FROM schema_version').get() as {
+    version: number | null;
+  };
   return row.version ?? 0;
 }
 
@@ -68,11 +72,17 @@ export function migrate(db: Db, migrations: readonly Migration[] = MIGRATIONS): 
   if (schemaVersion(db) === 0) {
     const foreign = db.prepare("SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' LIMIT 1").get();
     if (foreign) {
-      throw new VisageError('database_unrecognised', `${db.name} is a SQLite database but not a Visage one.`, {
-        path: db.name,
-      });
+      throw new VisageError(
+        'database_unrecognised',
+        `${db.name} is a SQLite database but not a Visage one.`,
+        {
+          path: db.name,
+        },
+      );
     }
-    db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
+    db.exec(
+      'CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)',
+    );
   }
   for (;;) {
     // IMMEDIATE takes the write lock first, so two processes opening a fresh data directory at once
@@ -89,7 +99,10 @@ export function migrate(db: Db, migrations: readonly Migration[] = MIGRATIONS): 
         }
         if (version === migrations.length) return false;
         migrations[version](db);
-        db.prepare('INSERT INTO schema_version (version, applied_at) VALUES (?, ?)').run(version + 1, Date.now());
+        db.prepare('INSERT INTO schema_version (version, applied_at) VALUES (?, ?)').run(
+          version + 1,
+          Date.now(),
+        );
         return true;
       })
       .immediate();
@@ -104,7 +117,8 @@ function checkHeader(file: string): void {
     const read = fs.readSync(fd, header, 0, header.length, 0);
     // An empty file is what SQLite itself creates before the first write: a valid, empty database.
     if (read === 0) return;
-    if (read < header.length || !header.equals(SQLITE_HEADER)) throw corrupt(file, 'it is not a SQLite database');
+    if (read < header.length || !header.equals(SQLITE_HEADER))
+      throw corrupt(file, 'it is not a SQLite database');
   } finally {
     fs.closeSync(fd);
   }

@@ -187,7 +187,13 @@ export class EmbeddingIndex {
     return negatives.some((n) => dotAt(q, n, 0) >= similarityThreshold);
   }
 
-  /** The `k` people most similar to `query`, best first, each with their best-matching sample. */
+  /**
+   * The `k` people most similar to `query`, best first, each with their best-matching sample.
+   * People are shortlisted by their best sample (top max(4k, 32) by the int8 scan), then scored exactly
+   * under the rule. For `nearest` that is the exact top k. For mean-type rules anyone left out has every
+   * sample below the shortlist's floor, so a result scoring above the floor (any genuine match) is ranked
+   * exactly; below it, when nothing matches well, a lower rank may miss someone with many middling samples.
+   */
   search(query: Float32Array, k: number, aggregation: Aggregation = this.defaultAggregation): PersonMatch[] {
     if (this.count === 0 || k <= 0) return [];
     const q = normalized(query);
@@ -213,7 +219,10 @@ export class EmbeddingIndex {
       vectors: this.count,
       people: this.samplesOf.size,
       bytes:
-        this.vectors.byteLength + this.samples.byteLength + this.persons.byteLength + (this.codes?.bytes ?? 0),
+        this.vectors.byteLength +
+        this.samples.byteLength +
+        this.persons.byteLength +
+        (this.codes?.bytes ?? 0),
     };
   }
 

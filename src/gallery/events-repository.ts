@@ -85,7 +85,8 @@ export class EventsRepository {
   }
 
   get(id: number): RecognitionEvent | undefined {
-    const row = this.db.prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE id = ?`).get(id) as EventRow | undefined;
+    const row = this.db.prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE id = ?`).get(id) as
+      EventRow | undefined;
     return row && toEvent(row);
   }
 
@@ -100,24 +101,31 @@ export class EventsRepository {
     const { where, params } = filter(query);
     const order = query.order === 'asc' ? 'ASC' : 'DESC';
     const rows = this.db
-      .prepare(`SELECT ${EVENT_COLUMNS} FROM events ${where} ORDER BY time ${order}, id ${order} LIMIT ? OFFSET ?`)
+      .prepare(
+        `SELECT ${EVENT_COLUMNS} FROM events ${where} ORDER BY time ${order}, id ${order} LIMIT ? OFFSET ?`,
+      )
       .all(...params, query.limit ?? 100, query.offset ?? 0) as EventRow[];
     return rows.map(toEvent);
   }
 
   count(query: Omit<EventQuery, 'order' | 'limit' | 'offset'> = {}): number {
     const { where, params } = filter(query);
-    return this.db.prepare(`SELECT COUNT(*) FROM events ${where}`).pluck().get(...params) as number;
+    return this.db
+      .prepare(`SELECT COUNT(*) FROM events ${where}`)
+      .pluck()
+      .get(...params) as number;
   }
 
   snapshot(id: number): Buffer | undefined {
-    return (this.db.prepare('SELECT snapshot_jpeg FROM events WHERE id = ?').pluck().get(id) as Buffer | null) ?? undefined;
+    return (
+      (this.db.prepare('SELECT snapshot_jpeg FROM events WHERE id = ?').pluck().get(id) as Buffer | null) ??
+      undefined
+    );
   }
 
   embedding(id: number): { modelId: string; vector: Float32Array } | undefined {
     const row = this.db.prepare('SELECT model_id, embedding FROM events WHERE id = ?').get(id) as
-      | { model_id: string | null; embedding: Buffer | null }
-      | undefined;
+      { model_id: string | null; embedding: Buffer | null } | undefined;
     if (!row?.embedding || !row.model_id) return undefined;
     return { modelId: row.model_id, vector: blobToVector(row.embedding) };
   }

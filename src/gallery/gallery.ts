@@ -83,7 +83,10 @@ export class Gallery {
     if (this.generation() !== this.knownGeneration) this.forgetIndexes();
     let index = this.indexes.get(modelId);
     if (!index) {
-      const loaded = this.db.transaction(() => ({ index: this.load(modelId), generation: this.generation() }))();
+      const loaded = this.db.transaction(() => ({
+        index: this.load(modelId),
+        generation: this.generation(),
+      }))();
       if (loaded.generation !== this.knownGeneration) this.forgetIndexes(loaded.generation);
       index = loaded.index;
       this.indexes.set(modelId, index);
@@ -153,7 +156,8 @@ export class Gallery {
       return { person, created, added, duplicates };
     });
     for (const [sample, input] of stored) {
-      for (const e of input.embeddings ?? []) this.indexes.get(e.modelId)?.add(sample.id, sample.personId, e.vector);
+      for (const e of input.embeddings ?? [])
+        this.indexes.get(e.modelId)?.add(sample.id, sample.personId, e.vector);
     }
     return result;
   }

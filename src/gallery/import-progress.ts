@@ -31,7 +31,13 @@ export class ImportProgress {
   }
 
   /** Records (or overwrites) the outcome for a file. */
-  record(filePath: string, contentHash: string, status: ImportStatus, message: string | null = null, now = Date.now()): void {
+  record(
+    filePath: string,
+    contentHash: string,
+    status: ImportStatus,
+    message: string | null = null,
+    now = Date.now(),
+  ): void {
     this.db
       .prepare(
         `INSERT INTO import_progress (file_path, content_hash, status, message, updated_at) VALUES (?, ?, ?, ?, ?)
@@ -50,7 +56,9 @@ export class ImportProgress {
 
   counts(): Record<ImportStatus, number> {
     const counts: Record<ImportStatus, number> = { done: 0, skipped: 0, failed: 0 };
-    const rows = this.db.prepare('SELECT status, COUNT(*) AS n FROM import_progress GROUP BY status').all() as {
+    const rows = this.db
+      .prepare('SELECT status, COUNT(*) AS n FROM import_progress GROUP BY status')
+      .all() as {
       status: ImportStatus;
       n: number;
     }[];

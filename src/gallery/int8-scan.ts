@@ -49,31 +49,77 @@ function kernelBytes(): Uint8Array {
   ];
   const lane = (i: number): number[] => [...get(ACC0), ...simd(I32X4_EXTRACT_LANE, i)];
   const body = [
-    BLOCK, VOID,
-    ...get(COUNT), I32_EQZ, BR_IF, 0,
-    LOOP, VOID,
-    ...zero, ...set(ACC0),
-    ...zero, ...set(ACC1),
-    ...get(QUERY), ...set(QP),
-    ...get(CODES), ...get(DIM), I32_ADD, ...set(ROW_END),
-    LOOP, VOID,
+    BLOCK,
+    VOID,
+    ...get(COUNT),
+    I32_EQZ,
+    BR_IF,
+    0,
+    LOOP,
+    VOID,
+    ...zero,
+    ...set(ACC0),
+    ...zero,
+    ...set(ACC1),
+    ...get(QUERY),
+    ...set(QP),
+    ...get(CODES),
+    ...get(DIM),
+    I32_ADD,
+    ...set(ROW_END),
+    LOOP,
+    VOID,
     ...accumulate(ACC0, 0, 0),
     ...accumulate(ACC1, 8, 16),
-    ...get(QP), ...i32Const(32), I32_ADD, ...set(QP),
-    ...get(CODES), ...i32Const(16), I32_ADD, ...tee(CODES),
-    ...get(ROW_END), I32_LT_U, BR_IF, 0,
+    ...get(QP),
+    ...i32Const(32),
+    I32_ADD,
+    ...set(QP),
+    ...get(CODES),
+    ...i32Const(16),
+    I32_ADD,
+    ...tee(CODES),
+    ...get(ROW_END),
+    I32_LT_U,
+    BR_IF,
+    0,
     END,
     ...get(OUT),
-    ...get(ACC0), ...get(ACC1), ...simd(I32X4_ADD), ...set(ACC0),
-    ...lane(0), ...lane(1), I32_ADD, ...lane(2), I32_ADD, ...lane(3), I32_ADD,
-    I32_STORE, 2, 0,
-    ...get(OUT), ...i32Const(4), I32_ADD, ...set(OUT),
-    ...get(COUNT), ...i32Const(1), I32_SUB, ...tee(COUNT), BR_IF, 0,
+    ...get(ACC0),
+    ...get(ACC1),
+    ...simd(I32X4_ADD),
+    ...set(ACC0),
+    ...lane(0),
+    ...lane(1),
+    I32_ADD,
+    ...lane(2),
+    I32_ADD,
+    ...lane(3),
+    I32_ADD,
+    I32_STORE,
+    2,
+    0,
+    ...get(OUT),
+    ...i32Const(4),
+    I32_ADD,
+    ...set(OUT),
+    ...get(COUNT),
+    ...i32Const(1),
+    I32_SUB,
+    ...tee(COUNT),
+    BR_IF,
+    0,
     END,
     END,
     END,
   ];
-  const code = [...vec([[2, I32], [2, V128]]), ...body];
+  const code = [
+    ...vec([
+      [2, I32],
+      [2, V128],
+    ]),
+    ...body,
+  ];
   const section = (id: number, content: number[]): number[] => [id, ...uleb(content.length), ...content];
   const name = (s: string): number[] => [s.length, ...Buffer.from(s, 'ascii')];
   return Uint8Array.from([
@@ -171,7 +217,11 @@ export class Int8VectorStore {
     let maxAbs = 0;
     for (let i = 0; i < unit.length; i++) maxAbs = Math.max(maxAbs, Math.abs(unit[i]));
     const scale = maxAbs / CODE_MAX;
-    const codes = new Int8Array(this.memory.buffer, this.codesOffset() + slot * this.paddedDim, this.paddedDim);
+    const codes = new Int8Array(
+      this.memory.buffer,
+      this.codesOffset() + slot * this.paddedDim,
+      this.paddedDim,
+    );
     for (let i = 0; i < unit.length; i++) codes[i] = Math.round(unit[i] / scale);
     this.scales[slot] = scale;
   }

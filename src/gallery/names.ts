@@ -17,7 +17,8 @@ export function normalizePersonName(raw: string): string {
   if (typeof raw !== 'string') throw invalid('the name must be a string', raw);
   if (/\p{Cs}/u.test(raw)) throw invalid('the name contains an unpaired surrogate (broken UTF-16)', raw);
   const name = raw.normalize('NFC').trim();
-  if (/\p{Cc}/u.test(name)) throw invalid('the name contains a control character such as a tab or newline', raw);
+  if (/\p{Cc}/u.test(name))
+    throw invalid('the name contains a control character such as a tab or newline', raw);
   const collapsed = name.replace(/\s+/gu, ' ');
   // Format characters (ZWJ, bidi marks), separators and lone combining marks alone show nothing.
   if (!/[^\p{Cf}\p{Z}\p{M}]/u.test(collapsed)) throw invalid('the name is empty', raw);

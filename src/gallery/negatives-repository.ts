@@ -26,7 +26,13 @@ export class NegativesRepository {
   constructor(private readonly db: Db) {}
 
   /** Errors: `person_not_found`, `invalid_embedding`, `dimension_mismatch`. */
-  add(personId: number, modelId: string, vector: Float32Array, eventId: number | null = null, now = Date.now()): Negative {
+  add(
+    personId: number,
+    modelId: string,
+    vector: Float32Array,
+    eventId: number | null = null,
+    now = Date.now(),
+  ): Negative {
     checkEmbedding(vector);
     return this.db.transaction(() => {
       if (!this.db.prepare('SELECT 1 FROM people WHERE id = ?').get(personId)) throw personNotFound(personId);
@@ -41,13 +47,17 @@ export class NegativesRepository {
   }
 
   listByPerson(personId: number): Negative[] {
-    const rows = this.db.prepare('SELECT * FROM negatives WHERE person_id = ? ORDER BY id').all(personId) as NegativeRow[];
+    const rows = this.db
+      .prepare('SELECT * FROM negatives WHERE person_id = ? ORDER BY id')
+      .all(personId) as NegativeRow[];
     return rows.map(toNegative);
   }
 
   /** Every negative of a model, streamed. */
   *iterate(modelId: string): IterableIterator<Negative> {
-    const rows = this.db.prepare('SELECT * FROM negatives WHERE model_id = ?').iterate(modelId) as IterableIterator<NegativeRow>;
+    const rows = this.db
+      .prepare('SELECT * FROM negatives WHERE model_id = ?')
+      .iterate(modelId) as IterableIterator<NegativeRow>;
     for (const row of rows) yield toNegative(row);
   }
 }

@@ -89,8 +89,7 @@ export class PeopleRepository {
 
   summary(id: number): PersonSummary | undefined {
     const row = this.db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM people p WHERE p.id = ?`).get(id) as
-      | SummaryRow
-      | undefined;
+      SummaryRow | undefined;
     return row && toSummary(row);
   }
 
@@ -119,7 +118,9 @@ export class PeopleRepository {
       this.require(id);
       this.assertNameFree(key, display, id);
       try {
-        this.db.prepare('UPDATE people SET name = ?, name_key = ?, updated_at = ? WHERE id = ?').run(display, key, now, id);
+        this.db
+          .prepare('UPDATE people SET name = ?, name_key = ?, updated_at = ? WHERE id = ?')
+          .run(display, key, now, id);
       } catch (e) {
         if (isUniqueViolation(e)) throw nameTaken(display, this.idOfKey(key));
         throw e;
@@ -177,7 +178,9 @@ export class PeopleRepository {
       this.db.prepare('UPDATE events SET person_id = ? WHERE person_id = ?').run(intoId, fromId);
       this.db.prepare('UPDATE negatives SET person_id = ? WHERE person_id = ?').run(intoId, fromId);
       this.db
-        .prepare("UPDATE people SET note = CASE WHEN note = '' THEN ? ELSE note END, updated_at = ? WHERE id = ?")
+        .prepare(
+          "UPDATE people SET note = CASE WHEN note = '' THEN ? ELSE note END, updated_at = ? WHERE id = ?",
+        )
         .run(from.note, now, intoId);
       this.db.prepare('DELETE FROM people WHERE id = ?').run(fromId);
       return { into: this.require(intoId), movedSampleIds: moved, droppedSampleIds: dropped };
@@ -210,7 +213,10 @@ function toSummary(row: SummaryRow): PersonSummary {
 function checkNote(note: string): string {
   const clean = note.normalize('NFC').trim();
   if (clean.length > MAX_NOTE_LENGTH) {
-    throw new VisageError('invalid_note', `The note has ${clean.length} characters; the limit is ${MAX_NOTE_LENGTH}.`);
+    throw new VisageError(
+      'invalid_note',
+      `The note has ${clean.length} characters; the limit is ${MAX_NOTE_LENGTH}.`,
+    );
   }
   return clean;
 }

@@ -98,8 +98,7 @@ export class SamplesRepository {
 
   get(id: number): Sample | undefined {
     const row = this.db.prepare(`SELECT ${SAMPLE_COLUMNS} FROM samples s WHERE s.id = ?`).get(id) as
-      | SampleRow
-      | undefined;
+      SampleRow | undefined;
     return row && toSample(row);
   }
 
@@ -126,7 +125,10 @@ export class SamplesRepository {
   }
 
   crop(id: number): Buffer | undefined {
-    return (this.db.prepare('SELECT crop_jpeg FROM samples WHERE id = ?').pluck().get(id) as Buffer | null) ?? undefined;
+    return (
+      (this.db.prepare('SELECT crop_jpeg FROM samples WHERE id = ?').pluck().get(id) as Buffer | null) ??
+      undefined
+    );
   }
 
   embedding(sampleId: number, modelId: string): Float32Array | undefined {
@@ -167,7 +169,8 @@ export class SamplesRepository {
     return this.db.transaction(() => {
       const sample = this.require(id);
       if (sample.personId === toPersonId) return sample;
-      if (!this.db.prepare('SELECT 1 FROM people WHERE id = ?').get(toPersonId)) throw personNotFound(toPersonId);
+      if (!this.db.prepare('SELECT 1 FROM people WHERE id = ?').get(toPersonId))
+        throw personNotFound(toPersonId);
       this.assertNoDuplicate(toPersonId, sample.contentHash);
       this.db.prepare('UPDATE samples SET person_id = ? WHERE id = ?').run(toPersonId, id);
       return this.require(id);
@@ -187,13 +190,18 @@ export class SamplesRepository {
   }
 
   countEmbeddings(modelId: string): number {
-    return this.db.prepare('SELECT COUNT(*) FROM embeddings WHERE model_id = ?').pluck().get(modelId) as number;
+    return this.db
+      .prepare('SELECT COUNT(*) FROM embeddings WHERE model_id = ?')
+      .pluck()
+      .get(modelId) as number;
   }
 
   /** Models with embeddings in the gallery. */
   models(): ModelSummary[] {
     return this.db
-      .prepare('SELECT model_id AS modelId, MIN(dim) AS dim, COUNT(*) AS samples FROM embeddings GROUP BY model_id')
+      .prepare(
+        'SELECT model_id AS modelId, MIN(dim) AS dim, COUNT(*) AS samples FROM embeddings GROUP BY model_id',
+      )
       .all() as ModelSummary[];
   }
 
@@ -236,11 +244,15 @@ export function assertModelDimension(db: Db, modelId: string, dim: number): void
     .pluck()
     .get({ modelId }) as number | undefined;
   if (stored !== undefined && stored !== dim) {
-    throw new VisageError('dimension_mismatch', `Model ${modelId} has ${stored}-D embeddings in this gallery, got ${dim}-D.`, {
-      modelId,
-      expected: stored,
-      actual: dim,
-    });
+    throw new VisageError(
+      'dimension_mismatch',
+      `Model ${modelId} has ${stored}-D embeddings in this gallery, got ${dim}-D.`,
+      {
+        modelId,
+        expected: stored,
+        actual: dim,
+      },
+    );
   }
 }
 

@@ -9,7 +9,10 @@ export function vectorToBlob(vector: Float32Array): Buffer {
 /** Copies a BLOB into a fresh, 4-byte-aligned Float32Array (SQLite's buffers are not aligned). */
 export function blobToVector(blob: Uint8Array): Float32Array {
   if (blob.byteLength % 4 !== 0) {
-    throw new VisageError('database_corrupt', `a stored vector has ${blob.byteLength} bytes, not a multiple of 4`);
+    throw new VisageError(
+      'database_corrupt',
+      `a stored vector has ${blob.byteLength} bytes, not a multiple of 4`,
+    );
   }
   const out = new Float32Array(blob.byteLength / 4);
   new Uint8Array(out.buffer).set(blob);

@@ -109,7 +109,7 @@ const specs: ModelSpec[] = [
     scaling: { mean: 0, std: 1 },
     output: 'global_pooling/Mean [batch, 1024] descriptor',
     source: tfjsGraphSource(HUMAN, 'models/faceres.json', 'MIT (package)', 'vladmandic/human FaceRes (trained by the package author)'),
-    embedding: { dim: 1024, metric: 'cosine', threshold: 0.5 },
+    embedding: { dim: 1024, metric: 'cosine', threshold: 0.37 },
   },
   {
     id: 'dlib-resnet',
@@ -119,7 +119,7 @@ const specs: ModelSpec[] = [
     scaling: { mean: 0, std: 1 },
     output: '[batch, 128] descriptor',
     source: faceApiSource('faceapi-recognition', 'face_recognition_model', 'dlib dlib_face_recognition_resnet_model_v1 (Davis King, CC0/Boost), ported to TF.js by face-api.js'),
-    embedding: { dim: 128, metric: 'cosine', threshold: 0.5 },
+    embedding: { dim: 128, metric: 'cosine', threshold: 0.07 },
   },
   {
     id: 'ssd-mobilenetv1',

@@ -1,0 +1,40 @@
+// Runs the real `visage` command (from the TypeScript sources) for end-to-end tests.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const MAIN = path.join(ROOT, 'src/cli/main.ts');
+
+export interface CliResult {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function runCli(args: string[], env: Record<string, string> = {}): CliResult {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    timeout: 120_000,
+  });
+  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Runs with --json and parses stdout, which must be exactly one JSON document. */
+export function runCliJson<T = unknown>(args: string[], env: Record<string, string> = {}): { status: number; json: T; stderr: string } {
+  const r = runCli([...args, '--json'], env);
+  return { status: r.status, json: JSON.parse(r.stdout) as T, stderr: r.stderr };
+}
+
+export function tempDir(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `visage-${prefix}-`));
+}
+
+/**
+ * One data directory per test run, shared by the tests of a file, so that converted models are cached
+ * once (conversion is tested on its own in convert-*.test.ts).
+ */
+export const sharedDataDir = tempDir('data');
