@@ -37,6 +37,7 @@ interface Result {
   bytesPerVector: number;
   rssMiB: number;
   heapMiB: number;
+  /** (RSS after building − RSS before) / size: the index's real cost per vector, maps included. */
   rssBytesPerVector: number;
   db?: { insertMs: number; fileMiB: number; openMs: number; loadMs: number };
 }
@@ -116,6 +117,8 @@ async function runOne(
   );
   const exact = await ExactSearch.create(queries, dim);
 
+  global.gc?.();
+  const rssBefore = process.memoryUsage().rss;
   const index = new EmbeddingIndex('bench');
   index.reserve(size);
   const chunkRows = 16384;
@@ -163,7 +166,7 @@ async function runOne(
     bytesPerVector: Math.round(stats.bytes / size),
     rssMiB: Math.round(memory.rss / 2 ** 20),
     heapMiB: Math.round(memory.heapUsed / 2 ** 20),
-    rssBytesPerVector: Math.round(memory.rss / size),
+    rssBytesPerVector: Math.round((memory.rss - rssBefore) / size),
   };
   if (withDb) result.db = dbStartup(size, vectorAt);
   return result;

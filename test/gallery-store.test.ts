@@ -438,7 +438,8 @@ test('two processes enrolling at once lose nothing, and an open gallery sees the
   const watcher = Gallery.open(dir);
   assert.equal(watcher.index('m').size, 0);
   const writer = path.resolve(import.meta.dirname, 'gallery-concurrent-writer.ts');
-  const startAt = String(Date.now() + 2500);
+  // Both children start writing at the same moment, well after their (tsx) start-up.
+  const startAt = String(Date.now() + 4000);
   const count = 1500;
   const run = promisify(execFile);
   await Promise.all(

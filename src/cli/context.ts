@@ -2,6 +2,7 @@
 import { Command, Option } from 'commander';
 import { resolveDataDir } from '../data-dir.js';
 import { FaceService } from '../service/face-service.js';
+import { Visage } from '../service/visage.js';
 import { log } from './output.js';
 
 export interface GlobalOptions {
@@ -31,6 +32,15 @@ export class UsageError extends Error {}
 
 export function openFaceService(opts: GlobalOptions): FaceService {
   return new FaceService({
+    dataDir: resolveDataDir(opts.data),
+    threads: opts.threads,
+    onConvert: (message) => log(message),
+  });
+}
+
+/** The service over the data directory's gallery (opens or creates its database). */
+export function openVisage(opts: GlobalOptions): Visage {
+  return new Visage({
     dataDir: resolveDataDir(opts.data),
     threads: opts.threads,
     onConvert: (message) => log(message),

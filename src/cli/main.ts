@@ -3,7 +3,9 @@ import { Command, CommanderError } from 'commander';
 import { isVisageError } from '../errors.js';
 import { registerCompare } from './commands/compare.js';
 import { registerDetect, registerEmbed } from './commands/detect.js';
+import { registerEnroll } from './commands/enroll.js';
 import { registerModels } from './commands/models.js';
+import { registerRecognize } from './commands/recognize.js';
 import { UsageError } from './context.js';
 
 const program = new Command('visage')
@@ -15,6 +17,8 @@ registerDetect(program);
 registerEmbed(program);
 registerCompare(program);
 registerModels(program);
+registerEnroll(program);
+registerRecognize(program);
 
 const debug = process.argv.includes('--debug');
 

@@ -66,6 +66,7 @@ export class FaceAnalyzer {
       keypoints: mesh.keypoints,
       landmarks: mesh.landmarks,
       quality: assessQuality(detected.box, mesh.keypoints, faceRegion(mesh.crop)),
+      crop: mesh.crop,
     }));
   }
 

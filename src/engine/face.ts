@@ -1,5 +1,5 @@
 // The Face record: each pipeline stage adds to it (detect → landmarks → align → embed).
-import type { Box, Point } from './types.js';
+import type { Box, Point, RgbImage } from './types.js';
 
 export interface FaceQuality {
   /** Shorter side of the face box, in original-image pixels. */
@@ -23,6 +23,8 @@ export interface Face {
   /** Dense landmarks (FaceMesh: 468 points) when the landmark stage ran. */
   landmarks?: Point[];
   quality?: FaceQuality;
+  /** The face upright at a fixed framing (the landmark stage's square crop): thumbnails, snapshots, re-embedding. */
+  crop?: RgbImage;
   embedding?: Float32Array;
   /** Catalog id of the model that produced `embedding`. */
   embeddingModel?: string;

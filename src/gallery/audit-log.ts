@@ -1,6 +1,6 @@
 // Who changed the gallery, and how: an append-only log the gallery writes in the same transaction as the
 // change it records.
-import type { Db } from './database.js';
+import { type Db, statement } from './database.js';
 
 export interface AuditEntry {
   id: number;
@@ -40,29 +40,29 @@ export class AuditLog {
     actor: string | null = null,
     time = Date.now(),
   ): AuditEntry {
-    const { lastInsertRowid } = this.db
-      .prepare('INSERT INTO audit (time, actor, action, details) VALUES (?, ?, ?, ?)')
-      .run(time, actor, action, JSON.stringify(details));
+    const { lastInsertRowid } = statement(
+      this.db,
+      'INSERT INTO audit (time, actor, action, details) VALUES (?, ?, ?, ?)',
+    ).run(time, actor, action, JSON.stringify(details));
     return { id: Number(lastInsertRowid), time, actor, action, details };
   }
 
   /** Newest first. */
   list(query: AuditQuery = {}): AuditEntry[] {
-    const rows = this.db
-      .prepare(
-        `SELECT * FROM audit
+    const rows = statement(
+      this.db,
+      `SELECT * FROM audit
          WHERE (@action IS NULL OR action = @action) AND (@actor IS NULL OR actor = @actor)
            AND (@from IS NULL OR time >= @from) AND (@to IS NULL OR time < @to)
          ORDER BY time DESC, id DESC LIMIT @limit OFFSET @offset`,
-      )
-      .all({
-        action: query.action ?? null,
-        actor: query.actor ?? null,
-        from: query.from ?? null,
-        to: query.to ?? null,
-        limit: query.limit ?? 100,
-        offset: query.offset ?? 0,
-      }) as AuditRow[];
+    ).all({
+      action: query.action ?? null,
+      actor: query.actor ?? null,
+      from: query.from ?? null,
+      to: query.to ?? null,
+      limit: query.limit ?? 100,
+      offset: query.offset ?? 0,
+    }) as AuditRow[];
     return rows.map((r) => ({ ...r, details: JSON.parse(r.details) as Record<string, unknown> }));
   }
 }

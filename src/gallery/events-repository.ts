@@ -1,7 +1,7 @@
 // Recognition events: what was seen, where and when, as whom.
 import { VisageError } from '../errors.js';
 import type { Box } from '../engine/types.js';
-import type { Db } from './database.js';
+import { type Db, statement } from './database.js';
 import { personNotFound } from './people-repository.js';
 import { blobToVector, vectorToBlob } from './vectors.js';
 
@@ -85,7 +85,7 @@ export class EventsRepository {
   }
 
   get(id: number): RecognitionEvent | undefined {
-    const row = this.db.prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE id = ?`).get(id) as
+    const row = statement(this.db, `SELECT ${EVENT_COLUMNS} FROM events WHERE id = ?`).get(id) as
       EventRow | undefined;
     return row && toEvent(row);
   }
@@ -100,31 +100,28 @@ export class EventsRepository {
   list(query: EventQuery = {}): RecognitionEvent[] {
     const { where, params } = filter(query);
     const order = query.order === 'asc' ? 'ASC' : 'DESC';
-    const rows = this.db
-      .prepare(
-        `SELECT ${EVENT_COLUMNS} FROM events ${where} ORDER BY time ${order}, id ${order} LIMIT ? OFFSET ?`,
-      )
-      .all(...params, query.limit ?? 100, query.offset ?? 0) as EventRow[];
+    const rows = statement(
+      this.db,
+      `SELECT ${EVENT_COLUMNS} FROM events ${where} ORDER BY time ${order}, id ${order} LIMIT ? OFFSET ?`,
+    ).all(...params, query.limit ?? 100, query.offset ?? 0) as EventRow[];
     return rows.map(toEvent);
   }
 
   count(query: Omit<EventQuery, 'order' | 'limit' | 'offset'> = {}): number {
     const { where, params } = filter(query);
-    return this.db
-      .prepare(`SELECT COUNT(*) FROM events ${where}`)
-      .pluck()
-      .get(...params) as number;
+    return statement(this.db, `SELECT COUNT(*) FROM events ${where}`, 'pluck').get(...params) as number;
   }
 
   snapshot(id: number): Buffer | undefined {
     return (
-      (this.db.prepare('SELECT snapshot_jpeg FROM events WHERE id = ?').pluck().get(id) as Buffer | null) ??
-      undefined
+      (statement(this.db, 'SELECT snapshot_jpeg FROM events WHERE id = ?', 'pluck').get(
+        id,
+      ) as Buffer | null) ?? undefined
     );
   }
 
   embedding(id: number): { modelId: string; vector: Float32Array } | undefined {
-    const row = this.db.prepare('SELECT model_id, embedding FROM events WHERE id = ?').get(id) as
+    const row = statement(this.db, 'SELECT model_id, embedding FROM events WHERE id = ?').get(id) as
       { model_id: string | null; embedding: Buffer | null } | undefined;
     if (!row?.embedding || !row.model_id) return undefined;
     return { modelId: row.model_id, vector: blobToVector(row.embedding) };
@@ -134,40 +131,39 @@ export class EventsRepository {
   setPerson(id: number, personId: number | null): RecognitionEvent {
     return this.db.transaction(() => {
       this.require(id);
-      if (personId !== null && !this.db.prepare('SELECT 1 FROM people WHERE id = ?').get(personId)) {
+      if (personId !== null && !statement(this.db, 'SELECT 1 FROM people WHERE id = ?').get(personId)) {
         throw personNotFound(personId);
       }
-      this.db.prepare('UPDATE events SET person_id = ? WHERE id = ?').run(personId, id);
+      statement(this.db, 'UPDATE events SET person_id = ? WHERE id = ?').run(personId, id);
       return this.require(id);
     })();
   }
 
   /** Retention: deletes events older than `time`; returns how many. */
   deleteBefore(time: number): number {
-    return this.db.prepare('DELETE FROM events WHERE time < ?').run(time).changes;
+    return statement(this.db, 'DELETE FROM events WHERE time < ?').run(time).changes;
   }
 
   private insert(e: NewEvent): number {
     return Number(
-      this.db
-        .prepare(
-          `INSERT INTO events (time, source, offset_s, frame, box, person_id, score, distance, snapshot_jpeg,
+      statement(
+        this.db,
+        `INSERT INTO events (time, source, offset_s, frame, box, person_id, score, distance, snapshot_jpeg,
              model_id, embedding)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(
-          e.time ?? Date.now(),
-          e.source,
-          e.offsetS ?? null,
-          e.frame ?? null,
-          JSON.stringify(e.box),
-          e.personId ?? null,
-          e.score ?? null,
-          e.distance ?? null,
-          e.snapshotJpeg ?? null,
-          e.modelId ?? null,
-          e.embedding ? vectorToBlob(e.embedding) : null,
-        ).lastInsertRowid,
+      ).run(
+        e.time ?? Date.now(),
+        e.source,
+        e.offsetS ?? null,
+        e.frame ?? null,
+        JSON.stringify(e.box),
+        e.personId ?? null,
+        e.score ?? null,
+        e.distance ?? null,
+        e.snapshotJpeg ?? null,
+        e.modelId ?? null,
+        e.embedding ? vectorToBlob(e.embedding) : null,
+      ).lastInsertRowid,
     );
   }
 }

@@ -2,11 +2,13 @@
 // samples, each of which commits to SQLite, appends to the audit log in the same transaction, and then
 // updates the in-memory indexes, so a search never reads the database.
 //
+// So write people, samples and negatives through this class, not through the repositories; events,
+// audit and import progress have no index and are written through their repositories.
+//
 // Several processes may share one data directory (CLI, server, an import). Triggers bump a generation
 // counter on every index-relevant change (migrations.ts); `index()` compares it, a cheap one-row read,
 // and reloads when another process changed the gallery.
-import type { Db, OpenDatabaseOptions } from './database.js';
-import { openDatabase } from './database.js';
+import { openDatabase, statement, type Db, type OpenDatabaseOptions } from './database.js';
 import { AuditLog } from './audit-log.js';
 import { EmbeddingIndex, type Aggregation } from './embedding-index.js';
 import { EventsRepository } from './events-repository.js';
@@ -76,8 +78,8 @@ export class Gallery {
 
   /**
    * The in-memory index of a model's embeddings and negatives: loaded from the database on first use
-   * (≈ 1 s per 100k 128-D vectors) and kept in step by this object's changes; reloaded if another process
-   * changed the gallery since.
+   * (7.5 s for a million 128-D vectors, bench/gallery.ts --db), kept in step by this object's changes,
+   * and reloaded if another process changed the gallery since. Search it with `.search()`/`.isVetoed()`.
    */
   index(modelId: string): EmbeddingIndex {
     if (this.generation() !== this.knownGeneration) this.forgetIndexes();
@@ -285,6 +287,6 @@ export class Gallery {
   }
 
   private generation(): number {
-    return this.db.prepare('SELECT value FROM gallery_generation WHERE id = 1').pluck().get() as number;
+    return statement(this.db, 'SELECT value FROM gallery_generation WHERE id = 1', 'pluck').get() as number;
   }
 }

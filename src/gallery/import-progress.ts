@@ -1,6 +1,6 @@
 // Resumable bulk import: which files (by path and content) an import has already handled, so a rerun
 // after a crash or Ctrl-C skips them, and a file whose content changed since is imported again.
-import type { Db } from './database.js';
+import { type Db, statement } from './database.js';
 
 export type ImportStatus = 'done' | 'skipped' | 'failed';
 
@@ -24,9 +24,10 @@ export class ImportProgress {
   constructor(private readonly db: Db) {}
 
   get(filePath: string, contentHash: string): ImportRecord | undefined {
-    const row = this.db
-      .prepare('SELECT * FROM import_progress WHERE file_path = ? AND content_hash = ?')
-      .get(filePath, contentHash) as ImportRow | undefined;
+    const row = statement(
+      this.db,
+      'SELECT * FROM import_progress WHERE file_path = ? AND content_hash = ?',
+    ).get(filePath, contentHash) as ImportRow | undefined;
     return row && toRecord(row);
   }
 
@@ -38,27 +39,28 @@ export class ImportProgress {
     message: string | null = null,
     now = Date.now(),
   ): void {
-    this.db
-      .prepare(
-        `INSERT INTO import_progress (file_path, content_hash, status, message, updated_at) VALUES (?, ?, ?, ?, ?)
+    statement(
+      this.db,
+      `INSERT INTO import_progress (file_path, content_hash, status, message, updated_at) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (file_path, content_hash) DO UPDATE
            SET status = excluded.status, message = excluded.message, updated_at = excluded.updated_at`,
-      )
-      .run(filePath, contentHash, status, message, now);
+    ).run(filePath, contentHash, status, message, now);
   }
 
   list(status?: ImportStatus): ImportRecord[] {
-    const rows = this.db
-      .prepare('SELECT * FROM import_progress WHERE @status IS NULL OR status = @status ORDER BY file_path')
-      .all({ status: status ?? null }) as ImportRow[];
+    const rows = statement(
+      this.db,
+      'SELECT * FROM import_progress WHERE @status IS NULL OR status = @status ORDER BY file_path',
+    ).all({ status: status ?? null }) as ImportRow[];
     return rows.map(toRecord);
   }
 
   counts(): Record<ImportStatus, number> {
     const counts: Record<ImportStatus, number> = { done: 0, skipped: 0, failed: 0 };
-    const rows = this.db
-      .prepare('SELECT status, COUNT(*) AS n FROM import_progress GROUP BY status')
-      .all() as {
+    const rows = statement(
+      this.db,
+      'SELECT status, COUNT(*) AS n FROM import_progress GROUP BY status',
+    ).all() as {
       status: ImportStatus;
       n: number;
     }[];
@@ -68,7 +70,7 @@ export class ImportProgress {
 
   /** Forgets all progress (a fresh import); returns how many records were dropped. */
   clear(): number {
-    return this.db.prepare('DELETE FROM import_progress').run().changes;
+    return statement(this.db, 'DELETE FROM import_progress').run().changes;
   }
 }
 

@@ -1,7 +1,7 @@
 // int8 copies of unit vectors in WebAssembly memory, scanned with SIMD integer dot products.
 //
 // Why: a 1:N query at a million 128-D faces is 1.3·10^8 multiply-adds. A JavaScript loop does ~1.5·10^9/s
-// (≈ 90 ms) and float32 reads 512 MB per query (≈ 25 ms of memory bandwidth); int8 codes are 4× less
+// (≈ 100 ms) and float32 reads 512 MB per query (≈ 25 ms of memory bandwidth); int8 codes are 4× less
 // memory and `i32x4.dot_i16x8_s` does 8 multiply-adds per instruction, which brings the scan under 10 ms.
 // IVF partitioning was tried first and dropped: on embeddings without cluster structure a noisy query
 // (cosine 0.7 to its source) lands in the right k-means cell too rarely (recall@1 0.77 scanning 7 % of a
@@ -48,67 +48,27 @@ function kernelBytes(): Uint8Array {
     ...set(acc),
   ];
   const lane = (i: number): number[] => [...get(ACC0), ...simd(I32X4_EXTRACT_LANE, i)];
+  // prettier-ignore
   const body = [
-    BLOCK,
-    VOID,
-    ...get(COUNT),
-    I32_EQZ,
-    BR_IF,
-    0,
-    LOOP,
-    VOID,
-    ...zero,
-    ...set(ACC0),
-    ...zero,
-    ...set(ACC1),
-    ...get(QUERY),
-    ...set(QP),
-    ...get(CODES),
-    ...get(DIM),
-    I32_ADD,
-    ...set(ROW_END),
-    LOOP,
-    VOID,
-    ...accumulate(ACC0, 0, 0),
-    ...accumulate(ACC1, 8, 16),
-    ...get(QP),
-    ...i32Const(32),
-    I32_ADD,
-    ...set(QP),
-    ...get(CODES),
-    ...i32Const(16),
-    I32_ADD,
-    ...tee(CODES),
-    ...get(ROW_END),
-    I32_LT_U,
-    BR_IF,
-    0,
+    BLOCK, VOID,
+    ...get(COUNT), I32_EQZ, BR_IF, 0,                                 // nothing to scan
+    LOOP, VOID,                                                       // for each row:
+    ...zero, ...set(ACC0), ...zero, ...set(ACC1),
+    ...get(QUERY), ...set(QP),
+    ...get(CODES), ...get(DIM), I32_ADD, ...set(ROW_END),
+    LOOP, VOID,                                                       //   for each 16 lanes:
+    ...accumulate(ACC0, 0, 0),                                        //     lanes 0-7
+    ...accumulate(ACC1, 8, 16),                                       //     lanes 8-15
+    ...get(QP), ...i32Const(32), I32_ADD, ...set(QP),
+    ...get(CODES), ...i32Const(16), I32_ADD, ...tee(CODES),
+    ...get(ROW_END), I32_LT_U, BR_IF, 0,
     END,
-    ...get(OUT),
-    ...get(ACC0),
-    ...get(ACC1),
-    ...simd(I32X4_ADD),
-    ...set(ACC0),
-    ...lane(0),
-    ...lane(1),
-    I32_ADD,
-    ...lane(2),
-    I32_ADD,
-    ...lane(3),
-    I32_ADD,
-    I32_STORE,
-    2,
-    0,
-    ...get(OUT),
-    ...i32Const(4),
-    I32_ADD,
-    ...set(OUT),
-    ...get(COUNT),
-    ...i32Const(1),
-    I32_SUB,
-    ...tee(COUNT),
-    BR_IF,
-    0,
+    ...get(OUT),                                                      //   out[row] = sum of lanes
+    ...get(ACC0), ...get(ACC1), ...simd(I32X4_ADD), ...set(ACC0),
+    ...lane(0), ...lane(1), I32_ADD, ...lane(2), I32_ADD, ...lane(3), I32_ADD,
+    I32_STORE, 2, 0,
+    ...get(OUT), ...i32Const(4), I32_ADD, ...set(OUT),
+    ...get(COUNT), ...i32Const(1), I32_SUB, ...tee(COUNT), BR_IF, 0,  // codes already point at the next row
     END,
     END,
     END,
@@ -173,62 +133,58 @@ let kernelModule: object | undefined;
 type ScanFunction = (query: number, codes: number, count: number, dim: number, out: number) => void;
 
 /**
- * Fixed-capacity-growing table of int8 vector codes, one row per slot, plus each row's scale.
+ * A growable table of int8 vector codes, one row per slot, each with its own scale.
  * Memory layout: [query i16 × paddedDim][codes i8 × paddedDim × capacity][dots i32 × capacity].
  */
 export class Int8VectorStore {
   readonly paddedDim: number;
   private readonly memory: WasmMemory = new WebAssembly.Memory({ initial: 1 });
   private readonly scanRows: ScanFunction;
-  private readonly queryBytes: number;
+  private readonly codesOffset: number;
   private readonly queryMax: number;
-  private scales: Float32Array;
+  private scales = new Float32Array(0);
   private rows = 0;
+  // Views over the WebAssembly memory; growing it replaces the buffer, so they are rebuilt in reserve().
+  private codes = new Int8Array(0);
+  private query = new Int16Array(0);
 
   constructor(readonly dim: number) {
     this.paddedDim = Math.ceil(dim / LANES) * LANES;
-    this.queryBytes = Math.ceil((this.paddedDim * 2) / 64) * 64;
+    this.codesOffset = Math.ceil((this.paddedDim * 2) / 64) * 64;
     this.queryMax = Math.min(QUERY_MAX, Math.floor(0x7fffffff / (CODE_MAX * this.paddedDim)));
     if (this.queryMax < 1) throw new RangeError(`int8 scan: dimension ${dim} is too large`);
     kernelModule ??= new WebAssembly.Module(kernelBytes());
     const instance = new WebAssembly.Instance(kernelModule, { env: { memory: this.memory } });
     this.scanRows = instance.exports['scan'] as ScanFunction;
-    this.scales = new Float32Array(0);
-  }
-
-  get capacity(): number {
-    return this.rows;
   }
 
   /** Grows to hold at least `rows` codes (never shrinks: WebAssembly memory cannot). */
   reserve(rows: number): void {
     if (rows <= this.rows) return;
-    const needed = this.codesOffset() + rows * this.paddedDim + rows * 4;
+    const needed = this.codesOffset + rows * (this.paddedDim + 4);
     const pages = Math.ceil(needed / PAGE) - this.memory.buffer.byteLength / PAGE;
     if (pages > 0) this.memory.grow(pages);
     const scales = new Float32Array(rows);
     scales.set(this.scales);
     this.scales = scales;
     this.rows = rows;
+    this.codes = new Int8Array(this.memory.buffer, this.codesOffset, rows * this.paddedDim);
+    this.query = new Int16Array(this.memory.buffer, 0, this.paddedDim);
   }
 
   /** Quantises a unit vector into `slot` with its own scale (max |component| ↦ 127). */
   set(slot: number, unit: Float32Array): void {
     let maxAbs = 0;
     for (let i = 0; i < unit.length; i++) maxAbs = Math.max(maxAbs, Math.abs(unit[i]));
-    const scale = maxAbs / CODE_MAX;
-    const codes = new Int8Array(
-      this.memory.buffer,
-      this.codesOffset() + slot * this.paddedDim,
-      this.paddedDim,
-    );
-    for (let i = 0; i < unit.length; i++) codes[i] = Math.round(unit[i] / scale);
-    this.scales[slot] = scale;
+    const toCode = CODE_MAX / maxAbs;
+    const codes = this.codes;
+    const offset = slot * this.paddedDim;
+    for (let i = 0; i < unit.length; i++) codes[offset + i] = Math.round(unit[i] * toCode);
+    this.scales[slot] = maxAbs / CODE_MAX;
   }
 
   copy(from: number, to: number): void {
-    const codes = new Int8Array(this.memory.buffer, this.codesOffset());
-    codes.copyWithin(to * this.paddedDim, from * this.paddedDim, (from + 1) * this.paddedDim);
+    this.codes.copyWithin(to * this.paddedDim, from * this.paddedDim, (from + 1) * this.paddedDim);
     this.scales[to] = this.scales[from];
   }
 
@@ -240,20 +196,15 @@ export class Int8VectorStore {
   scan(unit: Float32Array, count: number): { dots: Int32Array; scales: Float32Array } {
     let maxAbs = 0;
     for (let i = 0; i < unit.length; i++) maxAbs = Math.max(maxAbs, Math.abs(unit[i]));
-    const query = new Int16Array(this.memory.buffer, 0, this.paddedDim);
-    const scale = this.queryMax / maxAbs;
-    for (let i = 0; i < unit.length; i++) query[i] = Math.round(unit[i] * scale);
-    const dotsOffset = this.codesOffset() + this.rows * this.paddedDim;
-    this.scanRows(0, this.codesOffset(), count, this.paddedDim, dotsOffset);
+    const toCode = this.queryMax / maxAbs;
+    for (let i = 0; i < unit.length; i++) this.query[i] = Math.round(unit[i] * toCode);
+    const dotsOffset = this.codesOffset + this.rows * this.paddedDim;
+    this.scanRows(0, this.codesOffset, count, this.paddedDim, dotsOffset);
     return { dots: new Int32Array(this.memory.buffer, dotsOffset, count), scales: this.scales };
   }
 
   /** Bytes of WebAssembly memory plus the scale table. */
   get bytes(): number {
     return this.memory.buffer.byteLength + this.scales.byteLength;
-  }
-
-  private codesOffset(): number {
-    return this.queryBytes;
   }
 }

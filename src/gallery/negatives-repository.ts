@@ -1,5 +1,5 @@
 // Negative examples: "this face is not that person", recorded by a `--not NAME` correction.
-import type { Db } from './database.js';
+import { type Db, statement } from './database.js';
 import { personNotFound } from './people-repository.js';
 import { assertModelDimension } from './samples-repository.js';
 import { blobToVector, checkEmbedding, vectorToBlob } from './vectors.js';
@@ -35,21 +35,21 @@ export class NegativesRepository {
   ): Negative {
     checkEmbedding(vector);
     return this.db.transaction(() => {
-      if (!this.db.prepare('SELECT 1 FROM people WHERE id = ?').get(personId)) throw personNotFound(personId);
+      if (!statement(this.db, 'SELECT 1 FROM people WHERE id = ?').get(personId))
+        throw personNotFound(personId);
       assertModelDimension(this.db, modelId, vector.length);
-      const { lastInsertRowid } = this.db
-        .prepare(
-          'INSERT INTO negatives (person_id, model_id, dim, vector, event_id, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-        )
-        .run(personId, modelId, vector.length, vectorToBlob(vector), eventId, now);
+      const { lastInsertRowid } = statement(
+        this.db,
+        'INSERT INTO negatives (person_id, model_id, dim, vector, event_id, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+      ).run(personId, modelId, vector.length, vectorToBlob(vector), eventId, now);
       return { id: Number(lastInsertRowid), personId, modelId, vector, eventId, createdAt: now };
     })();
   }
 
   listByPerson(personId: number): Negative[] {
-    const rows = this.db
-      .prepare('SELECT * FROM negatives WHERE person_id = ? ORDER BY id')
-      .all(personId) as NegativeRow[];
+    const rows = statement(this.db, 'SELECT * FROM negatives WHERE person_id = ? ORDER BY id').all(
+      personId,
+    ) as NegativeRow[];
     return rows.map(toNegative);
   }
 

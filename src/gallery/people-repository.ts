@@ -1,6 +1,6 @@
 // People: create, find, list, rename, annotate, merge, delete.
 import { VisageError } from '../errors.js';
-import { isUniqueViolation, type Db } from './database.js';
+import { type Db, isUniqueViolation, statement } from './database.js';
 import { nameKey, normalizePersonName } from './names.js';
 
 export interface Person {
@@ -58,9 +58,10 @@ export class PeopleRepository {
     return this.db.transaction(() => {
       this.assertNameFree(key, display);
       try {
-        const { lastInsertRowid } = this.db
-          .prepare('INSERT INTO people (name, name_key, note, created_at, updated_at) VALUES (?, ?, ?, ?, ?)')
-          .run(display, key, cleanNote, now, now);
+        const { lastInsertRowid } = statement(
+          this.db,
+          'INSERT INTO people (name, name_key, note, created_at, updated_at) VALUES (?, ?, ?, ?, ?)',
+        ).run(display, key, cleanNote, now, now);
         return this.require(Number(lastInsertRowid));
       } catch (e) {
         if (isUniqueViolation(e)) throw nameTaken(display, this.idOfKey(key));
@@ -70,7 +71,7 @@ export class PeopleRepository {
   }
 
   get(id: number): Person | undefined {
-    const row = this.db.prepare('SELECT * FROM people WHERE id = ?').get(id) as PersonRow | undefined;
+    const row = statement(this.db, 'SELECT * FROM people WHERE id = ?').get(id) as PersonRow | undefined;
     return row && toPerson(row);
   }
 
@@ -88,7 +89,7 @@ export class PeopleRepository {
   }
 
   summary(id: number): PersonSummary | undefined {
-    const row = this.db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM people p WHERE p.id = ?`).get(id) as
+    const row = statement(this.db, `SELECT ${SUMMARY_COLUMNS} FROM people p WHERE p.id = ?`).get(id) as
       SummaryRow | undefined;
     return row && toSummary(row);
   }
@@ -96,18 +97,17 @@ export class PeopleRepository {
   /** People ordered by name key, with sample counts and last-seen times. */
   list(options: ListPeopleOptions = {}): PersonSummary[] {
     const query = options.query?.trim() ? nameKey(options.query) : null;
-    const rows = this.db
-      .prepare(
-        `SELECT ${SUMMARY_COLUMNS} FROM people p
+    const rows = statement(
+      this.db,
+      `SELECT ${SUMMARY_COLUMNS} FROM people p
          WHERE @query IS NULL OR instr(p.name_key, @query) > 0
          ORDER BY p.name_key LIMIT @limit OFFSET @offset`,
-      )
-      .all({ query, limit: options.limit ?? -1, offset: options.offset ?? 0 }) as SummaryRow[];
+    ).all({ query, limit: options.limit ?? -1, offset: options.offset ?? 0 }) as SummaryRow[];
     return rows.map(toSummary);
   }
 
   count(): number {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM people').get() as { n: number }).n;
+    return (statement(this.db, 'SELECT COUNT(*) AS n FROM people').get() as { n: number }).n;
   }
 
   /** Renames; changing only case or spacing of one's own name is allowed. Errors: `name_taken`, `invalid_name`. */
@@ -118,9 +118,12 @@ export class PeopleRepository {
       this.require(id);
       this.assertNameFree(key, display, id);
       try {
-        this.db
-          .prepare('UPDATE people SET name = ?, name_key = ?, updated_at = ? WHERE id = ?')
-          .run(display, key, now, id);
+        statement(this.db, 'UPDATE people SET name = ?, name_key = ?, updated_at = ? WHERE id = ?').run(
+          display,
+          key,
+          now,
+          id,
+        );
       } catch (e) {
         if (isUniqueViolation(e)) throw nameTaken(display, this.idOfKey(key));
         throw e;
@@ -133,7 +136,7 @@ export class PeopleRepository {
     const clean = checkNote(note);
     return this.db.transaction(() => {
       this.require(id);
-      this.db.prepare('UPDATE people SET note = ?, updated_at = ? WHERE id = ?').run(clean, now, id);
+      statement(this.db, 'UPDATE people SET note = ?, updated_at = ? WHERE id = ?').run(clean, now, id);
       return this.require(id);
     })();
   }
@@ -142,7 +145,7 @@ export class PeopleRepository {
   delete(id: number): Person {
     return this.db.transaction(() => {
       const person = this.require(id);
-      this.db.prepare('DELETE FROM people WHERE id = ?').run(id);
+      statement(this.db, 'DELETE FROM people WHERE id = ?').run(id);
       return person;
     })();
   }
@@ -159,36 +162,34 @@ export class PeopleRepository {
     return this.db.transaction(() => {
       const from = this.require(fromId);
       this.require(intoId);
-      const dropped = this.db
-        .prepare(
-          `SELECT s.id FROM samples s
+      const dropped = statement(
+        this.db,
+        `SELECT s.id FROM samples s
            WHERE s.person_id = ? AND EXISTS
              (SELECT 1 FROM samples t WHERE t.person_id = ? AND t.content_hash = s.content_hash)
            ORDER BY s.id`,
-        )
-        .pluck()
-        .all(fromId, intoId) as number[];
-      const deleteSample = this.db.prepare('DELETE FROM samples WHERE id = ?');
+        'pluck',
+      ).all(fromId, intoId) as number[];
+      const deleteSample = statement(this.db, 'DELETE FROM samples WHERE id = ?');
       for (const id of dropped) deleteSample.run(id);
-      const moved = this.db
-        .prepare('SELECT id FROM samples WHERE person_id = ? ORDER BY id')
-        .pluck()
-        .all(fromId) as number[];
-      this.db.prepare('UPDATE samples SET person_id = ? WHERE person_id = ?').run(intoId, fromId);
-      this.db.prepare('UPDATE events SET person_id = ? WHERE person_id = ?').run(intoId, fromId);
-      this.db.prepare('UPDATE negatives SET person_id = ? WHERE person_id = ?').run(intoId, fromId);
-      this.db
-        .prepare(
-          "UPDATE people SET note = CASE WHEN note = '' THEN ? ELSE note END, updated_at = ? WHERE id = ?",
-        )
-        .run(from.note, now, intoId);
-      this.db.prepare('DELETE FROM people WHERE id = ?').run(fromId);
+      const moved = statement(this.db, 'SELECT id FROM samples WHERE person_id = ? ORDER BY id', 'pluck').all(
+        fromId,
+      ) as number[];
+      statement(this.db, 'UPDATE samples SET person_id = ? WHERE person_id = ?').run(intoId, fromId);
+      statement(this.db, 'UPDATE events SET person_id = ? WHERE person_id = ?').run(intoId, fromId);
+      statement(this.db, 'UPDATE negatives SET person_id = ? WHERE person_id = ?').run(intoId, fromId);
+      statement(
+        this.db,
+        "UPDATE people SET note = CASE WHEN note = '' THEN ? ELSE note END, updated_at = ? WHERE id = ?",
+      ).run(from.note, now, intoId);
+      statement(this.db, 'DELETE FROM people WHERE id = ?').run(fromId);
       return { into: this.require(intoId), movedSampleIds: moved, droppedSampleIds: dropped };
     })();
   }
 
   private idOfKey(key: string): number | undefined {
-    return this.db.prepare('SELECT id FROM people WHERE name_key = ?').pluck().get(key) as number | undefined;
+    return statement(this.db, 'SELECT id FROM people WHERE name_key = ?', 'pluck').get(key) as
+      number | undefined;
   }
 
   private assertNameFree(key: string, display: string, exceptId?: number): void {

@@ -1,7 +1,7 @@
 // Samples (enrolled faces) and their embeddings, one per model.
 import { VisageError } from '../errors.js';
 import type { Box } from '../engine/types.js';
-import { isUniqueViolation, type Db } from './database.js';
+import { type Db, isUniqueViolation, statement } from './database.js';
 import type { IndexEntry } from './embedding-index.js';
 import { personNotFound } from './people-repository.js';
 import { blobToVector, checkEmbedding, vectorToBlob } from './vectors.js';
@@ -67,25 +67,25 @@ export class SamplesRepository {
   add(personId: number, sample: NewSample, now = Date.now()): Sample {
     if (!sample.contentHash) throw new VisageError('invalid_sample', 'A sample needs a content hash.');
     return this.db.transaction(() => {
-      if (!this.db.prepare('SELECT 1 FROM people WHERE id = ?').get(personId)) throw personNotFound(personId);
+      if (!statement(this.db, 'SELECT 1 FROM people WHERE id = ?').get(personId))
+        throw personNotFound(personId);
       this.assertNoDuplicate(personId, sample.contentHash);
       let id: number;
       try {
         id = Number(
-          this.db
-            .prepare(
-              `INSERT INTO samples (person_id, source_name, content_hash, crop_jpeg, box, quality, created_at)
+          statement(
+            this.db,
+            `INSERT INTO samples (person_id, source_name, content_hash, crop_jpeg, box, quality, created_at)
                VALUES (?, ?, ?, ?, ?, ?, ?)`,
-            )
-            .run(
-              personId,
-              sample.sourceName ?? '',
-              sample.contentHash,
-              sample.cropJpeg ?? null,
-              sample.box ? JSON.stringify(sample.box) : null,
-              sample.quality ? JSON.stringify(sample.quality) : null,
-              now,
-            ).lastInsertRowid,
+          ).run(
+            personId,
+            sample.sourceName ?? '',
+            sample.contentHash,
+            sample.cropJpeg ?? null,
+            sample.box ? JSON.stringify(sample.box) : null,
+            sample.quality ? JSON.stringify(sample.quality) : null,
+            now,
+          ).lastInsertRowid,
         );
       } catch (e) {
         if (isUniqueViolation(e)) this.assertNoDuplicate(personId, sample.contentHash);
@@ -97,7 +97,7 @@ export class SamplesRepository {
   }
 
   get(id: number): Sample | undefined {
-    const row = this.db.prepare(`SELECT ${SAMPLE_COLUMNS} FROM samples s WHERE s.id = ?`).get(id) as
+    const row = statement(this.db, `SELECT ${SAMPLE_COLUMNS} FROM samples s WHERE s.id = ?`).get(id) as
       SampleRow | undefined;
     return row && toSample(row);
   }
@@ -110,32 +110,35 @@ export class SamplesRepository {
   }
 
   listByPerson(personId: number): Sample[] {
-    const rows = this.db
-      .prepare(`SELECT ${SAMPLE_COLUMNS} FROM samples s WHERE s.person_id = ? ORDER BY s.id`)
-      .all(personId) as SampleRow[];
+    const rows = statement(
+      this.db,
+      `SELECT ${SAMPLE_COLUMNS} FROM samples s WHERE s.person_id = ? ORDER BY s.id`,
+    ).all(personId) as SampleRow[];
     return rows.map(toSample);
   }
 
   /** Samples of any person with this content (e.g. to warn "this photo is already enrolled as X"). */
   findByContentHash(contentHash: string): Sample[] {
-    const rows = this.db
-      .prepare(`SELECT ${SAMPLE_COLUMNS} FROM samples s WHERE s.content_hash = ? ORDER BY s.id`)
-      .all(contentHash) as SampleRow[];
+    const rows = statement(
+      this.db,
+      `SELECT ${SAMPLE_COLUMNS} FROM samples s WHERE s.content_hash = ? ORDER BY s.id`,
+    ).all(contentHash) as SampleRow[];
     return rows.map(toSample);
   }
 
   crop(id: number): Buffer | undefined {
     return (
-      (this.db.prepare('SELECT crop_jpeg FROM samples WHERE id = ?').pluck().get(id) as Buffer | null) ??
+      (statement(this.db, 'SELECT crop_jpeg FROM samples WHERE id = ?', 'pluck').get(id) as Buffer | null) ??
       undefined
     );
   }
 
   embedding(sampleId: number, modelId: string): Float32Array | undefined {
-    const blob = this.db
-      .prepare('SELECT vector FROM embeddings WHERE sample_id = ? AND model_id = ?')
-      .pluck()
-      .get(sampleId, modelId) as Buffer | undefined;
+    const blob = statement(
+      this.db,
+      'SELECT vector FROM embeddings WHERE sample_id = ? AND model_id = ?',
+      'pluck',
+    ).get(sampleId, modelId) as Buffer | undefined;
     return blob && blobToVector(blob);
   }
 
@@ -149,9 +152,10 @@ export class SamplesRepository {
     this.db.transaction(() => {
       this.require(sampleId);
       assertModelDimension(this.db, modelId, vector.length);
-      this.db
-        .prepare('INSERT OR REPLACE INTO embeddings (sample_id, model_id, dim, vector) VALUES (?, ?, ?, ?)')
-        .run(sampleId, modelId, vector.length, vectorToBlob(vector));
+      statement(
+        this.db,
+        'INSERT OR REPLACE INTO embeddings (sample_id, model_id, dim, vector) VALUES (?, ?, ?, ?)',
+      ).run(sampleId, modelId, vector.length, vectorToBlob(vector));
     })();
   }
 
@@ -159,7 +163,7 @@ export class SamplesRepository {
   remove(id: number): Sample {
     return this.db.transaction(() => {
       const sample = this.require(id);
-      this.db.prepare('DELETE FROM samples WHERE id = ?').run(id);
+      statement(this.db, 'DELETE FROM samples WHERE id = ?').run(id);
       return sample;
     })();
   }
@@ -169,10 +173,10 @@ export class SamplesRepository {
     return this.db.transaction(() => {
       const sample = this.require(id);
       if (sample.personId === toPersonId) return sample;
-      if (!this.db.prepare('SELECT 1 FROM people WHERE id = ?').get(toPersonId))
+      if (!statement(this.db, 'SELECT 1 FROM people WHERE id = ?').get(toPersonId))
         throw personNotFound(toPersonId);
       this.assertNoDuplicate(toPersonId, sample.contentHash);
-      this.db.prepare('UPDATE samples SET person_id = ? WHERE id = ?').run(toPersonId, id);
+      statement(this.db, 'UPDATE samples SET person_id = ? WHERE id = ?').run(toPersonId, id);
       return this.require(id);
     })();
   }
@@ -190,37 +194,35 @@ export class SamplesRepository {
   }
 
   countEmbeddings(modelId: string): number {
-    return this.db
-      .prepare('SELECT COUNT(*) FROM embeddings WHERE model_id = ?')
-      .pluck()
-      .get(modelId) as number;
+    return statement(this.db, 'SELECT COUNT(*) FROM embeddings WHERE model_id = ?', 'pluck').get(
+      modelId,
+    ) as number;
   }
 
   /** Models with embeddings in the gallery. */
   models(): ModelSummary[] {
-    return this.db
-      .prepare(
-        'SELECT model_id AS modelId, MIN(dim) AS dim, COUNT(*) AS samples FROM embeddings GROUP BY model_id',
-      )
-      .all() as ModelSummary[];
+    return statement(
+      this.db,
+      'SELECT model_id AS modelId, MIN(dim) AS dim, COUNT(*) AS samples FROM embeddings GROUP BY model_id',
+    ).all() as ModelSummary[];
   }
 
   /** Samples with no embedding for `modelId`: what to re-embed (from the stored crops) after a model switch. */
   idsWithoutEmbedding(modelId: string): number[] {
-    return this.db
-      .prepare(
-        `SELECT s.id FROM samples s
+    return statement(
+      this.db,
+      `SELECT s.id FROM samples s
          WHERE NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.sample_id = s.id AND e.model_id = ?) ORDER BY s.id`,
-      )
-      .pluck()
-      .all(modelId) as number[];
+      'pluck',
+    ).all(modelId) as number[];
   }
 
   private assertNoDuplicate(personId: number, contentHash: string): void {
-    const existing = this.db
-      .prepare('SELECT id FROM samples WHERE person_id = ? AND content_hash = ?')
-      .pluck()
-      .get(personId, contentHash) as number | undefined;
+    const existing = statement(
+      this.db,
+      'SELECT id FROM samples WHERE person_id = ? AND content_hash = ?',
+      'pluck',
+    ).get(personId, contentHash) as number | undefined;
     if (existing !== undefined) {
       throw new VisageError('duplicate_sample', 'This person already has a sample with the same content.', {
         personId,
@@ -236,13 +238,12 @@ export class SamplesRepository {
  * whatever the database accepted. Errors: `dimension_mismatch`.
  */
 export function assertModelDimension(db: Db, modelId: string, dim: number): void {
-  const stored = db
-    .prepare(
-      `SELECT dim FROM (SELECT dim FROM embeddings WHERE model_id = @modelId LIMIT 1)
+  const stored = statement(
+    db,
+    `SELECT dim FROM (SELECT dim FROM embeddings WHERE model_id = @modelId LIMIT 1)
        UNION ALL SELECT dim FROM (SELECT dim FROM negatives WHERE model_id = @modelId LIMIT 1) LIMIT 1`,
-    )
-    .pluck()
-    .get({ modelId }) as number | undefined;
+    'pluck',
+  ).get({ modelId }) as number | undefined;
   if (stored !== undefined && stored !== dim) {
     throw new VisageError(
       'dimension_mismatch',

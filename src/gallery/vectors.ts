@@ -43,8 +43,8 @@ export function normalized(vector: Float32Array): Float32Array {
 }
 
 /**
- * Dot product of `query` with the vector starting at `offset` in `base`. The hot loop of every search:
- * four independent accumulators let the CPU overlap the multiply-adds (≈ 2× a single-accumulator loop).
+ * Dot product of `query` with the vector starting at `offset` in `base` (exact rescoring, vetoes):
+ * four independent accumulators let the CPU overlap the multiply-adds.
  */
 export function dotAt(query: Float32Array, base: Float32Array, offset: number): number {
   const dim = query.length;

@@ -4,9 +4,10 @@
 import path from 'node:path';
 import { FaceAnalyzer, type AnalyzerOptions } from '../engine/analyzer.js';
 import { compareEmbeddings, type Comparison } from '../engine/compare.js';
-import type { Face, FaceQuality } from '../engine/face.js';
+import type { Face } from '../engine/face.js';
 import { decodeImage, MAX_PIXELS } from '../engine/image/decode.js';
-import type { Box, Point, RgbImage } from '../engine/types.js';
+import type { Box, RgbImage } from '../engine/types.js';
+import { faceJson, roundBox, type FaceJson } from './json.js';
 import { isVisageError, VisageError } from '../errors.js';
 
 export interface ServiceOptions {
@@ -16,14 +17,6 @@ export interface ServiceOptions {
   detector?: string;
   embedder?: string;
   onConvert?: (message: string) => void;
-}
-
-export interface FaceJson {
-  box: Box;
-  score: number;
-  keypoints: Point[];
-  quality: FaceQuality;
-  embedding?: number[];
 }
 
 export interface ImageErrorJson {
@@ -103,27 +96,4 @@ export class FaceService {
       return { file, error: { code: e.code, message: e.message } };
     }
   }
-}
-
-const round = (v: number, digits = 1): number => Math.round(v * 10 ** digits) / 10 ** digits;
-
-export function roundBox(b: Box): Box {
-  return { x: round(b.x), y: round(b.y), width: round(b.width), height: round(b.height) };
-}
-
-export function faceJson(f: Face, withEmbedding: boolean): FaceJson {
-  const q = f.quality!;
-  return {
-    box: roundBox(f.box),
-    score: round(f.score, 4),
-    keypoints: f.keypoints.map(([x, y]) => [round(x), round(y)]),
-    quality: {
-      size: round(q.size),
-      sharpness: round(q.sharpness),
-      yaw: round(q.yaw),
-      pitch: round(q.pitch),
-      roll: round(q.roll),
-    },
-    ...(withEmbedding && f.embedding ? { embedding: Array.from(f.embedding, (v) => round(v, 6)) } : {}),
-  };
 }

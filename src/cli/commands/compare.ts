@@ -5,7 +5,7 @@ import { compareEmbeddings } from '../../engine/compare.js';
 import type { Face } from '../../engine/face.js';
 import { isVisageError, VisageError } from '../../errors.js';
 import type { FaceService } from '../../service/face-service.js';
-import { roundBox } from '../../service/face-service.js';
+import { roundBox } from '../../service/json.js';
 import { openFaceService, UsageError, withGlobalOptions, type GlobalOptions } from '../context.js';
 import { parseCsv } from '../csv.js';
 import { printJson, printTable, progress } from '../output.js';

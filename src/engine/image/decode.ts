@@ -90,7 +90,8 @@ export async function decodeImage(input: string | Buffer, opts: DecodeOptions = 
   }
 }
 
-async function readImageFile(file: string): Promise<Buffer> {
+/** Reads an image file, with the same clear errors as decodeImage for missing or unreadable paths. */
+export async function readImageFile(file: string): Promise<Buffer> {
   try {
     const st = await stat(file);
     if (st.isDirectory()) {

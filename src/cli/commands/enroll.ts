@@ -1,0 +1,60 @@
+import type { Command } from 'commander';
+import type { EnrollReport } from '../../service/enrollment.js';
+import { openVisage, withGlobalOptions, type GlobalOptions } from '../context.js';
+import { printJson, printTable, progress } from '../output.js';
+import { expandImagePaths } from './recognize.js';
+
+interface EnrollOptions extends GlobalOptions {
+  name: string;
+  largest?: boolean;
+  force?: boolean;
+}
+
+export function registerEnroll(program: Command): void {
+  withGlobalOptions(
+    program
+      .command('enroll')
+      .description('add a person (created if new) with one sample per photo; bad photos are rejected with a reason')
+      .requiredOption('--name <name>', 'the person\'s name (any language)')
+      .argument('<paths...>', 'photos of this one person, or folders of them')
+      .option('--largest', 'when a photo has several faces, take the largest')
+      .option('--force', 'accept photos rejected for size, blur, pose or resemblance to someone else'),
+  )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ visage enroll --name "Ada Lovelace" ada1.jpg ada2.jpg
+  $ visage enroll --name 李雷 photos/lilei/ --json`,
+    )
+    .action(async (paths: string[], opts: EnrollOptions) => {
+      const files = await expandImagePaths(paths);
+      const visage = openVisage(opts);
+      const bar = progress(files.length, 'images');
+      let report: EnrollReport;
+      try {
+        report = await visage.enroll(opts.name, files.map((source) => ({ source })), {
+          largest: opts.largest,
+          force: opts.force,
+          onImage: (source) => bar.tick(source),
+        });
+      } finally {
+        bar.stop();
+        await visage.close();
+      }
+      if (opts.json) return printJson(report);
+      printEnrollReport(report);
+    });
+}
+
+export function printEnrollReport(report: EnrollReport): void {
+  printTable(
+    ['file', 'result', 'detail'],
+    [
+      ...report.accepted.map((a) => [a.source, 'accepted', `sample ${a.sampleId}`]),
+      ...report.rejected.map((r) => [r.source, `rejected: ${r.reason}`, r.message]),
+    ],
+  );
+  const who = report.person ? `${report.person.name}${report.created ? ' (new)' : ''}` : 'nobody';
+  process.stdout.write(`\n${who}: ${report.accepted.length} accepted, ${report.rejected.length} rejected\n`);
+}

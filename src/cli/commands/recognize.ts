@@ -1,0 +1,78 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Command } from 'commander';
+import type { RecognizeResult } from '../../service/visage.js';
+import { openVisage, withGlobalOptions, type GlobalOptions } from '../context.js';
+import { printJson, printTable, progress } from '../output.js';
+
+interface RecognizeOptions extends GlobalOptions {
+  annotate?: string;
+  events?: boolean;
+}
+
+const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.gif', '.tif', '.tiff', '.avif', '.heic', '.bmp']);
+
+export function registerRecognize(program: Command): void {
+  withGlobalOptions(
+    program
+      .command('recognize')
+      .description('name every face in photos: box, name or unknown, score, distance, matched sample')
+      .argument('<paths...>', 'image files or folders of images')
+      .option('--annotate <dir>', 'write copies with boxes and names drawn into DIR')
+      .option('--no-events', 'do not store the results as recognition events'),
+  )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ visage recognize party.jpg
+  $ visage recognize photos/ --annotate annotated/ --json > results.json`,
+    )
+    .action(async (paths: string[], opts: RecognizeOptions) => {
+      const files = await expandImagePaths(paths);
+      const visage = openVisage(opts);
+      const bar = progress(files.length, 'images');
+      const results: RecognizeResult[] = [];
+      try {
+        for (const file of files) {
+          results.push(await visage.recognizeFile(file, { annotateDir: opts.annotate, storeEvents: opts.events }));
+          bar.tick(path.basename(file));
+        }
+      } finally {
+        bar.stop();
+        await visage.close();
+      }
+      if (opts.json) return printJson({ model: visage.recognizer.modelId, results });
+      const rows: (string | number)[][] = [];
+      for (const r of results) {
+        if ('error' in r) rows.push([r.file, '-', `error: ${r.error.message}`, '', '', '']);
+        else if (r.faces.length === 0) rows.push([r.file, 0, 'no face', '', '', '']);
+        else
+          r.faces.forEach((f, i) =>
+            rows.push([
+              r.file,
+              i + 1,
+              f.name ?? `unknown${f.decision === 'ambiguous' ? ' (ambiguous)' : ''}`,
+              f.score.toFixed(3),
+              f.distance === null ? '-' : f.distance.toFixed(4),
+              `${f.box.x},${f.box.y} ${f.box.width}×${f.box.height}`,
+              f.sampleId ?? '',
+            ]),
+          );
+      }
+      printTable(['file', 'face', 'name', 'score', 'distance', 'box', 'sample'], rows);
+    });
+}
+
+/** Files as given, folders expanded to the images directly inside them (sorted). */
+export async function expandImagePaths(paths: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const p of paths) {
+    const st = await fs.stat(p).catch(() => null);
+    if (st?.isDirectory()) {
+      const names = (await fs.readdir(p)).filter((n) => IMAGE_EXTENSIONS.has(path.extname(n).toLowerCase())).sort();
+      out.push(...names.map((n) => path.join(p, n)));
+    } else out.push(p); // a missing file is reported per file by the service
+  }
+  return out;
+}

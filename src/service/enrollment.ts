@@ -1,0 +1,222 @@
+// Enrolment: each image must give exactly one usable face, or it is rejected with a reason; one bad image
+// never stops the others, and everything accepted for a person is stored in one transaction.
+import { contentHash } from '../gallery/content-hash.js';
+import type { Gallery } from '../gallery/gallery.js';
+import { normalizePersonName } from '../gallery/names.js';
+import type { NewSample } from '../gallery/samples-repository.js';
+import { cosineDistance } from '../engine/compare.js';
+import type { Face } from '../engine/face.js';
+import { encodeJpeg } from '../engine/image/encode.js';
+import { readImageFile } from '../engine/image/decode.js';
+import { isVisageError } from '../errors.js';
+import type { FaceService } from './face-service.js';
+import type { Recognizer } from './recognition.js';
+import { qualityJson, roundBox, type Box, type FaceQualityJson } from './json.js';
+
+/** Limits of a usable sample, checked on the face's quality figures. */
+export const SAMPLE_LIMITS = {
+  /** Shorter side of the face box, px: smaller faces carry too little detail for a reference. */
+  minFaceSize: 40,
+  /**
+   * Sharpness (variance of the Laplacian, see quality.ts). The 40 people/ crops and the knn photos score
+   * 300–1600; a 2-px Gaussian blur brings a face under 60.
+   */
+  minSharpness: 60,
+  /** Degrees: beyond these, a face seen from the side makes a poor reference for frontal photos. */
+  maxYaw: 45,
+  maxPitch: 40,
+};
+
+export type RejectReason =
+  | 'no_face'
+  | 'multiple_faces'
+  | 'face_too_small'
+  | 'too_blurry'
+  | 'extreme_pose'
+  | 'duplicate_sample'
+  | 'looks_like_other_person'
+  | 'looks_unlike_person'
+  | string; // decoding errors keep their own codes (corrupt_image, unsupported_format, …)
+
+/** Reasons that are judgement calls, which --force overrides. */
+const FORCEABLE = new Set(['face_too_small', 'too_blurry', 'extreme_pose', 'looks_like_other_person', 'looks_unlike_person']);
+
+export interface EnrollInput {
+  /** File path (read when `bytes` is absent) or upload name, as shown in reports. */
+  source: string;
+  bytes?: Buffer;
+}
+
+export interface EnrollOptions {
+  /** With several faces, take the largest instead of rejecting the image. */
+  largest?: boolean;
+  /** Accept images rejected for size, blur, pose or resemblance to someone else. */
+  force?: boolean;
+  actor?: string | null;
+  /** Told after each image is analysed. */
+  onImage?: (source: string) => void;
+}
+
+export interface Accepted {
+  source: string;
+  sampleId: number;
+  box: Box;
+  quality: FaceQualityJson;
+}
+
+export interface Rejected {
+  source: string;
+  reason: RejectReason;
+  message: string;
+}
+
+export interface EnrollReport {
+  person: { id: number; name: string } | null;
+  created: boolean;
+  accepted: Accepted[];
+  rejected: Rejected[];
+}
+
+interface Candidate {
+  source: string;
+  hash: string;
+  face: Face;
+}
+
+class Rejection extends Error {
+  constructor(
+    readonly reason: RejectReason,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export async function enroll(
+  deps: { faces: FaceService; gallery: Gallery; recognizer: Recognizer },
+  rawName: string,
+  inputs: readonly EnrollInput[],
+  options: EnrollOptions = {},
+): Promise<EnrollReport> {
+  const name = normalizePersonName(rawName);
+  const target = deps.gallery.people.findByName(name);
+  const rejected: Rejected[] = [];
+  const candidates: Candidate[] = [];
+  const seen = new Set<string>();
+  for (const input of inputs) {
+    try {
+      const bytes = input.bytes ?? (await readImageFile(input.source));
+      const hash = contentHash(bytes);
+      if (seen.has(hash) || (target && deps.gallery.samples.findByContentHash(hash).some((s) => s.personId === target.id))) {
+        throw new Rejection('duplicate_sample', `${name} already has this image as a sample`);
+      }
+      const face = pickFace(await deps.faces.analyzer.analyze(await deps.faces.loadImage(bytes)), options);
+      checkQuality(face, options.force ?? false);
+      seen.add(hash);
+      candidates.push({ source: input.source, hash, face });
+    } catch (e) {
+      rejected.push(rejection(input.source, e));
+    }
+    options.onImage?.(input.source);
+  }
+  // Resemblance is judged once every image is in: the batch's own faces count as the target's.
+  const model = deps.recognizer.modelId;
+  const targetSamples = target
+    ? deps.gallery.samples.listByPerson(target.id).flatMap((s) => deps.gallery.samples.embedding(s.id, model) ?? [])
+    : [];
+  for (const c of [...candidates]) {
+    try {
+      checkResemblance(c, candidates, name, targetSamples, deps.recognizer, options.force ?? false);
+    } catch (e) {
+      candidates.splice(candidates.indexOf(c), 1);
+      rejected.push(rejection(c.source, e));
+    }
+  }
+  if (candidates.length === 0) {
+    return { person: target ? { id: target.id, name: target.name } : null, created: false, accepted: [], rejected };
+  }
+
+  const samples: NewSample[] = [];
+  for (const c of candidates) {
+    samples.push({
+      sourceName: c.source,
+      contentHash: c.hash,
+      cropJpeg: await encodeJpeg(c.face.crop!),
+      box: roundBox(c.face.box),
+      quality: { ...qualityJson(c.face.quality!) },
+      embeddings: [{ modelId: c.face.embeddingModel!, vector: c.face.embedding! }],
+    });
+  }
+  // Another process may have added the same image meanwhile: skip it rather than fail the batch.
+  const result = deps.gallery.enrol(target ? { personId: target.id } : { name }, samples, { skipDuplicates: true, actor: options.actor });
+  const duplicateAt = new Set(result.duplicates.map((d) => d.index));
+  const accepted: Accepted[] = [];
+  let next = 0;
+  candidates.forEach((c, i) => {
+    if (duplicateAt.has(i)) {
+      rejected.push({ source: c.source, reason: 'duplicate_sample', message: `${name} already has this image as a sample` });
+      return;
+    }
+    accepted.push({ source: c.source, sampleId: result.added[next++]!.id, box: roundBox(c.face.box), quality: qualityJson(c.face.quality!) });
+  });
+  return { person: { id: result.person.id, name: result.person.name }, created: result.created, accepted, rejected };
+}
+
+function pickFace(faces: Face[], options: EnrollOptions): Face {
+  if (faces.length === 0) throw new Rejection('no_face', 'no face was found in this image');
+  if (faces.length > 1 && !options.largest) {
+    throw new Rejection('multiple_faces', `${faces.length} faces in this image; use a photo of one person, or --largest to take the largest face`);
+  }
+  return faces.reduce((a, b) => (b.box.width * b.box.height > a.box.width * a.box.height ? b : a));
+}
+
+function rejection(source: string, e: unknown): Rejected {
+  if (e instanceof Rejection) return { source, reason: e.reason, message: e.message };
+  if (isVisageError(e)) return { source, reason: e.code, message: e.message };
+  throw e;
+}
+
+function fail(reason: RejectReason, message: string, force: boolean): void {
+  if (!(force && FORCEABLE.has(reason))) {
+    throw new Rejection(reason, `${message}${FORCEABLE.has(reason) ? ' (--force accepts it anyway)' : ''}`);
+  }
+}
+
+function checkQuality(face: Face, force: boolean): void {
+  const q = face.quality!;
+  if (q.size < SAMPLE_LIMITS.minFaceSize) {
+    fail('face_too_small', `the face is ${Math.round(q.size)} px; at least ${SAMPLE_LIMITS.minFaceSize} px are needed`, force);
+  }
+  if (q.sharpness < SAMPLE_LIMITS.minSharpness) {
+    fail('too_blurry', `the face is too blurry (sharpness ${Math.round(q.sharpness)} < ${SAMPLE_LIMITS.minSharpness})`, force);
+  }
+  if (Math.abs(q.yaw) > SAMPLE_LIMITS.maxYaw || Math.abs(q.pitch) > SAMPLE_LIMITS.maxPitch) {
+    fail('extreme_pose', `the face is turned too far (yaw ${Math.round(q.yaw)}°, pitch ${Math.round(q.pitch)}°)`, force);
+  }
+}
+
+/**
+ * Rejects a face that someone else matches better than the target does, or that is unlike every stored
+ * sample of the target (a wrong photo would silently poison the person). The target's evidence is its
+ * stored samples plus the other faces of this batch: five photos of a new person are judged together.
+ */
+function checkResemblance(
+  c: Candidate,
+  batch: readonly Candidate[],
+  name: string,
+  targetSamples: readonly Float32Array[],
+  recognizer: Recognizer,
+  force: boolean,
+): void {
+  const q = c.face.embedding!;
+  const nearest = (vs: readonly Float32Array[]): number => Math.min(Infinity, ...vs.map((v) => cosineDistance(v, q)));
+  const stored = nearest(targetSamples);
+  const target = Math.min(stored, nearest(batch.filter((o) => o !== c).map((o) => o.face.embedding!)));
+  const match = recognizer.identify(q);
+  if (match.personId !== null && match.distance! < target && match.distance! < stored) {
+    fail('looks_like_other_person', `this face matches ${match.name} (score ${match.score.toFixed(2)}) better than ${name}`, force);
+  }
+  if (targetSamples.length > 0 && stored > recognizer.threshold) {
+    fail('looks_unlike_person', `this face does not match any of ${name}'s ${targetSamples.length} samples`, force);
+  }
+}
