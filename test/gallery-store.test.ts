@@ -310,7 +310,8 @@ test('merge moves samples with their embeddings, events and negatives, and drops
 });
 
 test('delete cascades to samples, embeddings and negatives; events become unknown', async () => {
-  const gallery = Gallery.open(tempDir());
+  const dir = tempDir();
+  const gallery = Gallery.open(dir);
   const s = await realSample('raj', 'raj1.png');
   const raj = gallery.enrol({ name: 'Raj' }, [s]);
   const keep = gallery.enrol({ name: 'Stuart' }, [await realSample('stuart', 'stuart1.png')]);
@@ -322,6 +323,9 @@ test('delete cascades to samples, embeddings and negatives; events become unknow
   gallery.addNegative(raj.person.id, 'test-model', s.vector);
   const index = gallery.index('test-model');
   assert.equal(index.search(s.vector, 1)[0].personId, raj.person.id);
+  // Another connection (as another process would) with its own index loaded.
+  const other = Gallery.open(dir);
+  assert.equal(other.index('test-model').samplesOfPerson(raj.person.id).length, 1);
 
   gallery.deletePerson(raj.person.id);
   const count = (sql: string): number => gallery.db.prepare(sql).pluck().get() as number;
@@ -335,6 +339,10 @@ test('delete cascades to samples, embeddings and negatives; events become unknow
   );
   assert.equal(index.search(s.vector, 1)[0].personId, keep.person.id);
   assert.equal(index.isVetoed(s.vector, raj.person.id, 0.5), false);
+  // The cascade fired the generation triggers: the other connection reloads without the person.
+  assert.equal(other.index('test-model').samplesOfPerson(raj.person.id).length, 0);
+  assert.equal(other.index('test-model').size, 1);
+  other.close();
   gallery.close();
 });
 
