@@ -112,7 +112,7 @@ export class FaceAnalyzer {
 }
 
 /** The face inside the landmark crop (its central square, about the detector box), for sharpness. */
-function faceRegion(meshCrop: RgbImage): RgbImage {
+export function faceRegion(meshCrop: RgbImage): RgbImage {
   const side = 2 * SHARPNESS_SIZE;
   const offset = (meshCrop.width - side) / 2;
   return crop(meshCrop, { x: offset, y: offset, width: side, height: side });

@@ -245,6 +245,18 @@ export class Gallery {
     return negative;
   }
 
+  /** Removes a negative example (undoing a `--not NAME` correction). Errors: `negative_not_found`. */
+  removeNegative(negativeId: number, context: ChangeContext = {}): Negative {
+    const negative = this.change(context, (audit) => {
+      const removed = this.negatives.remove(negativeId);
+      audit('person.negative.remove', { personId: removed.personId, modelId: removed.modelId, eventId: removed.eventId, negativeId });
+      return removed;
+    });
+    // The index keeps negatives as bare vectors without ids: reload this model's on next use (rare action).
+    this.indexes.delete(negative.modelId);
+    return negative;
+  }
+
   /**
    * Runs one change in a write transaction with its audit entry. The caller updates the loaded indexes
    * after the commit, unless another process's change was detected: then they are dropped and reload.

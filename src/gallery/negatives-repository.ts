@@ -1,4 +1,5 @@
 // Negative examples: "this face is not that person", recorded by a `--not NAME` correction.
+import { VisageError } from '../errors.js';
 import { type Db, statement } from './database.js';
 import { personNotFound } from './people-repository.js';
 import { assertModelDimension } from './samples-repository.js';
@@ -51,6 +52,24 @@ export class NegativesRepository {
       personId,
     ) as NegativeRow[];
     return rows.map(toNegative);
+  }
+
+  /** Negatives recorded from one recognition event (what undoing a correction removes). */
+  listByEvent(eventId: number): Negative[] {
+    const rows = statement(this.db, 'SELECT * FROM negatives WHERE event_id = ? ORDER BY id').all(
+      eventId,
+    ) as NegativeRow[];
+    return rows.map(toNegative);
+  }
+
+  /** Deletes a negative; returns what was deleted. Errors: `negative_not_found`. */
+  remove(id: number): Negative {
+    return this.db.transaction(() => {
+      const row = statement(this.db, 'SELECT * FROM negatives WHERE id = ?').get(id) as NegativeRow | undefined;
+      if (!row) throw new VisageError('negative_not_found', `No negative example with id ${id}.`, { negativeId: id });
+      statement(this.db, 'DELETE FROM negatives WHERE id = ?').run(id);
+      return toNegative(row);
+    })();
   }
 
   /** Every negative of a model, streamed. */

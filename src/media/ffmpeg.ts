@@ -68,11 +68,15 @@ export function runTool(tool: Tool, args: readonly string[], timeoutMs: number):
   });
 }
 
-/** The last meaningful line ffmpeg printed on stderr: usually the reason it failed. */
-export function lastErrorLine(stderr: string): string {
+/**
+ * Why ffmpeg failed, from its stderr: the last two distinct messages (the specific cause, then ffmpeg's
+ * summary), without the "[demuxer @ 0x…]" prefixes and without repeating the input's name.
+ */
+export function failureReason(stderr: string, input: string): string {
   const lines = stderr
     .split('\n')
-    .map((l) => l.trim())
+    .map((l) => l.replace(/^\[[^\]]*@ 0x[0-9a-f]+\]\s*/, '').replaceAll(`${input}: `, '').trim())
     .filter((l) => l && !/^(ffmpeg|ffprobe) version|^built with|^configuration:|^lib\w+\s+\d/.test(l));
-  return lines.at(-1) ?? 'no reason given';
+  const distinct = [...new Set(lines)];
+  return distinct.slice(-2).join('; ') || 'no reason given';
 }

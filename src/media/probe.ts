@@ -2,7 +2,7 @@
 // and duration, and whether there is audio to keep in an annotated copy. Anything ffprobe cannot read,
 // or that has no video stream, is refused here with a clear error, before any work is done.
 import { VisageError } from '../errors.js';
-import { lastErrorLine, runTool } from './ffmpeg.js';
+import { failureReason, runTool } from './ffmpeg.js';
 import type { VideoSource } from './source.js';
 
 export interface MediaInfo {
@@ -43,7 +43,7 @@ const PROBE_TIMEOUT_MS = 30_000;
 export async function probeMedia(source: VideoSource): Promise<MediaInfo> {
   const run = await runTool('ffprobe', ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', ...source.inputArgs], PROBE_TIMEOUT_MS);
   if (run.timedOut) throw new VisageError('source_unreachable', `${source.name}: no answer within ${PROBE_TIMEOUT_MS / 1000} s`, { file: source.name });
-  if (run.code !== 0) throw unreadable(source.name, lastErrorLine(run.stderr));
+  if (run.code !== 0) throw unreadable(source.name, failureReason(run.stderr, source.name));
   const out = JSON.parse(run.stdout) as ProbeOutput;
   const streams = out.streams ?? [];
   // Cover art in an audio file is a "video" stream of one picture: not a video.

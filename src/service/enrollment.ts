@@ -45,6 +45,11 @@ export interface EnrollInput {
   /** File path (read when `bytes` is absent) or upload name, as shown in reports. */
   source: string;
   bytes?: Buffer;
+  /**
+   * The face in `bytes`, already found (a recognition event's, re-analysed from its snapshot with the
+   * embedding the recogniser used): skips detection, not the checks.
+   */
+  face?: Face;
 }
 
 export interface EnrollOptions {
@@ -110,7 +115,7 @@ export async function enroll(
       if (seen.has(hash) || (target && deps.gallery.samples.findByContentHash(hash).some((s) => s.personId === target.id))) {
         throw new Rejection('duplicate_sample', `${name} already has this image as a sample`);
       }
-      const face = pickFace(await deps.faces.analyzer.analyze(await deps.faces.loadImage(bytes)), options);
+      const face = input.face ?? pickFace(await deps.faces.analyzer.analyze(await deps.faces.loadImage(bytes)), options);
       checkQuality(face, options.force ?? false);
       seen.add(hash);
       candidates.push({ source: input.source, hash, face });

@@ -15,7 +15,7 @@ const MESH_POINTS = 468;
  * The detector's box is tight around eyes, nose and mouth; FaceMesh was trained on crops that include
  * the whole head (the same enlargement Human uses for this model).
  */
-const CROP_ENLARGE = 1.4;
+export const CROP_ENLARGE = 1.4;
 
 // MediaPipe FaceMesh indices ("left/right" below are as seen in the image).
 const EYE_LEFT = [33, 133] as const; // outer and inner corner of the eye on the image's left

@@ -1,9 +1,9 @@
 // The model zoo: every model Visage can run, where its weights come from (npm packages only), what it
 // expects and what it returns. Accuracy figures are measured by `npm run bench:accuracy` (see MODELS.md
 // in this repository); thresholds below are the calibrated ones from that benchmark.
-import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { packageDir } from './packages.js';
 
 export type ModelTask = 'detect' | 'landmarks' | 'embed';
 
@@ -44,15 +44,6 @@ export interface ModelSpec {
 }
 
 const require = createRequire(import.meta.url);
-
-/** The installed folder of an npm package (some packages do not export their package.json). */
-export function packageDir(name: string): string {
-  for (const dir of require.resolve.paths(name) ?? []) {
-    const candidate = path.join(dir, name);
-    if (fs.existsSync(path.join(candidate, 'package.json'))) return candidate;
-  }
-  throw new Error(`npm package ${name} is not installed: run npm install`);
-}
 
 /** Source files of a TF.js graph model: model.json plus the weight shards it lists. */
 function tfjsGraphSource(pkg: string, file: string, licence: string, provenance: string): ModelSource {

@@ -3,7 +3,8 @@
 // it) and resized to 112×112.
 // Output "landmarks": [batch, 68, 2], (x, y) of the 68 iBUG points in units of the input side (0..1 inside it).
 import { attr, OnnxGraph } from '../onnx/graph.js';
-import { add, conv, convFilter, depthwiseFilter, type Feature, nhwcToNchw, relu } from './faceapi-layers.js';
+import { add, conv, type Feature, nhwcToNchw, relu } from './faceapi-layers.js';
+import { convFilter, depthwiseFilter } from './filter-layout.js';
 import { FaceApiWeights, type FaceApiModel } from './faceapi-weights.js';
 
 export const LANDMARKS68_INPUT_SIZE = 112;

@@ -3,7 +3,7 @@
 // map carries its static size, so TF's SAME padding becomes explicit pads and no shape is left to runtime.
 import { attr, type OnnxGraph } from '../onnx/graph.js';
 import { VisageError } from '../../../errors.js';
-import type { WeightTensor } from './faceapi-weights.js';
+import type { OnnxFilter } from './filter-layout.js';
 
 /** An NCHW feature map with its static square spatial size. */
 export interface Feature {
@@ -12,39 +12,10 @@ export interface Feature {
   channels: number;
 }
 
-/** A filter in ONNX order [out, in/group, kh, kw]. */
-export interface OnnxFilter {
-  data: Float32Array;
-  dims: [number, number, number, number];
-}
 
 /** Transposes the NHWC graph input to NCHW. */
 export function nhwcToNchw(g: OnnxGraph, input: string, size: number): Feature {
   return { name: g.node('Transpose', [input], { perm: attr.ints([0, 3, 1, 2]) }), size, channels: 3 };
-}
-
-/** A TF conv filter [kh, kw, in, out] in ONNX order. */
-export function convFilter(w: WeightTensor): OnnxFilter {
-  const [kh, kw, cin, cout] = rank4(w);
-  const data = new Float32Array(w.data.length);
-  for (let y = 0; y < kh; y++)
-    for (let x = 0; x < kw; x++)
-      for (let i = 0; i < cin; i++)
-        for (let o = 0; o < cout; o++)
-          data[((o * cin + i) * kh + y) * kw + x] = w.data[((y * kw + x) * cin + i) * cout + o]!;
-  return { data, dims: [cout, cin, kh, kw] };
-}
-
-/** A TF depthwise filter [kh, kw, channels, multiplier] as a grouped-conv filter [channels·multiplier, 1, kh, kw]. */
-export function depthwiseFilter(w: WeightTensor): OnnxFilter {
-  const [kh, kw, c, m] = rank4(w);
-  const data = new Float32Array(w.data.length);
-  for (let y = 0; y < kh; y++)
-    for (let x = 0; x < kw; x++)
-      for (let i = 0; i < c; i++)
-        for (let j = 0; j < m; j++)
-          data[((i * m + j) * kh + y) * kw + x] = w.data[((y * kw + x) * c + i) * m + j]!;
-  return { data, dims: [c * m, 1, kh, kw] };
 }
 
 /** Multiplies each output channel of a filter by a factor (to fold a following per-channel scale into it). */
@@ -95,10 +66,4 @@ export function relu(g: OnnxGraph, x: Feature): Feature {
 /** Element-wise sum of feature maps of the same shape. */
 export function add(g: OnnxGraph, a: Feature, ...rest: Feature[]): Feature {
   return rest.reduce((sum, b) => ({ ...sum, name: g.node('Add', [sum.name, b.name]) }), a);
-}
-
-function rank4(w: WeightTensor): [number, number, number, number] {
-  if (w.shape.length !== 4)
-    throw new VisageError('model_corrupt', `expected a 4-D filter, got shape [${w.shape.join(',')}]`);
-  return w.shape as [number, number, number, number];
 }

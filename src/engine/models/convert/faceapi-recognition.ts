@@ -4,7 +4,8 @@
 // Output "descriptor": [batch, 128], NOT L2-normalised; face-api does not normalise either (it compares raw
 // descriptors by Euclidean distance, threshold 0.6), and their norms are not 1 (≈ 1.45–1.6 on real faces).
 import { attr, OnnxGraph } from '../onnx/graph.js';
-import { add, conv, convFilter, type Feature, nhwcToNchw, relu, scaleFilter } from './faceapi-layers.js';
+import { add, conv, type Feature, nhwcToNchw, relu, scaleFilter } from './faceapi-layers.js';
+import { convFilter } from './filter-layout.js';
 import { FaceApiWeights, type FaceApiModel } from './faceapi-weights.js';
 
 export const RECOGNITION_INPUT_SIZE = 150;

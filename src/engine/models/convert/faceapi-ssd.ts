@@ -7,14 +7,8 @@
 //   "scores": [batch, 5118] face probability (sigmoid of the face logit).
 // Thresholding, NMS and clipping are left to ../../detect/ssd-decode.ts.
 import { attr, OnnxGraph } from '../onnx/graph.js';
-import {
-  conv,
-  convFilter,
-  depthwiseFilter,
-  type Feature,
-  nhwcToNchw,
-  scaleFilter,
-} from './faceapi-layers.js';
+import { conv, type Feature, nhwcToNchw, scaleFilter } from './faceapi-layers.js';
+import { convFilter, depthwiseFilter } from './filter-layout.js';
 import { FaceApiWeights, type FaceApiModel } from './faceapi-weights.js';
 
 export const SSD_INPUT_SIZE = 512;

@@ -2,9 +2,10 @@
 // tensor. face-api ships no graph (its architectures are code), so the graph builders next to this file
 // pair these weights with a hand-written ONNX graph.
 import fs from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { VisageError } from '../../../errors.js';
+import { packageDir } from '../packages.js';
+import { loadWeights, type WeightGroup } from './tfjs-weights.js';
 
 /** What every face-api graph builder returns: an ONNX model taking NHWC float32 RGB pixels 0..255. */
 export interface FaceApiModel {
@@ -20,24 +21,9 @@ export interface WeightTensor {
   shape: number[];
 }
 
-interface ManifestEntry {
-  name: string;
-  shape: number[];
-  dtype: string;
-  quantization?: { dtype: string; scale?: number; min?: number };
-}
-
-interface ManifestGroup {
-  paths: string[];
-  weights: ManifestEntry[];
-}
-
-const BYTES_PER_VALUE: Record<string, number> = { float32: 4, int32: 4, uint8: 1, uint16: 2 };
-
 /** The folder holding the installed face-api package's model files. */
 export function faceApiModelDir(): string {
-  const pkg = createRequire(import.meta.url).resolve('@vladmandic/face-api/package.json');
-  return path.join(path.dirname(pkg), 'model');
+  return path.join(packageDir('@vladmandic/face-api'), 'model');
 }
 
 /** The named tensors of one face-api model, dequantised to float32. */
@@ -50,22 +36,18 @@ export class FaceApiWeights {
   /** Loads `<modelDir>/<model>-weights_manifest.json` and its shards, e.g. model = "face_recognition_model". */
   static async load(modelDir: string, model: string): Promise<FaceApiWeights> {
     const manifestPath = path.join(modelDir, `${model}-weights_manifest.json`);
-    let groups: ManifestGroup[];
+    let groups: WeightGroup[];
     try {
-      groups = JSON.parse(await fs.readFile(manifestPath, 'utf8')) as ManifestGroup[];
+      groups = JSON.parse(await fs.readFile(manifestPath, 'utf8')) as WeightGroup[];
     } catch (e) {
-      throw new VisageError(
-        'model_corrupt',
-        `cannot read face-api weights manifest ${manifestPath}: ${(e as Error).message}`,
-        {
-          file: manifestPath,
-        },
-      );
+      throw new VisageError('model_corrupt', `cannot read face-api weights manifest ${manifestPath}: ${(e as Error).message}`, {
+        file: manifestPath,
+      });
     }
     const tensors = new Map<string, WeightTensor>();
-    for (const group of groups) {
-      const shards = await Promise.all(group.paths.map((p) => fs.readFile(path.join(modelDir, p))));
-      decodeGroup(Buffer.concat(shards), group, manifestPath, tensors);
+    // int32 entries are TF bookkeeping (slice sizes, axes) that the hand-written graphs never read.
+    for (const [name, w] of await loadWeights(groups, modelDir)) {
+      if (w.data instanceof Float32Array) tensors.set(name, { data: w.data, shape: w.shape });
     }
     return new FaceApiWeights(model, tensors);
   }
@@ -82,70 +64,4 @@ export class FaceApiWeights {
     }
     return t;
   }
-}
-
-function decodeGroup(
-  bytes: Buffer,
-  group: ManifestGroup,
-  manifestPath: string,
-  out: Map<string, WeightTensor>,
-): void {
-  let offset = 0;
-  for (const entry of group.weights) {
-    const count = entry.shape.reduce((a, b) => a * b, 1);
-    const stored = entry.quantization?.dtype ?? entry.dtype;
-    const width = BYTES_PER_VALUE[stored];
-    if (width === undefined) {
-      throw new VisageError(
-        'model_corrupt',
-        `face-api weight ${entry.name} uses unsupported type ${stored}`,
-        {
-          file: manifestPath,
-        },
-      );
-    }
-    const size = count * width;
-    if (offset + size > bytes.length) {
-      throw new VisageError(
-        'model_corrupt',
-        `face-api weights for ${manifestPath} are truncated at ${entry.name}`,
-        {
-          file: manifestPath,
-        },
-      );
-    }
-    // int32 entries are TF bookkeeping (slice sizes, axes) that the hand-written graphs never read.
-    if (entry.dtype === 'float32') {
-      out.set(entry.name, {
-        data: dequantise(bytes.subarray(offset, offset + size), entry, count),
-        shape: entry.shape,
-      });
-    }
-    offset += size;
-  }
-  if (offset !== bytes.length) {
-    throw new VisageError(
-      'model_corrupt',
-      `face-api weights for ${manifestPath}: ${bytes.length - offset} unexpected trailing bytes`,
-      {
-        file: manifestPath,
-      },
-    );
-  }
-}
-
-function dequantise(raw: Buffer, entry: ManifestEntry, count: number): Float32Array {
-  // Copy first: shard bytes are not 4-byte aligned for typed-array views.
-  const aligned = new Uint8Array(raw).buffer;
-  const q = entry.quantization;
-  if (!q) return new Float32Array(aligned, 0, count);
-  const { scale, min } = q;
-  if (scale === undefined || min === undefined) {
-    throw new VisageError('model_corrupt', `face-api weight ${entry.name} is quantised without scale/min`);
-  }
-  const values = q.dtype === 'uint8' ? new Uint8Array(aligned) : new Uint16Array(aligned, 0, count);
-  // Same arithmetic as TF.js (double product, rounded once to float32), so weights match bit for bit.
-  const out = new Float32Array(count);
-  for (let i = 0; i < count; i++) out[i] = values[i]! * scale + min;
-  return out;
 }

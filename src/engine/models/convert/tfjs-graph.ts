@@ -6,6 +6,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { OnnxGraph, attr, type Attr, type Dim } from '../onnx/graph.js';
+import { convFilter, depthwiseFilter } from './filter-layout.js';
 import { loadWeights, type Weight, type WeightGroup } from './tfjs-weights.js';
 
 export interface ConvertedModel {
@@ -204,12 +205,11 @@ const convolution =
   (c, n) => {
     const { bias, activation } = fusedOps(n);
     const filter = c.constant(n, 1);
-    const [kh, kw, cin, cout] = filter.shape as [number, number, number, number];
+    const [kh, kw, cin] = filter.shape as [number, number, number, number];
     // TF filters are [kh, kw, in, out] (depthwise: [kh, kw, channels, multiplier]); ONNX wants [out, in/group, kh, kw].
     // A depthwise output channel is c·multiplier + m in both, so [channels, multiplier, kh, kw] reshapes to it.
-    const weights = depthwise
-      ? c.g.constant(`${n.name}/filter`, permute4(filter, [2, 3, 0, 1]), [cin * cout, 1, kh, kw])
-      : c.g.constant(`${n.name}/filter`, permute4(filter, [3, 2, 0, 1]), [cout, cin, kh, kw]);
+    const onnx = depthwise ? depthwiseFilter(filter) : convFilter(filter);
+    const weights = c.g.constant(`${n.name}/filter`, onnx.data, onnx.dims);
     const inputs = [toNchw(c, c.input(n, 0)), weights];
     if (bias) inputs.push(c.input(n, 2));
     const y = c.g.node('Conv', inputs, {
@@ -379,20 +379,4 @@ function parseRef(ref: string): { node: string; index: number } {
   const colon = ref.indexOf(':');
   if (colon < 0) return { node: ref, index: 0 };
   return { node: ref.slice(0, colon), index: Number(ref.slice(ref.lastIndexOf(':') + 1)) };
-}
-
-/** Reorders a 4-D tensor's axes: output axis k is input axis perm[k]. */
-function permute4(t: Weight, perm: readonly number[]): Float32Array {
-  const shape = t.shape;
-  const inStrides = [shape[1]! * shape[2]! * shape[3]!, shape[2]! * shape[3]!, shape[3]!, 1];
-  const outShape = perm.map((p) => shape[p]!);
-  const s = perm.map((p) => inStrides[p]!);
-  const out = new Float32Array(t.data.length);
-  let o = 0;
-  for (let a = 0; a < outShape[0]!; a++)
-    for (let b = 0; b < outShape[1]!; b++)
-      for (let c = 0; c < outShape[2]!; c++)
-        for (let d = 0; d < outShape[3]!; d++)
-          out[o++] = t.data[a * s[0]! + b * s[1]! + c * s[2]! + d * s[3]!]!;
-  return out;
 }

@@ -3,6 +3,7 @@
 // need them dequantised exactly as TF.js itself does, so that converted models compute the same numbers.
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { VisageError } from '../../../errors.js';
 
 export interface WeightQuantization {
   dtype: 'uint8' | 'uint16' | 'float16';
@@ -48,10 +49,10 @@ export function decodeWeights(entries: readonly WeightEntry[], data: Uint8Array)
     const count = entry.shape.reduce((a, b) => a * b, 1);
     const stored = entry.quantization?.dtype ?? entry.dtype;
     const size = BYTES_PER_VALUE[stored];
-    if (size === undefined) throw new Error(`weight ${entry.name}: unsupported stored dtype ${stored}`);
+    if (size === undefined) throw corrupt(`weight ${entry.name}: unsupported stored dtype ${stored}`);
     if (offset + count * size > data.byteLength) {
-      throw new Error(
-        `weight ${entry.name}: the weight files end at byte ${data.byteLength}, before this weight does`,
+      throw corrupt(
+        `weight ${entry.name}: the weight files end at byte ${data.byteLength}, before this weight does (truncated)`,
       );
     }
     const bytes = data.subarray(offset, offset + count * size);
@@ -59,7 +60,7 @@ export function decodeWeights(entries: readonly WeightEntry[], data: Uint8Array)
     offset += count * size;
   }
   if (offset !== data.byteLength) {
-    throw new Error(
+    throw corrupt(
       `the weights manifest describes ${offset} bytes but the weight files hold ${data.byteLength}`,
     );
   }
@@ -69,7 +70,7 @@ export function decodeWeights(entries: readonly WeightEntry[], data: Uint8Array)
 /** Decodes one weight from exactly its stored bytes. */
 function decodeOne(entry: WeightEntry, bytes: Uint8Array, count: number): Float32Array | Int32Array {
   if (entry.dtype !== 'float32' && entry.dtype !== 'int32') {
-    throw new Error(`weight ${entry.name}: unsupported dtype ${entry.dtype}`);
+    throw corrupt(`weight ${entry.name}: unsupported dtype ${entry.dtype}`);
   }
   const q = entry.quantization;
   if (!q) {
@@ -81,12 +82,12 @@ function decodeOne(entry: WeightEntry, bytes: Uint8Array, count: number): Float3
   const out = entry.dtype === 'float32' ? new Float32Array(count) : new Int32Array(count);
   if (q.dtype === 'float16') {
     if (entry.dtype !== 'float32')
-      throw new Error(`weight ${entry.name}: float16 quantisation of ${entry.dtype}`);
+      throw corrupt(`weight ${entry.name}: float16 quantisation of ${entry.dtype}`);
     const table = halfTable();
     for (let i = 0; i < count; i++) out[i] = table[view.getUint16(2 * i, true)]!;
   } else {
     if (q.min === undefined || q.scale === undefined) {
-      throw new Error(`weight ${entry.name}: ${q.dtype} quantisation without min and scale`);
+      throw corrupt(`weight ${entry.name}: ${q.dtype} quantisation without min and scale`);
     }
     const wide = q.dtype === 'uint16';
     for (let i = 0; i < count; i++) {
@@ -125,4 +126,9 @@ export async function loadWeights(
     manifest.flatMap((g) => g.weights),
     await readWeightData(manifest, dir),
   );
+}
+
+/** A model file that does not match its manifest: the npm package is damaged or changed under us. */
+function corrupt(message: string): VisageError {
+  return new VisageError('model_corrupt', `${message}; reinstall with npm install`);
 }

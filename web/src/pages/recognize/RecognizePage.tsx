@@ -1,0 +1,30 @@
+// Recognize (识别人脸): photos, a video file, or the camera.
+import { Tabs } from '../../components/Tabs';
+import { useI18n } from '../../i18n';
+import { useSession } from '../../lib/session';
+import { LiveCamera } from './LiveCamera';
+import { PhotoRecognize } from './PhotoRecognize';
+import { VideoRecognize } from './VideoRecognize';
+
+export function RecognizePage({ route }: { route: string[] }) {
+  const { t } = useI18n();
+  const { capabilities } = useSession();
+  const tabs = [
+    { id: 'photos', label: t('recognize.photos') },
+    ...(capabilities.videos ? [{ id: 'video', label: t('recognize.video') }] : []),
+    { id: 'camera', label: t('recognize.camera') },
+  ];
+  const tab = tabs.some((x) => x.id === route[0]) ? route[0] : 'photos';
+  return (
+    <div className="page">
+      <div className="page-head">
+        <div>
+          <h1>{t('recognize.title')}</h1>
+          <p className="muted">{t('recognize.subtitle')}</p>
+        </div>
+        <Tabs base="recognize" tabs={tabs} active={tab} />
+      </div>
+      {tab === 'video' ? <VideoRecognize /> : tab === 'camera' ? <LiveCamera /> : <PhotoRecognize />}
+    </div>
+  );
+}
