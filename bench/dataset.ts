@@ -1,7 +1,7 @@
 // The shared test photos (../shared/faces): paths, labels and the dlib face boxes, for benchmarks and tests.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Box } from '../src/engine/types.js';
+import type { Box, Point } from '../src/engine/types.js';
 
 export const FACES_DIR = path.resolve(import.meta.dirname, '../../shared/faces');
 
@@ -59,4 +59,27 @@ export function dlibBoxes(): Map<string, Box[]> {
     }
   }
   return out;
+}
+
+/**
+ * Five key points (eye centres, nose tip, mouth corners; CONVENTIONS order) of every face in one of dlib's
+ * 68-point annotation files (*_with_face_landmarks.xml), in continuous pixel coordinates.
+ */
+export function dlibFivePoints(xml: string): { file: string; points: Point[] }[] {
+  const text = fs.readFileSync(facePath('detection', xml), 'latin1');
+  const faces: { file: string; points: Point[] }[] = [];
+  for (const image of text.split('<image ').slice(1)) {
+    const file = /file='([^']+)'/.exec(image)![1]!;
+    for (const box of image.split('<box ').slice(1)) {
+      const part = new Map(
+        [...box.matchAll(/name='(\d+)' x='(-?\d+)' y='(-?\d+)'/g)].map((m) => [Number(m[1]), [Number(m[2]) + 0.5, Number(m[3]) + 0.5] as Point]),
+      );
+      const mean = (ids: number[]): Point => [
+        ids.reduce((s, i) => s + part.get(i)![0], 0) / ids.length,
+        ids.reduce((s, i) => s + part.get(i)![1], 0) / ids.length,
+      ];
+      faces.push({ file, points: [mean([36, 37, 38, 39, 40, 41]), mean([42, 43, 44, 45, 46, 47]), part.get(30)!, part.get(48)!, part.get(54)!] });
+    }
+  }
+  return faces;
 }

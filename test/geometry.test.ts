@@ -2,7 +2,6 @@
 // geometry that must hold exactly, on real photos and on hand-made boxes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp, { type Sharp } from 'sharp';
 import { decodeImage } from '../src/engine/image/decode.js';
@@ -29,6 +28,7 @@ import {
 } from '../src/engine/align/templates.js';
 import { iou, nms, weightedNms } from '../src/engine/detect/nms.js';
 import type { Affine, Box, Point, RgbImage } from '../src/engine/types.js';
+import { dlibFivePoints } from '../bench/dataset.js';
 
 const FACES = path.resolve(import.meta.dirname, '../../shared/faces');
 const photo = await decodeImage(path.join(FACES, 'scenes/bbt1.jpg')); // 1366×768
@@ -96,37 +96,6 @@ function mirrorPoints(points: readonly Point[], width: number): Point[] {
   return [m[1], m[0], m[2], m[4], m[3]];
 }
 
-/** Five key points of every face in dlib's hand-checked 68-point annotations (index → continuous coords). */
-function dlibFaces(xml: string): { file: string; points: Point[] }[] {
-  const text = readFileSync(path.join(FACES, 'detection', xml), 'utf8');
-  const faces: { file: string; points: Point[] }[] = [];
-  for (const image of text.split('<image ').slice(1)) {
-    const file = /file='([^']+)'/.exec(image)![1];
-    for (const box of image.split('<box ').slice(1)) {
-      const part = new Map(
-        [...box.matchAll(/name='(\d+)' x='(-?\d+)' y='(-?\d+)'/g)].map((m) => [
-          Number(m[1]),
-          [Number(m[2]) + 0.5, Number(m[3]) + 0.5] as Point,
-        ]),
-      );
-      const mean = (ids: number[]): Point => [
-        ids.reduce((s, i) => s + part.get(i)![0], 0) / ids.length,
-        ids.reduce((s, i) => s + part.get(i)![1], 0) / ids.length,
-      ];
-      faces.push({
-        file,
-        points: [
-          mean([36, 37, 38, 39, 40, 41]),
-          mean([42, 43, 44, 45, 46, 47]),
-          part.get(30)!,
-          part.get(48)!,
-          part.get(54)!,
-        ],
-      });
-    }
-  }
-  return faces;
-}
 
 // ---------------------------------------------------------------- resize, crop, pad, letterbox
 
@@ -355,7 +324,7 @@ test('templates: five points in order, sized, and known per model', () => {
   assert.throws(() => alignmentTemplate('no-such-model'));
 });
 
-const faces = dlibFaces('testing_with_face_landmarks.xml');
+const faces = dlibFivePoints('testing_with_face_landmarks.xml');
 const largest = faces
   .map((f) => ({ ...f, eyes: Math.hypot(f.points[1][0] - f.points[0][0], f.points[1][1] - f.points[0][1]) }))
   .sort((a, b) => b.eyes - a.eyes)[0];

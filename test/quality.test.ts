@@ -2,7 +2,7 @@
 // five points must respect the symmetries of a face (mirror → opposite yaw, rotation → roll).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { decodeImage } from '../src/engine/image/decode.js';
@@ -10,6 +10,7 @@ import { resizeBilinear } from '../src/engine/image/pixels.js';
 import { ARCFACE_112, alignFace } from '../src/engine/align/templates.js';
 import { assessQuality, faceSize, poseFromFivePoints, sharpness, SHARPNESS_SIZE } from '../src/engine/quality.js';
 import type { Point, RgbImage } from '../src/engine/types.js';
+import { dlibFivePoints } from '../bench/dataset.js';
 
 const FACES = path.resolve(import.meta.dirname, '../../shared/faces');
 
@@ -21,43 +22,8 @@ async function blurred(img: RgbImage, sigma: number): Promise<RgbImage> {
   return { data: new Uint8Array(data), width: img.width, height: img.height };
 }
 
-/** Five key points of every face in dlib's 68-point annotations (index → continuous coordinates). */
-function dlibFaces(): { file: string; points: Point[] }[] {
-  const text = readFileSync(path.join(FACES, 'detection/testing_with_face_landmarks.xml'), 'utf8');
-  return text
-    .split('<image ')
-    .slice(1)
-    .flatMap((image) => {
-      const file = /file='([^']+)'/.exec(image)![1];
-      return image
-        .split('<box ')
-        .slice(1)
-        .map((box) => {
-          const part = new Map(
-            [...box.matchAll(/name='(\d+)' x='(-?\d+)' y='(-?\d+)'/g)].map((m) => [
-              Number(m[1]),
-              [Number(m[2]) + 0.5, Number(m[3]) + 0.5] as Point,
-            ]),
-          );
-          const mean = (ids: number[]): Point => [
-            ids.reduce((s, i) => s + part.get(i)![0], 0) / ids.length,
-            ids.reduce((s, i) => s + part.get(i)![1], 0) / ids.length,
-          ];
-          return {
-            file,
-            points: [
-              mean([36, 37, 38, 39, 40, 41]),
-              mean([42, 43, 44, 45, 46, 47]),
-              part.get(30)!,
-              part.get(48)!,
-              part.get(54)!,
-            ],
-          };
-        });
-    });
-}
 
-const faces = dlibFaces();
+const faces = dlibFivePoints('testing_with_face_landmarks.xml');
 
 test('each face crop of people/ is sharper than itself blurred', async () => {
   const dir = path.join(FACES, 'people');
