@@ -6,6 +6,14 @@ import { registerDetect, registerEmbed } from './commands/detect.js';
 import { registerEnroll } from './commands/enroll.js';
 import { registerModels } from './commands/models.js';
 import { registerRecognize } from './commands/recognize.js';
+import { registerVideo } from './commands/video.js';
+import { registerWatch } from './commands/watch.js';
+import { registerPeople } from './commands/people.js';
+import { registerImport } from './commands/import.js';
+import { registerExport } from './commands/export.js';
+import { registerCorrect } from './commands/correct.js';
+import { registerReindex } from './commands/reindex.js';
+import { registerServe } from './commands/serve.js';
 import { UsageError } from './context.js';
 
 const program = new Command('visage')
@@ -19,6 +27,14 @@ registerCompare(program);
 registerModels(program);
 registerEnroll(program);
 registerRecognize(program);
+registerVideo(program);
+registerWatch(program);
+registerPeople(program);
+registerImport(program);
+registerExport(program);
+registerCorrect(program);
+registerReindex(program);
+registerServe(program);
 
 const debug = process.argv.includes('--debug');
 

@@ -249,7 +249,12 @@ export class Gallery {
   removeNegative(negativeId: number, context: ChangeContext = {}): Negative {
     const negative = this.change(context, (audit) => {
       const removed = this.negatives.remove(negativeId);
-      audit('person.negative.remove', { personId: removed.personId, modelId: removed.modelId, eventId: removed.eventId, negativeId });
+      audit('person.negative.remove', {
+        personId: removed.personId,
+        modelId: removed.modelId,
+        eventId: removed.eventId,
+        negativeId,
+      });
       return removed;
     });
     // The index keeps negatives as bare vectors without ids: reload this model's on next use (rare action).

@@ -65,8 +65,10 @@ export class NegativesRepository {
   /** Deletes a negative; returns what was deleted. Errors: `negative_not_found`. */
   remove(id: number): Negative {
     return this.db.transaction(() => {
-      const row = statement(this.db, 'SELECT * FROM negatives WHERE id = ?').get(id) as NegativeRow | undefined;
-      if (!row) throw new VisageError('negative_not_found', `No negative example with id ${id}.`, { negativeId: id });
+      const row = statement(this.db, 'SELECT * FROM negatives WHERE id = ?').get(id) as
+        NegativeRow | undefined;
+      if (!row)
+        throw new VisageError('negative_not_found', `No negative example with id ${id}.`, { negativeId: id });
       statement(this.db, 'DELETE FROM negatives WHERE id = ?').run(id);
       return toNegative(row);
     })();

@@ -19,10 +19,17 @@ export interface Label {
 export const KNOWN_COLOR = '#22c55e';
 export const UNKNOWN_COLOR = '#ef4444';
 
+/** Box line width and label font size for an image of this size, px (shared by stills and video). */
+export function labelStyle(width: number, height: number): { stroke: number; fontPx: number } {
+  return {
+    stroke: Math.max(2, Math.round(Math.min(width, height) / 300)),
+    fontPx: Math.max(12, Math.round(Math.min(width, height) / 40)),
+  };
+}
+
 /** Returns a copy of `image` with every label's box and text drawn on it. */
 export async function annotate(image: RgbImage, labels: readonly Label[]): Promise<RgbImage> {
-  const stroke = Math.max(2, Math.round(Math.min(image.width, image.height) / 300));
-  const fontPx = Math.max(12, Math.round(Math.min(image.width, image.height) / 40));
+  const { stroke, fontPx } = labelStyle(image.width, image.height);
   const rects = labels
     .map(
       (l) =>
@@ -47,7 +54,7 @@ export async function annotate(image: RgbImage, labels: readonly Label[]): Promi
 }
 
 /** White text on a coloured plate, as a PNG. */
-async function labelImage(text: string, color: string, fontPx: number): Promise<Buffer> {
+export async function labelImage(text: string, color: string, fontPx: number): Promise<Buffer> {
   const pad = Math.round(fontPx / 4);
   const glyphs = await sharp({
     text: { text: `<span foreground="white">${escapeMarkup(text)}</span>`, font: `${FONT_FAMILY} ${fontPx}px`, fontfile: FONT_FILE, rgba: true },

@@ -10,7 +10,10 @@ const require = createRequire(import.meta.url);
 export type Tool = 'ffmpeg' | 'ffprobe';
 
 const ENV: Record<Tool, string> = { ffmpeg: 'VISAGE_FFMPEG', ffprobe: 'VISAGE_FFPROBE' };
-const PACKAGE: Record<Tool, string> = { ffmpeg: '@ffmpeg-installer/ffmpeg', ffprobe: '@ffprobe-installer/ffprobe' };
+const PACKAGE: Record<Tool, string> = {
+  ffmpeg: '@ffmpeg-installer/ffmpeg',
+  ffprobe: '@ffprobe-installer/ffprobe',
+};
 
 /** The program to run for `tool`; does not check that it exists (running it reports that clearly). */
 export function toolPath(tool: Tool): string {
@@ -63,7 +66,13 @@ export function runTool(tool: Tool, args: readonly string[], timeoutMs: number):
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), timedOut });
+      resolve({
+        code,
+        signal,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+        timedOut,
+      });
     });
   });
 }
@@ -75,7 +84,12 @@ export function runTool(tool: Tool, args: readonly string[], timeoutMs: number):
 export function failureReason(stderr: string, input: string): string {
   const lines = stderr
     .split('\n')
-    .map((l) => l.replace(/^\[[^\]]*@ 0x[0-9a-f]+\]\s*/, '').replaceAll(`${input}: `, '').trim())
+    .map((l) =>
+      l
+        .replace(/^\[[^\]]*@ 0x[0-9a-f]+\]\s*/, '')
+        .replaceAll(`${input}: `, '')
+        .trim(),
+    )
     .filter((l) => l && !/^(ffmpeg|ffprobe) version|^built with|^configuration:|^lib\w+\s+\d/.test(l));
   const distinct = [...new Set(lines)];
   return distinct.slice(-2).join('; ') || 'no reason given';

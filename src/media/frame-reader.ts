@@ -64,14 +64,28 @@ export class FrameReader implements AsyncIterable<Frame> {
       ...(options.maxSide ? [fitInside(options.maxSide)] : []),
     ];
     const args = [
-      '-hide_banner', '-nostdin', '-loglevel', 'error',
+      '-hide_banner',
+      '-nostdin',
+      '-loglevel',
+      'error',
       ...source.inputArgs,
-      '-map', '0:v:0', '-an', '-sn', '-dn',
+      '-map',
+      '0:v:0',
+      '-an',
+      '-sn',
+      '-dn',
       ...(filters.length ? ['-vf', filters.join(',')] : []),
       // Only frames the source really has: the default for a pipe pads the start with copies of the
       // first frame back to t = 0 (a video whose first frame is at 0.85 s would gain 25 frames).
-      '-vsync', 'passthrough',
-      '-pix_fmt', 'rgb24', '-c:v', 'ppm', '-f', 'image2pipe', 'pipe:1',
+      '-vsync',
+      'passthrough',
+      '-pix_fmt',
+      'rgb24',
+      '-c:v',
+      'ppm',
+      '-f',
+      'image2pipe',
+      'pipe:1',
     ];
     this.child = spawn(ffmpegPath(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.on('error', (e) => this.finish(toolMissing('ffmpeg', e)));
@@ -82,7 +96,13 @@ export class FrameReader implements AsyncIterable<Frame> {
     this.child.on('close', (code, signal) => {
       if (this.closedByUs || code === 0) return this.finish(null);
       const reason = signal ? `ffmpeg was stopped by ${signal}` : failureReason(this.stderrTail, source.name);
-      this.finish(new VisageError(this.received === 0 && source.live ? 'source_unreachable' : 'decode_failed', `${source.name}: ${reason}`, { source: source.name, reason }));
+      this.finish(
+        new VisageError(
+          this.received === 0 && source.live ? 'source_unreachable' : 'decode_failed',
+          `${source.name}: ${reason}`,
+          { source: source.name, reason },
+        ),
+      );
     });
     if (source.live) this.armStallTimer();
   }
@@ -105,6 +125,11 @@ export class FrameReader implements AsyncIterable<Frame> {
     } finally {
       this.close();
     }
+  }
+
+  /** What ffmpeg complained about so far (it reports damaged data and decodes on), or null. */
+  get complaints(): string | null {
+    return this.stderrTail.trim() ? failureReason(this.stderrTail, this.source.name) : null;
   }
 
   /** Stops decoding; iteration ends after the frames already queued are dropped. */
@@ -147,7 +172,9 @@ export class FrameReader implements AsyncIterable<Frame> {
       const never = this.received === 0;
       const error = new VisageError(
         never ? 'source_unreachable' : 'source_stalled',
-        never ? `${this.source.name}: no video within ${ms / 1000} s` : `${this.source.name}: no frame for ${ms / 1000} s`,
+        never
+          ? `${this.source.name}: no video within ${ms / 1000} s`
+          : `${this.source.name}: no frame for ${ms / 1000} s`,
         { source: this.source.name },
       );
       this.closedByUs = true;
@@ -209,7 +236,8 @@ export class PpmSplitter {
       if ('P6'.startsWith(peek.slice(0, 2)) && this.bytes < 32) return null;
       throw new VisageError('decode_failed', 'ffmpeg sent something other than RGB frames');
     }
-    if (m[3] !== '255') throw new VisageError('decode_failed', `ffmpeg sent ${m[3]}-level frames, expected 8-bit`);
+    if (m[3] !== '255')
+      throw new VisageError('decode_failed', `ffmpeg sent ${m[3]}-level frames, expected 8-bit`);
     this.take(m[0].length);
     return { width: Number(m[1]), height: Number(m[2]) };
   }

@@ -21,6 +21,10 @@ const STATUS_BY_CODE: Record<string, number> = {
   user_not_found: 404,
   api_key_not_found: 404,
   not_found: 404,
+  video_not_found: 404,
+  camera_not_found: 404,
+  camera_name_taken: 409,
+  not_ready: 409,
   name_taken: 409,
   duplicate_sample: 409,
   already_set_up: 409,
@@ -33,6 +37,16 @@ const STATUS_BY_CODE: Record<string, number> = {
   unsupported_format: 415,
   unsupported_media_type: 415,
   no_face: 422,
+  // Enrolment's judgement of a face, when a single face was to be added (event corrections).
+  multiple_faces: 422,
+  face_too_small: 422,
+  too_blurry: 422,
+  extreme_pose: 422,
+  looks_like_other_person: 422,
+  looks_unlike_person: 422,
+  event_not_correctable: 422,
+  nothing_to_undo: 409,
+  upgrade_required: 426,
   busy: 503,
 };
 
@@ -41,7 +55,11 @@ export function statusOf(code: string): number {
   return STATUS_BY_CODE[code] ?? 400;
 }
 
-export function envelope(code: string, message: string, details: Record<string, unknown> = {}): ErrorEnvelope {
+export function envelope(
+  code: string,
+  message: string,
+  details: Record<string, unknown> = {},
+): ErrorEnvelope {
   return { error: { code, message, details } };
 }
 
@@ -60,7 +78,8 @@ const FRAMEWORK_CODES: Record<string, string> = {
 
 /** Maps any thrown value to a status and envelope; unexpected errors become a bare 500. */
 export function toErrorResponse(e: unknown): { status: number; body: ErrorEnvelope; unexpected: boolean } {
-  if (isVisageError(e)) return { status: statusOf(e.code), body: envelope(e.code, e.message, e.details), unexpected: false };
+  if (isVisageError(e))
+    return { status: statusOf(e.code), body: envelope(e.code, e.message, e.details), unexpected: false };
   const fe = e as Partial<FastifyError> & { validation?: unknown[] };
   if (fe.validation) {
     return {
@@ -72,11 +91,24 @@ export function toErrorResponse(e: unknown): { status: number; body: ErrorEnvelo
     };
   }
   const code = fe.code && FRAMEWORK_CODES[fe.code];
-  if (code) return { status: statusOf(code), body: envelope(code, frameworkMessage(code, fe.message)), unexpected: false };
+  if (code)
+    return {
+      status: statusOf(code),
+      body: envelope(code, frameworkMessage(code, fe.message)),
+      unexpected: false,
+    };
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
-    return { status: fe.statusCode, body: envelope('bad_request', fe.message ?? 'Bad request.'), unexpected: false };
+    return {
+      status: fe.statusCode,
+      body: envelope('bad_request', fe.message ?? 'Bad request.'),
+      unexpected: false,
+    };
   }
-  return { status: 500, body: envelope('internal_error', 'Something went wrong on the server; see its log.'), unexpected: true };
+  return {
+    status: 500,
+    body: envelope('internal_error', 'Something went wrong on the server; see its log.'),
+    unexpected: true,
+  };
 }
 
 function frameworkMessage(code: string, fallback = ''): string {

@@ -10,10 +10,25 @@ const nullable = <T extends object>(s: T) => ({ ...s, nullable: true });
 const obj = (properties: Record<string, unknown>, required = Object.keys(properties)) => ({
   type: 'object',
   properties,
-  required,
+  // OpenAPI 3.0 forbids an empty list.
+  ...(required.length > 0 ? { required } : {}),
   additionalProperties: false,
 });
 export const ref = (id: string) => ({ $ref: `${id}#` });
+
+const BOX = { x: num, y: num, width: num, height: num };
+const QUALITY = { size: num, sharpness: num, yaw: num, pitch: num, roll: num };
+
+const PERSON = {
+  id: int,
+  name: str,
+  note: str,
+  samples: { ...int, description: 'number of samples' },
+  createdAt: time,
+  updatedAt: time,
+  lastSeenAt: nullable(time),
+  thumbnailSampleId: nullable(int),
+};
 
 const SHARED = {
   Error: obj({
@@ -23,24 +38,39 @@ const SHARED = {
       details: { type: 'object', additionalProperties: true },
     }),
   }),
-  Box: { ...obj({ x: num, y: num, width: num, height: num }), description: 'pixels of the original image (after EXIF rotation)' },
-  Quality: obj({ size: num, sharpness: num, yaw: num, pitch: num, roll: num }),
+  Box: { ...obj(BOX), description: 'pixels of the original image (after EXIF rotation)' },
+  Quality: obj(QUALITY),
   Point: { type: 'array', items: num, minItems: 2, maxItems: 2 },
   User: obj({ name: str, role: { type: 'string', enum: ['admin', 'viewer'] } }),
   UserListItem: obj({ name: str, role: { type: 'string', enum: ['admin', 'viewer'] }, createdAt: time }),
-  ApiKey: obj({ id: int, name: str, role: { type: 'string', enum: ['admin', 'viewer'] }, createdAt: time, lastUsedAt: nullable(time) }),
-  Person: obj({
+  ApiKey: obj({
     id: int,
     name: str,
-    note: str,
-    samples: { ...int, description: 'number of samples' },
+    role: { type: 'string', enum: ['admin', 'viewer'] },
     createdAt: time,
-    updatedAt: time,
-    lastSeenAt: nullable(time),
-    thumbnailSampleId: nullable(int),
+    lastUsedAt: nullable(time),
   }),
-  Sample: obj({ id: int, personId: int, sourceName: str, box: nullable(ref('Box')), quality: nullable(ref('Quality')), createdAt: time }),
-  DetectedFace: obj({ box: ref('Box'), score: num, keypoints: { type: 'array', items: ref('Point') }, quality: ref('Quality') }),
+  Person: obj(PERSON),
+  Sample: obj({
+    id: int,
+    personId: int,
+    sourceName: { ...str, description: 'the file (or event) the sample was taken from' },
+    contentHash: {
+      ...str,
+      description: 'identity of the source image; the same image twice for one person is a duplicate',
+    },
+    box: nullable(obj(BOX)),
+    quality: nullable(obj(QUALITY)),
+    models: { type: 'array', items: str, description: 'embedding models this sample has a vector for' },
+    createdAt: time,
+  }),
+  PersonWithSamples: obj({ ...PERSON, samples: { type: 'array', items: ref('Sample') } }),
+  DetectedFace: obj({
+    box: ref('Box'),
+    score: num,
+    keypoints: { type: 'array', items: ref('Point') },
+    quality: ref('Quality'),
+  }),
   Candidate: obj({ personId: int, name: str, distance: num, score: num, sampleId: int }),
   RecognizedFace: obj(
     {
@@ -56,17 +86,35 @@ const SHARED = {
       candidates: { type: 'array', items: ref('Candidate') },
       eventId: { ...int, description: 'absent when events=false' },
     },
-    ['box', 'detectionScore', 'name', 'personId', 'score', 'distance', 'threshold', 'sampleId', 'decision', 'candidates'],
+    [
+      'box',
+      'detectionScore',
+      'name',
+      'personId',
+      'score',
+      'distance',
+      'threshold',
+      'sampleId',
+      'decision',
+      'candidates',
+    ],
   ),
   EnrollReport: obj({
     person: nullable(obj({ id: int, name: str })),
     created: { type: 'boolean' },
-    accepted: { type: 'array', items: obj({ source: str, sampleId: int, box: ref('Box'), quality: ref('Quality') }) },
+    accepted: {
+      type: 'array',
+      items: obj({ source: str, sampleId: int, box: ref('Box'), quality: ref('Quality') }),
+    },
     rejected: {
       type: 'array',
       items: obj({
         source: str,
-        reason: { ...str, description: 'no_face, multiple_faces, face_too_small, too_blurry, extreme_pose, duplicate_sample, looks_like_other_person, looks_unlike_person, or a decoding error code' },
+        reason: {
+          ...str,
+          description:
+            'no_face, multiple_faces, face_too_small, too_blurry, extreme_pose, duplicate_sample, looks_like_other_person, looks_unlike_person, or a decoding error code',
+        },
         message: str,
       }),
     },
@@ -83,6 +131,77 @@ const SHARED = {
     score: nullable(num),
     distance: nullable(num),
     hasSnapshot: { type: 'boolean' },
+    modelId: nullable(str),
+  }),
+  CorrectionReport: obj(
+    {
+      event: ref('Event'),
+      action: { type: 'string', enum: ['is', 'not'] },
+      person: obj({ id: int, name: str }),
+      created: { type: 'boolean', description: '`is`: the person was created by this correction' },
+      sampleId: { ...int, description: '`is`: the new sample' },
+      negativeId: { ...int, description: '`not`: the veto recorded' },
+    },
+    ['event', 'action', 'person'],
+  ),
+  UndoReport: obj({
+    event: ref('Event'),
+    removedSampleIds: { type: 'array', items: int },
+    removedNegativeIds: { type: 'array', items: int },
+    removedPeople: { type: 'array', items: obj({ id: int, name: str }) },
+  }),
+  Track: obj(
+    {
+      id: int,
+      name: nullable(str),
+      personId: nullable(int),
+      score: num,
+      distance: nullable(num),
+      firstS: { ...num, description: 'seconds from the start when the face first appears' },
+      lastS: num,
+      frames: { ...int, description: 'frames in which the face was seen' },
+      box: { ...ref('Box'), description: "the best view's box" },
+      recognitions: { ...int, description: 'votes behind the name' },
+      eventId: int,
+    },
+    ['id', 'name', 'personId', 'score', 'distance', 'firstS', 'lastS', 'frames', 'box', 'recognitions'],
+  ),
+  VideoJob: obj(
+    {
+      id: str,
+      file: { ...str, description: 'the uploaded file name' },
+      state: { type: 'string', enum: ['queued', 'running', 'done', 'failed'] },
+      progress: obj({
+        phase: { type: 'string', enum: ['recognize', 'annotate'] },
+        frames: int,
+        totalFrames: nullable(int),
+        fps: { ...num, description: 'frames processed per second' },
+      }),
+      result: obj({
+        file: str,
+        durationS: nullable(num),
+        fps: num,
+        analysisFps: num,
+        width: int,
+        height: int,
+        frames: int,
+        tracks: { type: 'array', items: ref('Track') },
+        stopped: { type: 'boolean' },
+        annotatedUrl: nullable(str),
+      }),
+      error: obj({ code: str, message: str }),
+    },
+    ['id', 'file', 'state', 'progress'],
+  ),
+  Camera: obj({
+    id: int,
+    name: str,
+    url: { ...str, description: 'with any password masked' },
+    state: { type: 'string', enum: ['connecting', 'live', 'reconnecting', 'stopped', 'failed'] },
+    framesAnalysed: int,
+    framesDropped: int,
+    reason: nullable(str),
+    createdAt: time,
   }),
 } as const;
 

@@ -25,9 +25,13 @@ export class WorkQueue {
   run<T>(work: () => Promise<T>, priority: Priority = 'normal'): Promise<T> {
     if (this.waiting.live.length + this.waiting.normal.length >= this.maxWaiting) {
       return Promise.reject(
-        new VisageError('busy', `The server is busy (${this.size} jobs queued); try again in a few seconds.`, {
-          queued: this.size,
-        }),
+        new VisageError(
+          'busy',
+          `The server is busy (${this.size} jobs queued); try again in a few seconds.`,
+          {
+            queued: this.size,
+          },
+        ),
       );
     }
     return new Promise<T>((resolve, reject) => {

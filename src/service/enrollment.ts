@@ -131,7 +131,7 @@ export async function enroll(
     : [];
   for (const c of [...candidates]) {
     try {
-      checkResemblance(c, candidates, name, targetSamples, deps.recognizer, options.force ?? false);
+      checkResemblance(c, candidates, name, target?.id ?? null, targetSamples, deps.recognizer, options.force ?? false);
     } catch (e) {
       candidates.splice(candidates.indexOf(c), 1);
       rejected.push(rejection(c.source, e));
@@ -209,6 +209,7 @@ function checkResemblance(
   c: Candidate,
   batch: readonly Candidate[],
   name: string,
+  targetId: number | null,
   targetSamples: readonly Float32Array[],
   recognizer: Recognizer,
   force: boolean,
@@ -218,7 +219,8 @@ function checkResemblance(
   const stored = nearest(targetSamples);
   const target = Math.min(stored, nearest(batch.filter((o) => o !== c).map((o) => o.face.embedding!)));
   const match = recognizer.identify(q);
-  if (match.personId !== null && match.distance! < target && match.distance! < stored) {
+  // The target itself as best match is no conflict (the index's rounding can put it a hair closer).
+  if (match.personId !== null && match.personId !== targetId && match.distance! < target && match.distance! < stored) {
     fail('looks_like_other_person', `this face matches ${match.name} (score ${match.score.toFixed(2)}) better than ${name}`, force);
   }
   if (targetSamples.length > 0 && stored > recognizer.threshold) {

@@ -10,11 +10,17 @@ import type { Aggregation } from '../gallery/embedding-index.js';
 import type { Person } from '../gallery/people-repository.js';
 import type { Sample } from '../gallery/samples-repository.js';
 import { annotate, KNOWN_COLOR, UNKNOWN_COLOR } from '../media/annotate.js';
-import { isVisageError, VisageError } from '../errors.js';
+import { isVisageError } from '../errors.js';
 import { enroll, type EnrollInput, type EnrollOptions, type EnrollReport } from './enrollment.js';
 import { FaceService, type ServiceOptions } from './face-service.js';
 import { round, roundBox, type Box } from './json.js';
 import { Recognizer, type Candidate, type Decision } from './recognition.js';
+import { People } from './people.js';
+import { importPeopleFolder, type ImportFolderOptions, type ImportFolderReport } from './bulk-import.js';
+import { exportArchive, exportCsv, importArchive, type ArchiveImportReport, type CsvExportReport, type ExportOptions, type ExportReport } from './archive.js';
+import { correct, uncorrect, type Correction, type CorrectionReport, type CorrectOptions, type UndoReport } from './corrections.js';
+import { reindex, type ReindexOptions, type ReindexReport } from './reindex.js';
+import type { ChangeContext } from '../gallery/gallery.js';
 
 export interface VisageOptions extends ServiceOptions {
   aggregation?: Aggregation;
@@ -49,11 +55,14 @@ export class Visage {
   readonly faces: FaceService;
   readonly gallery: Gallery;
   readonly recognizer: Recognizer;
+  /** Management by name: list, show, rename, merge, delete, samples (people.ts). */
+  readonly people: People;
 
   constructor(options: VisageOptions) {
     this.faces = new FaceService(options);
     this.gallery = Gallery.open(options.dataDir, { aggregation: options.aggregation });
     this.recognizer = new Recognizer(this.gallery, this.faces.embeddingModel, { aggregation: options.aggregation });
+    this.people = new People(this.gallery);
   }
 
   async close(): Promise<void> {
@@ -141,15 +150,46 @@ export class Visage {
 
   /** The person with this name (case-insensitive), or a `person_not_found` error that says what to do. */
   person(name: string): Person {
-    const p = this.gallery.people.findByName(name);
-    if (!p) throw new VisageError('person_not_found', `no person named "${name}"; see \`visage people\``, { name });
-    return p;
+    return this.people.find(name);
   }
 
   sample(id: number): Sample {
-    const s = this.gallery.samples.get(id);
-    if (!s) throw new VisageError('sample_not_found', `no sample with id ${id}; see \`visage samples NAME\``, { id });
-    return s;
+    return this.people.sample(id);
+  }
+
+  // ---- bulk import, archives, corrections, reindex -------------------------------------------------
+
+  /** Enrols a folder with one subfolder per person; resumable (bulk-import.ts). */
+  importFolder(dir: string, options: ImportFolderOptions = {}): Promise<ImportFolderReport> {
+    return importPeopleFolder(this, dir, options);
+  }
+
+  exportArchive(file: string, options: ExportOptions = {}): ExportReport {
+    return exportArchive(this.gallery, file, options);
+  }
+
+  /** Merges an archive made by exportArchive into this gallery (archive.ts). */
+  importArchive(file: string, context: ChangeContext = {}): ArchiveImportReport {
+    return importArchive(this.gallery, file, context);
+  }
+
+  /** The original tool's CSV: one row per person, name then mean embedding (default model: recognition's). */
+  exportCsv(file: string, modelId = this.recognizer.modelId): CsvExportReport {
+    return exportCsv(this.gallery, file, modelId);
+  }
+
+  /** "This event's face is NAME" or "is not NAME" (corrections.ts). */
+  correct(eventId: number, correction: Correction, options: CorrectOptions = {}): Promise<CorrectionReport> {
+    return correct(this, eventId, correction, options);
+  }
+
+  uncorrect(eventId: number, context: ChangeContext = {}): UndoReport {
+    return uncorrect(this, eventId, context);
+  }
+
+  /** Re-embeds stored crops with a model (reindex.ts). */
+  reindex(options: ReindexOptions = {}): Promise<ReindexReport> {
+    return reindex(this, options);
   }
 }
 

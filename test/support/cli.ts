@@ -29,8 +29,17 @@ export function runCliJson<T = unknown>(args: string[], env: Record<string, stri
   return { status: r.status, json: JSON.parse(r.stdout) as T, stderr: r.stderr };
 }
 
+// Data directories hold a database and converted models (megabytes each): too much to leave in /tmp.
+const created: string[] = [];
+process.on('exit', () => {
+  for (const dir of created) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** A new empty folder under the system's temp folder, removed when this process exits. */
 export function tempDir(prefix: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `visage-${prefix}-`));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `visage-${prefix}-`));
+  created.push(dir);
+  return dir;
 }
 
 /**

@@ -12,9 +12,19 @@ import { EnrollPage } from './pages/enroll/EnrollPage';
 import { ManagePage } from './pages/manage/ManagePage';
 import { RecognizePage } from './pages/recognize/RecognizePage';
 
-type AuthState = { kind: 'loading' } | { kind: 'offline' } | { kind: 'setup' } | { kind: 'login' } | { kind: 'ready'; session: SessionInfo };
+type AuthState =
+  | { kind: 'loading' }
+  | { kind: 'offline' }
+  | { kind: 'setup' }
+  | { kind: 'login' }
+  | { kind: 'ready'; session: SessionInfo };
 
-const NO_CAPABILITIES: Capabilities = { correct: false, videos: false };
+const NO_CAPABILITIES: Capabilities = {
+  correct: false,
+  undoCorrection: false,
+  videos: false,
+  cameras: false,
+};
 
 export function App() {
   const { t } = useI18n();
@@ -24,17 +34,12 @@ export function App() {
   const load = useCallback(async () => {
     setAuth({ kind: 'loading' });
     try {
+      if ((await api.setupState()).needsSetup) return setAuth({ kind: 'setup' });
       const session = await api.session();
       setCsrfToken(session.csrfToken);
       setAuth({ kind: 'ready', session });
     } catch (e) {
-      if (!(e instanceof ApiError) || e.status === 0) return setAuth({ kind: 'offline' });
-      try {
-        const { needsSetup } = await api.setupState();
-        setAuth({ kind: needsSetup ? 'setup' : 'login' });
-      } catch {
-        setAuth({ kind: 'offline' });
-      }
+      setAuth({ kind: e instanceof ApiError && e.status === 401 ? 'login' : 'offline' });
     }
   }, []);
 
@@ -93,7 +98,9 @@ export function App() {
       return <LoginPage onDone={signedIn} />;
     case 'ready':
       return (
-        <SessionContext.Provider value={{ user: auth.session.user, isAdmin: auth.session.user.role === 'admin', capabilities }}>
+        <SessionContext.Provider
+          value={{ user: auth.session.user, isAdmin: auth.session.user.role === 'admin', capabilities }}
+        >
           <Shell onLogout={logout} />
         </SessionContext.Provider>
       );
@@ -110,7 +117,13 @@ function Shell({ onLogout }: { onLogout: () => void }) {
     <div className="app">
       <Header mode={mode ?? 'recognize'} onLogout={onLogout} />
       <main className="content">
-        {mode === 'enroll' ? <EnrollPage /> : mode === 'manage' ? <ManagePage route={rest} /> : <RecognizePage route={rest} />}
+        {mode === 'enroll' ? (
+          <EnrollPage />
+        ) : mode === 'manage' ? (
+          <ManagePage route={rest} />
+        ) : (
+          <RecognizePage route={rest} />
+        )}
       </main>
     </div>
   );

@@ -45,8 +45,8 @@ Examples:
       if (opts.json) return printJson({ model: visage.recognizer.modelId, results });
       const rows: (string | number)[][] = [];
       for (const r of results) {
-        if ('error' in r) rows.push([r.file, '-', `error: ${r.error.message}`, '', '', '']);
-        else if (r.faces.length === 0) rows.push([r.file, 0, 'no face', '', '', '']);
+        if ('error' in r) rows.push([r.file, '-', `error: ${r.error.message}`]);
+        else if (r.faces.length === 0) rows.push([r.file, 0, 'no face']);
         else
           r.faces.forEach((f, i) =>
             rows.push([
@@ -57,10 +57,12 @@ Examples:
               f.distance === null ? '-' : f.distance.toFixed(4),
               `${f.box.x},${f.box.y} ${f.box.width}×${f.box.height}`,
               f.sampleId ?? '',
+              f.eventId ?? '',
             ]),
           );
       }
-      printTable(['file', 'face', 'name', 'score', 'distance', 'box', 'sample'], rows);
+      // The event id is what `visage correct EVENT_ID --is/--not NAME` takes.
+      printTable(['file', 'face', 'name', 'score', 'distance', 'box', 'sample', 'event'], rows);
     });
 }
 

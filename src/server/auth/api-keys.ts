@@ -42,7 +42,10 @@ export class ApiKeys {
   create(rawName: string, role: Role): ApiKey & { key: string } {
     const name = rawName.normalize('NFC').trim();
     if (!name || [...name].length > 100 || /\p{Cc}/u.test(name)) {
-      throw new VisageError('invalid_key_name', 'An API key name has 1 to 100 characters and no control characters.');
+      throw new VisageError(
+        'invalid_key_name',
+        'An API key name has 1 to 100 characters and no control characters.',
+      );
     }
     const key = randomToken(KEY_PREFIX);
     const { lastInsertRowid } = statement(
@@ -53,7 +56,9 @@ export class ApiKeys {
   }
 
   list(): ApiKey[] {
-    return (statement(this.db, `SELECT ${COLUMNS} FROM api_keys ORDER BY id`).all() as ApiKeyRow[]).map(toKey);
+    return (statement(this.db, `SELECT ${COLUMNS} FROM api_keys ORDER BY id`).all() as ApiKeyRow[]).map(
+      toKey,
+    );
   }
 
   /** Errors: `api_key_not_found`. */
@@ -66,8 +71,9 @@ export class ApiKeys {
   /** The key's record when it is valid (and notes the use), else undefined. */
   verify(key: string): ApiKey | undefined {
     if (!key.startsWith(KEY_PREFIX)) return undefined;
-    const row = statement(this.db, `SELECT ${COLUMNS} FROM api_keys WHERE key_hash = ?`).get(secretHash(key)) as
-      ApiKeyRow | undefined;
+    const row = statement(this.db, `SELECT ${COLUMNS} FROM api_keys WHERE key_hash = ?`).get(
+      secretHash(key),
+    ) as ApiKeyRow | undefined;
     if (!row) return undefined;
     const now = Date.now();
     if (row.last_used_at === null || now - row.last_used_at > USE_RESOLUTION_MS) {
@@ -78,7 +84,8 @@ export class ApiKeys {
   }
 
   private require(id: number): ApiKey {
-    const row = statement(this.db, `SELECT ${COLUMNS} FROM api_keys WHERE id = ?`).get(id) as ApiKeyRow | undefined;
+    const row = statement(this.db, `SELECT ${COLUMNS} FROM api_keys WHERE id = ?`).get(id) as
+      ApiKeyRow | undefined;
     if (!row) throw new VisageError('api_key_not_found', `No API key with id ${id}.`, { id });
     return toKey(row);
   }

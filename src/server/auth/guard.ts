@@ -49,11 +49,16 @@ export function guard(auth: AuthStore): onRequestAsyncHookHandler {
     if (p.session && !SAFE_METHODS.has(request.method)) {
       const sent = request.headers['x-csrf-token'];
       if (typeof sent !== 'string' || !sameSecret(sent, p.session.csrfToken)) {
-        throw new VisageError('csrf_failed', 'Missing or wrong x-csrf-token header (take it from GET /api/v1/session).');
+        throw new VisageError(
+          'csrf_failed',
+          'Missing or wrong x-csrf-token header (take it from GET /api/v1/session).',
+        );
       }
     }
     if (access === 'admin' && p.role !== 'admin') {
-      throw new VisageError('forbidden', `This needs the admin role; ${p.name} is a ${p.role}.`, { role: p.role });
+      throw new VisageError('forbidden', `This needs the admin role; ${p.name} is a ${p.role}.`, {
+        role: p.role,
+      });
     }
   };
 }
@@ -71,5 +76,10 @@ function identify(request: FastifyRequest, auth: AuthStore, keyInQuery: boolean)
   const token = request.cookies[SESSION_COOKIE];
   const session = token ? auth.sessions.find(token) : undefined;
   if (!token || !session) return null;
-  return { kind: 'session', name: session.user.name, role: session.user.role, session: { token, csrfToken: session.csrfToken } };
+  return {
+    kind: 'session',
+    name: session.user.name,
+    role: session.user.role,
+    session: { token, csrfToken: session.csrfToken },
+  };
 }

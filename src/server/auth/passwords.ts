@@ -13,8 +13,12 @@ const KEY_LENGTH = 32;
 
 function derive(password: string, salt: Buffer, options: ScryptOptions): Promise<Buffer> {
   return new Promise((resolve, reject) =>
-    scrypt(password.normalize('NFC'), salt, KEY_LENGTH, { ...options, maxmem: 128 * options.N! * options.r! * 2 }, (e, key) =>
-      e ? reject(e) : resolve(key),
+    scrypt(
+      password.normalize('NFC'),
+      salt,
+      KEY_LENGTH,
+      { ...options, maxmem: 128 * options.N! * options.r! * 2 },
+      (e, key) => (e ? reject(e) : resolve(key)),
     ),
   );
 }
@@ -22,12 +26,19 @@ function derive(password: string, salt: Buffer, options: ScryptOptions): Promise
 /** Refuses passwords too short to resist guessing. Errors: `invalid_password`. */
 export function checkNewPassword(password: string): void {
   if ([...password].length < MIN_PASSWORD_LENGTH) {
-    throw new VisageError('invalid_password', `The password needs at least ${MIN_PASSWORD_LENGTH} characters.`, {
-      minLength: MIN_PASSWORD_LENGTH,
-    });
+    throw new VisageError(
+      'invalid_password',
+      `The password needs at least ${MIN_PASSWORD_LENGTH} characters.`,
+      {
+        minLength: MIN_PASSWORD_LENGTH,
+      },
+    );
   }
   if (password.length > MAX_PASSWORD_LENGTH) {
-    throw new VisageError('invalid_password', `The password may have at most ${MAX_PASSWORD_LENGTH} characters.`);
+    throw new VisageError(
+      'invalid_password',
+      `The password may have at most ${MAX_PASSWORD_LENGTH} characters.`,
+    );
   }
 }
 
@@ -41,7 +52,11 @@ export async function verifyPassword(password: string, stored: string): Promise<
   const [scheme, n, r, p, salt, hash] = stored.split('$');
   if (scheme !== 'scrypt' || !salt || !hash || password.length > MAX_PASSWORD_LENGTH) return false;
   const expected = Buffer.from(hash, 'base64');
-  const key = await derive(password, Buffer.from(salt, 'base64'), { N: Number(n), r: Number(r), p: Number(p) });
+  const key = await derive(password, Buffer.from(salt, 'base64'), {
+    N: Number(n),
+    r: Number(r),
+    p: Number(p),
+  });
   return key.length === expected.length && timingSafeEqual(key, expected);
 }
 

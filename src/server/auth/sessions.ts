@@ -42,9 +42,10 @@ export class Sessions {
   /** The live session of a cookie token, extended while in use; undefined when unknown or expired. */
   find(token: string): Session | undefined {
     const hash = secretHash(token);
-    const row = statement(this.db, 'SELECT user_id, csrf_token, expires_at FROM sessions WHERE token_hash = ?').get(
-      hash,
-    ) as SessionRow | undefined;
+    const row = statement(
+      this.db,
+      'SELECT user_id, csrf_token, expires_at FROM sessions WHERE token_hash = ?',
+    ).get(hash) as SessionRow | undefined;
     const now = Date.now();
     if (!row || row.expires_at <= now) return undefined;
     const user = this.users.get(row.user_id);

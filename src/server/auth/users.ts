@@ -53,7 +53,8 @@ export class Users {
     const hash = await hashPassword(password);
     return this.db
       .transaction(() => {
-        if (this.hasAdmin()) throw new VisageError('already_set_up', 'Visage is already set up; log in instead.');
+        if (this.hasAdmin())
+          throw new VisageError('already_set_up', 'Visage is already set up; log in instead.');
         return this.insert(FIRST_ADMIN, hash, 'admin');
       })
       .immediate();
@@ -81,9 +82,17 @@ export class Users {
       .transaction(() => {
         const row = statement(this.db, 'SELECT * FROM users WHERE name = ?').get(name) as UserRow | undefined;
         if (!row) throw new VisageError('user_not_found', `No user named "${name}".`, { name });
-        const admins = statement(this.db, "SELECT COUNT(*) FROM users WHERE role = 'admin'", 'pluck').get() as number;
+        const admins = statement(
+          this.db,
+          "SELECT COUNT(*) FROM users WHERE role = 'admin'",
+          'pluck',
+        ).get() as number;
         if (row.role === 'admin' && admins === 1) {
-          throw new VisageError('last_admin', 'This is the last admin; create another admin before deleting it.', { name });
+          throw new VisageError(
+            'last_admin',
+            'This is the last admin; create another admin before deleting it.',
+            { name },
+          );
         }
         statement(this.db, 'DELETE FROM users WHERE id = ?').run(row.id);
         return toUser(row);

@@ -1,6 +1,14 @@
 import type { ReactNode } from 'react';
 
-export function Alert({ kind = 'error', children, onClose }: { kind?: 'error' | 'success' | 'info'; children: ReactNode; onClose?: () => void }) {
+export function Alert({
+  kind = 'error',
+  children,
+  onClose,
+}: {
+  kind?: 'error' | 'success' | 'info';
+  children: ReactNode;
+  onClose?: () => void;
+}) {
   return (
     <div className={`alert ${kind}`} role={kind === 'error' ? 'alert' : 'status'}>
       <span>{children}</span>

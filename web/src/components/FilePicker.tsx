@@ -1,7 +1,15 @@
 // Choose files by clicking or dropping them on the zone.
 import { useRef, useState } from 'react';
 
-export function FilePicker(props: { accept: string; multiple?: boolean; label: string; hint: string; disabled?: boolean; onFiles: (files: File[]) => void; testId?: string }) {
+export function FilePicker(props: {
+  accept: string;
+  multiple?: boolean;
+  label: string;
+  hint: string;
+  disabled?: boolean;
+  onFiles: (files: File[]) => void;
+  testId?: string;
+}) {
   const input = useRef<HTMLInputElement>(null);
   const [over, setOver] = useState(false);
   const take = (list: FileList | null) => {
@@ -27,7 +35,14 @@ export function FilePicker(props: { accept: string; multiple?: boolean; label: s
       onKeyDown={(e) => (e.key === 'Enter' || e.key === ' ') && input.current?.click()}
     >
       <svg viewBox="0 0 24 24" width="28" height="28" aria-hidden="true">
-        <path d="M12 16V4m0 0-4 4m4-4 4 4M4 16v3a1 1 0 0 0 1 1h14a1 1 0 0 0 1-1v-3" fill="none" stroke="currentColor" strokeWidth="1.8" strokeLinecap="round" strokeLinejoin="round" />
+        <path
+          d="M12 16V4m0 0-4 4m4-4 4 4M4 16v3a1 1 0 0 0 1 1h14a1 1 0 0 0 1-1v-3"
+          fill="none"
+          stroke="currentColor"
+          strokeWidth="1.8"
+          strokeLinecap="round"
+          strokeLinejoin="round"
+        />
       </svg>
       <strong>{props.label}</strong>
       <span className="muted">{props.hint}</span>

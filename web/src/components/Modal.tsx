@@ -3,7 +3,17 @@
 import { useEffect, useRef, type ReactNode } from 'react';
 import { useI18n } from '../i18n';
 
-export function Modal({ title, onClose, children, footer }: { title: string; onClose: () => void; children: ReactNode; footer?: ReactNode }) {
+export function Modal({
+  title,
+  onClose,
+  children,
+  footer,
+}: {
+  title: string;
+  onClose: () => void;
+  children: ReactNode;
+  footer?: ReactNode;
+}) {
   const ref = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => e.key === 'Escape' && onClose();
@@ -43,7 +53,13 @@ export function ConfirmDialog(props: {
           <button type="button" onClick={props.onCancel}>
             {t('common.cancel')}
           </button>
-          <button type="button" className={props.danger ? 'danger' : 'primary'} disabled={props.busy} onClick={props.onConfirm} data-testid="confirm">
+          <button
+            type="button"
+            className={props.danger ? 'danger' : 'primary'}
+            disabled={props.busy}
+            onClick={props.onConfirm}
+            data-testid="confirm"
+          >
             {props.confirmLabel}
           </button>
         </>

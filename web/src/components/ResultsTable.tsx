@@ -54,10 +54,17 @@ export function ResultsTable({ rows, filename }: { rows: ResultRow[]; filename: 
                     {r.source}
                   </td>
                   <td>{r.at || '—'}</td>
-                  <td>{r.name ? <strong>{r.name}</strong> : <span className="tag unknown">{t('face.unknown')}</span>}</td>
+                  <td>
+                    {r.name ? (
+                      <strong>{r.name}</strong>
+                    ) : (
+                      <span className="tag unknown">{t('face.unknown')}</span>
+                    )}
+                  </td>
                   <td className="num">{number(r.score)}</td>
                   <td className="mono">
-                    {Math.round(r.box.x)}, {Math.round(r.box.y)}, {Math.round(r.box.width)}×{Math.round(r.box.height)}
+                    {Math.round(r.box.x)}, {Math.round(r.box.y)}, {Math.round(r.box.width)}×
+                    {Math.round(r.box.height)}
                   </td>
                 </tr>
               ))}

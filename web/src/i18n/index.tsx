@@ -68,10 +68,18 @@ export function I18nProvider({ children }: { children: ReactNode }) {
       setLang,
       t,
       tCode,
-      tError: (error: unknown) => (error instanceof ApiError ? tCode(error.code) : fill(dict['error.generic'], { code: 'client' })),
+      tError: (error: unknown) =>
+        error instanceof ApiError ? tCode(error.code) : fill(dict['error.generic'], { code: 'client' }),
       number: (v: number, digits = 2) => {
         let f = numberFormats.get(digits);
-        if (!f) numberFormats.set(digits, (f = new Intl.NumberFormat(lang, { minimumFractionDigits: digits, maximumFractionDigits: digits })));
+        if (!f)
+          numberFormats.set(
+            digits,
+            (f = new Intl.NumberFormat(lang, {
+              minimumFractionDigits: digits,
+              maximumFractionDigits: digits,
+            })),
+          );
         return f.format(v);
       },
       date: (iso) => (iso ? dateFormat.format(new Date(iso)) : '—'),

@@ -2,9 +2,9 @@
 // every cookie-authenticated write, and the error envelope turned into an ApiError with its code.
 import type {
   ApiKeyItem,
+  Camera,
   CropsResponse,
   EnrollReport,
-  EventItem,
   EventItem,
   Page,
   Person,
@@ -54,8 +54,11 @@ function headersFor(method: string, body: Body): Record<string, string> {
 /** The error envelope of a failed response, or a generic code when the body is not one. */
 async function errorOf(res: Response): Promise<ApiError> {
   try {
-    const body = (await res.json()) as { error?: { code?: string; message?: string; details?: Record<string, unknown> } };
-    if (body.error?.code) return new ApiError(res.status, body.error.code, body.error.message ?? '', body.error.details);
+    const body = (await res.json()) as {
+      error?: { code?: string; message?: string; details?: Record<string, unknown> };
+    };
+    if (body.error?.code)
+      return new ApiError(res.status, body.error.code, body.error.message ?? '', body.error.details);
   } catch {
     // not JSON: fall through to the status-based code
   }
@@ -93,7 +96,10 @@ export function upload<T>(path: string, form: FormData, onProgress: (fraction: n
     xhr.upload.onprogress = (e) => e.lengthComputable && onProgress(e.loaded / e.total);
     xhr.onerror = () => reject(new ApiError(0, 'network_error', 'the server cannot be reached'));
     xhr.onload = () => {
-      const res = new Response(xhr.responseText, { status: xhr.status, headers: { 'content-type': xhr.getResponseHeader('content-type') ?? '' } });
+      const res = new Response(xhr.responseText, {
+        status: xhr.status,
+        headers: { 'content-type': xhr.getResponseHeader('content-type') ?? '' },
+      });
       if (xhr.status >= 200 && xhr.status < 300) resolve(JSON.parse(xhr.responseText || 'null') as T);
       else void errorOf(res).then(reject);
     };
@@ -103,12 +109,17 @@ export function upload<T>(path: string, form: FormData, onProgress: (fraction: n
 
 function query(params: Record<string, string | number | boolean | undefined | null>): string {
   const q = new URLSearchParams();
-  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') q.set(k, String(v));
+  for (const [k, v] of Object.entries(params))
+    if (v !== undefined && v !== null && v !== '') q.set(k, String(v));
   const s = q.toString();
   return s ? `?${s}` : '';
 }
 
-function form(files: { name: string; blob: Blob }[], fields: Record<string, string> = {}, field = 'file'): FormData {
+function form(
+  files: { name: string; blob: Blob }[],
+  fields: Record<string, string> = {},
+  field = 'file',
+): FormData {
   const f = new FormData();
   // Text fields first: a streaming multipart parser sees them before the files.
   for (const [k, v] of Object.entries(fields)) f.append(k, v);
@@ -129,44 +140,67 @@ export const api = {
   setupState: () => request<{ needsSetup: boolean }>('GET', '/setup'),
   setup: (password: string) => request<SessionInfo>('POST', '/setup', { password }),
   session: () => request<SessionInfo>('GET', '/session'),
-  login: (username: string, password: string) => request<SessionInfo>('POST', '/session', { username, password }),
+  login: (username: string, password: string) =>
+    request<SessionInfo>('POST', '/session', { username, password }),
   logout: () => request<void>('DELETE', '/session'),
 
   users: () => request<{ items: UserItem[] }>('GET', '/users'),
-  createUser: (username: string, password: string, role: Role) => request<unknown>('POST', '/users', { username, password, role }),
+  createUser: (username: string, password: string, role: Role) =>
+    request<unknown>('POST', '/users', { username, password, role }),
   deleteUser: (name: string) => request<void>('DELETE', `/users/${encodeURIComponent(name)}`),
 
   apiKeys: () => request<{ items: ApiKeyItem[] }>('GET', '/api-keys'),
-  createApiKey: (name: string, role: Role) => request<ApiKeyItem & { key: string }>('POST', '/api-keys', { name, role }),
-  revokeApiKey: (id: number | string) => request<void>('DELETE', `/api-keys/${encodeURIComponent(String(id))}`),
+  createApiKey: (name: string, role: Role) =>
+    request<ApiKeyItem & { key: string }>('POST', '/api-keys', { name, role }),
+  revokeApiKey: (id: number | string) =>
+    request<void>('DELETE', `/api-keys/${encodeURIComponent(String(id))}`),
 
   // ---- people and samples ----
-  people: (search: string, limit: number, offset: number) => request<Page<Person>>('GET', `/people${query({ search, limit, offset })}`),
+  people: (search: string, limit: number, offset: number) =>
+    request<Page<Person>>('GET', `/people${query({ search, limit, offset })}`),
   person: (id: number) => request<PersonDetail>('GET', `/people/${id}`),
   createPerson: (name: string) => request<Person>('POST', '/people', { name }),
-  updatePerson: (id: number, changes: { name?: string; note?: string }) => request<Person>('PATCH', `/people/${id}`, changes),
-  mergePerson: (id: number, intoId: number) => request<{ person: Person; movedSamples: number }>('POST', `/people/${id}/merge`, { intoId }),
+  updatePerson: (id: number, changes: { name?: string; note?: string }) =>
+    request<Person>('PATCH', `/people/${id}`, changes),
+  mergePerson: (id: number, intoId: number) =>
+    request<{ person: Person; movedSamples: number }>('POST', `/people/${id}/merge`, { intoId }),
   deletePerson: (id: number) => request<void>('DELETE', `/people/${id}`),
   deleteSample: (id: number) => request<void>('DELETE', `/samples/${id}`),
   moveSample: (id: number, personId: number) => request<Sample>('POST', `/samples/${id}/move`, { personId }),
-  enroll: (name: string, files: { name: string; blob: Blob }[]) => request<EnrollReport>('POST', '/enroll', form(files, { name })),
+  enroll: (name: string, files: { name: string; blob: Blob }[]) =>
+    request<EnrollReport>('POST', '/enroll', form(files, { name })),
 
   // ---- recognition ----
-  recognize: (file: { name: string; blob: Blob }) => request<RecognizeResponse>('POST', '/recognize', form([file])),
+  recognize: (file: { name: string; blob: Blob }) =>
+    request<RecognizeResponse>('POST', '/recognize', form([file])),
   crops: (file: { name: string; blob: Blob }) => request<CropsResponse>('POST', '/faces/crops', form([file])),
   correct: (eventId: number, change: { is?: string; not?: string }) =>
-    request<{ event: unknown; sampleId?: number }>('POST', `/events/${eventId}/correct`, change),
+    request<{ event: EventItem; person?: { id: number; name: string }; sampleId?: number }>(
+      'POST',
+      `/events/${eventId}/correct`,
+      change,
+    ),
 
+  undoCorrections: (eventId: number) => request<unknown>('DELETE', `/events/${eventId}/corrections`),
   events: (filter: EventFilter) => request<Page<EventItem>>('GET', `/events${query({ ...filter })}`),
-  eventsCsvUrl: (filter: EventFilter) => `${API}/events.csv${query({ ...filter, limit: undefined, offset: undefined })}`,
+  eventsCsvUrl: (filter: EventFilter) =>
+    `${API}/events.csv${query({ ...filter, limit: undefined, offset: undefined })}`,
   eventSnapshotUrl: (id: number) => `${API}/events/${id}/snapshot`,
   thumbnailUrl: (sampleId: number) => `${API}/samples/${sampleId}/thumbnail`,
 
   // ---- video ----
-  uploadVideo: (file: File, onProgress: (f: number) => void) => upload<{ id: string }>('/videos', form([{ name: file.name, blob: file }]), onProgress),
+  uploadVideo: (file: File, onProgress: (f: number) => void) =>
+    upload<{ id: string }>('/videos', form([{ name: file.name, blob: file }]), onProgress),
   video: (id: string) => request<VideoJob>('GET', `/videos/${encodeURIComponent(id)}`),
-  annotatedVideoUrl: (id: string) => `${API}/videos/${encodeURIComponent(id)}/annotated.mp4`,
+  videoProgressUrl: (id: string) => `${API}/videos/${encodeURIComponent(id)}/progress`,
+
+  // ---- network cameras ----
+  cameras: () => request<{ items: Camera[] }>('GET', '/cameras'),
+  addCamera: (name: string, url: string) => request<Camera>('POST', '/cameras', { name, url }),
+  startCamera: (id: number) => request<Camera>('POST', `/cameras/${id}/start`),
+  stopCamera: (id: number) => request<Camera>('POST', `/cameras/${id}/stop`),
+  deleteCamera: (id: number) => request<void>('DELETE', `/cameras/${id}`),
+  cameraEventsUrl: (id: number) => `${API}/cameras/${id}/events`,
 
   openapi: () => request<{ paths?: Record<string, unknown> }>('GET', '/openapi.json'),
 };
-

@@ -43,7 +43,8 @@ export function useCamera() {
       const video = videoRef.current!;
       video.srcObject = stream;
       await video.play();
-      if (!video.videoWidth) await new Promise((r) => video.addEventListener('loadedmetadata', r, { once: true }));
+      if (!video.videoWidth)
+        await new Promise((r) => video.addEventListener('loadedmetadata', r, { once: true }));
       setActive(true);
       return true;
     } catch (e) {

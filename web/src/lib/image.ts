@@ -18,7 +18,11 @@ export function canvasToJpeg(canvas: HTMLCanvasElement, quality = 0.85): Promise
 }
 
 /** The current video frame as a JPEG, at the video's own resolution. */
-export function grabFrame(video: HTMLVideoElement, canvas: HTMLCanvasElement = document.createElement('canvas'), quality = 0.8): Promise<Blob> {
+export function grabFrame(
+  video: HTMLVideoElement,
+  canvas: HTMLCanvasElement = document.createElement('canvas'),
+  quality = 0.8,
+): Promise<Blob> {
   canvas.width = video.videoWidth;
   canvas.height = video.videoHeight;
   canvas.getContext('2d')!.drawImage(video, 0, 0);
@@ -41,7 +45,9 @@ export async function cropFace(source: Blob, box: Box, margin = 0.6): Promise<Bl
   const canvas = document.createElement('canvas');
   canvas.width = x1 - x0;
   canvas.height = y1 - y0;
-  canvas.getContext('2d')!.drawImage(bitmap, x0, y0, canvas.width, canvas.height, 0, 0, canvas.width, canvas.height);
+  canvas
+    .getContext('2d')!
+    .drawImage(bitmap, x0, y0, canvas.width, canvas.height, 0, 0, canvas.width, canvas.height);
   bitmap.close();
   return canvasToJpeg(canvas, 0.92);
 }

@@ -104,10 +104,13 @@ export class LiveSession {
     } catch {
       return;
     }
-    if (!Array.isArray(message.faces)) return; // e.g. an error notice; the connection state tells the rest
+    if (!Array.isArray(message.faces)) {
+      // The frame could not be read (an error answer): go on with the next one.
+      if (typeof message.frame === 'number') this.next();
+      return;
+    }
     this.draw(message);
     const now = performance.now();
-    if (this.timer) clearTimeout(this.timer);
     this.frames++;
     this.answers.push(now);
     while (this.answers.length && this.answers[0] < now - FPS_WINDOW_MS) this.answers.shift();
@@ -125,6 +128,11 @@ export class LiveSession {
       latencyP95: percentile(this.latencies, 0.95),
       serverP50: percentile(this.serverMs, 0.5),
     });
+    this.next();
+  }
+
+  private next(): void {
+    if (this.timer) clearTimeout(this.timer);
     this.inFlight = false;
     void this.sendFrame();
   }

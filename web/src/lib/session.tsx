@@ -5,7 +5,9 @@ import type { User } from './types';
 
 export interface Capabilities {
   correct: boolean;
+  undoCorrection: boolean;
   videos: boolean;
+  cameras: boolean;
 }
 
 export interface SessionContextValue {
@@ -27,6 +29,8 @@ export function capabilitiesOf(paths: string[]): Capabilities {
   const has = (re: RegExp) => paths.some((p) => re.test(p.replace(/^\/api\/v1/, '')));
   return {
     correct: has(/^\/events\/[{:][^/]+\}?\/correct$/),
+    undoCorrection: has(/^\/events\/[{:][^/]+\}?\/corrections$/),
     videos: has(/^\/videos$/),
+    cameras: has(/^\/cameras$/),
   };
 }

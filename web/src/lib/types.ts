@@ -121,9 +121,17 @@ export interface VideoTrack {
 
 export interface VideoJob {
   id: string;
+  file: string;
   state: 'queued' | 'running' | 'done' | 'failed';
-  progress: { frames: number; totalFrames: number | null; fps: number | null };
-  result?: { file?: string; durationS?: number; fps?: number; tracks: VideoTrack[] };
+  progress: { phase: 'recognize' | 'annotate'; frames: number; totalFrames: number | null; fps: number };
+  result?: {
+    file: string;
+    durationS: number | null;
+    fps: number;
+    frames: number;
+    annotatedUrl: string | null;
+    tracks: VideoTrack[];
+  };
   error?: { code: string; message: string };
 }
 
@@ -154,4 +162,25 @@ export interface ApiKeyItem {
   role: Role;
   createdAt: string;
   lastUsedAt: string | null;
+}
+
+export type CameraState = 'stopped' | 'connecting' | 'live' | 'reconnecting' | 'failed';
+
+export interface Camera {
+  id: number;
+  name: string;
+  url: string;
+  state: CameraState;
+  framesAnalysed: number;
+  framesDropped: number;
+  reason: string | null;
+  createdAt: string;
+}
+
+/** What a camera's event stream says about a face: named (or unknown) now, or gone (stored). */
+export interface CameraFaceEvent {
+  type: 'recognition' | 'track_end';
+  camera: string;
+  time: string;
+  track: VideoTrack;
 }

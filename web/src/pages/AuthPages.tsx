@@ -17,10 +17,22 @@ function AuthFrame({ title, subtitle, children }: { title: string; subtitle: str
             <svg viewBox="0 0 32 32" width="44" height="44">
               <rect width="32" height="32" rx="9" fill="currentColor" />
               <circle cx="16" cy="13.5" r="5.5" fill="none" stroke="#fff" strokeWidth="2.4" />
-              <path d="M7.5 26.5c2-4.6 5.2-6.5 8.5-6.5s6.5 1.9 8.5 6.5" fill="none" stroke="#fff" strokeWidth="2.4" strokeLinecap="round" />
+              <path
+                d="M7.5 26.5c2-4.6 5.2-6.5 8.5-6.5s6.5 1.9 8.5 6.5"
+                fill="none"
+                stroke="#fff"
+                strokeWidth="2.4"
+                strokeLinecap="round"
+              />
             </svg>
           </span>
-          <select className="lang-select" value={lang} onChange={(e) => setLang(e.target.value as Lang)} aria-label={t('nav.language')} data-testid="lang">
+          <select
+            className="lang-select"
+            value={lang}
+            onChange={(e) => setLang(e.target.value as Lang)}
+            aria-label={t('nav.language')}
+            data-testid="lang"
+          >
             {LANGS.map((l) => (
               <option key={l.id} value={l.id}>
                 {l.label}
@@ -67,12 +79,27 @@ export function SetupPage({ onDone }: { onDone: (s: SessionInfo) => void }) {
         </label>
         <label>
           <span>{t('setup.password')}</span>
-          <input type="password" name="password" autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} required autoFocus />
+          <input
+            type="password"
+            name="password"
+            autoComplete="new-password"
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+            required
+            autoFocus
+          />
           <small className="muted">{t('setup.passwordHint', { n: MIN_PASSWORD })}</small>
         </label>
         <label>
           <span>{t('setup.repeat')}</span>
-          <input type="password" name="repeat" autoComplete="new-password" value={repeat} onChange={(e) => setRepeat(e.target.value)} required />
+          <input
+            type="password"
+            name="repeat"
+            autoComplete="new-password"
+            value={repeat}
+            onChange={(e) => setRepeat(e.target.value)}
+            required
+          />
         </label>
         {error && <Alert>{error}</Alert>}
         <button type="submit" className="primary wide" disabled={busy}>
@@ -107,11 +134,25 @@ export function LoginPage({ onDone }: { onDone: (s: SessionInfo) => void }) {
       <form onSubmit={submit} className="form" data-testid="login-form">
         <label>
           <span>{t('auth.username')}</span>
-          <input name="username" autoComplete="username" value={username} onChange={(e) => setUsername(e.target.value)} required autoFocus />
+          <input
+            name="username"
+            autoComplete="username"
+            value={username}
+            onChange={(e) => setUsername(e.target.value)}
+            required
+            autoFocus
+          />
         </label>
         <label>
           <span>{t('auth.password')}</span>
-          <input type="password" name="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} required />
+          <input
+            type="password"
+            name="password"
+            autoComplete="current-password"
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+            required
+          />
         </label>
         {error && <Alert>{error}</Alert>}
         <button type="submit" className="primary wide" disabled={busy}>

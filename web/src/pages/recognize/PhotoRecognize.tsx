@@ -29,19 +29,32 @@ export function PhotoRecognize() {
   const [selected, setSelected] = useState<{ photo: number; face: number } | null>(null);
   const queue = useRef(Promise.resolve());
 
-  useEffect(() => () => photos.forEach((p) => URL.revokeObjectURL(p.url)), []); // eslint-disable-line react-hooks/exhaustive-deps
+  const urls = useRef<string[]>([]);
+  useEffect(() => () => urls.current.forEach((u) => URL.revokeObjectURL(u)), []);
 
-  const update = (key: number, change: Partial<PhotoResult>) => setPhotos((list) => list.map((p) => (p.key === key ? { ...p, ...change } : p)));
+  const update = (key: number, change: Partial<PhotoResult>) =>
+    setPhotos((list) => list.map((p) => (p.key === key ? { ...p, ...change } : p)));
 
   const add = (files: File[]) => {
-    const added = files.map<PhotoResult>((file) => ({ key: nextKey++, file, url: URL.createObjectURL(file), state: 'pending', width: 1, height: 1, faces: [] }));
+    const added = files.map<PhotoResult>((file) => ({
+      key: nextKey++,
+      file,
+      url: URL.createObjectURL(file),
+      state: 'pending',
+      width: 1,
+      height: 1,
+      faces: [],
+    }));
+    urls.current.push(...added.map((p) => p.url));
     setPhotos((list) => [...added, ...list]);
     // One photo at a time: the server works on one image per core anyway, and results appear in order.
     for (const p of added) {
       queue.current = queue.current.then(async () => {
         try {
           const r = await api.recognize({ name: p.file.name, blob: p.file });
-          update(p.key, { state: 'done', width: r.width, height: r.height, faces: r.faces });
+          // Left to right, as people read a group photo and as the list under it is numbered.
+          const faces = [...r.faces].sort((a, b) => a.box.x - b.box.x);
+          update(p.key, { state: 'done', width: r.width, height: r.height, faces });
         } catch (e) {
           update(p.key, { state: 'error', error: tError(e) });
         }
@@ -50,14 +63,25 @@ export function PhotoRecognize() {
   };
 
   const changeFace = (key: number, index: number, face: RecognizedFace) =>
-    setPhotos((list) => list.map((p) => (p.key === key ? { ...p, faces: p.faces.map((f, i) => (i === index ? face : f)) } : p)));
+    setPhotos((list) =>
+      list.map((p) => (p.key === key ? { ...p, faces: p.faces.map((f, i) => (i === index ? face : f)) } : p)),
+    );
 
-  const rows: ResultRow[] = photos.flatMap((p) => p.faces.map((f) => ({ source: p.file.name, at: '', name: f.name, score: f.score, box: f.box })));
+  const rows: ResultRow[] = photos.flatMap((p) =>
+    p.faces.map((f) => ({ source: p.file.name, at: '', name: f.name, score: f.score, box: f.box })),
+  );
   const busy = photos.some((p) => p.state === 'pending');
 
   return (
     <div className="stack">
-      <FilePicker accept="image/*" multiple label={t('recognize.choosePhotos')} hint={t('recognize.photosHint')} onFiles={add} testId="photo-input" />
+      <FilePicker
+        accept="image/*"
+        multiple
+        label={t('recognize.choosePhotos')}
+        hint={t('recognize.photosHint')}
+        onFiles={add}
+        testId="photo-input"
+      />
       {busy && <Spinner label={t('recognize.working')} />}
       <div className="photo-grid">
         {photos.map((p) => (
@@ -66,7 +90,9 @@ export function PhotoRecognize() {
               <h3 className="ellipsis" title={p.file.name}>
                 {p.file.name}
               </h3>
-              {p.state === 'done' && <span className="count">{t('recognize.faceCount', { n: p.faces.length })}</span>}
+              {p.state === 'done' && (
+                <span className="count">{t('recognize.faceCount', { n: p.faces.length })}</span>
+              )}
             </div>
             {p.state === 'error' ? (
               <Alert>{p.error}</Alert>
@@ -76,7 +102,7 @@ export function PhotoRecognize() {
                 <Spinner />
               </div>
             ) : (
-              <>
+              <div className="photo-body">
                 <FaceOverlay
                   src={p.url}
                   alt={p.file.name}
@@ -107,7 +133,7 @@ export function PhotoRecognize() {
                     ))}
                   </ul>
                 )}
-              </>
+              </div>
             )}
           </article>
         ))}

@@ -2,6 +2,7 @@
 import { Tabs } from '../../components/Tabs';
 import { useI18n } from '../../i18n';
 import { useSession } from '../../lib/session';
+import { CamerasView } from './CamerasView';
 import { LiveCamera } from './LiveCamera';
 import { PhotoRecognize } from './PhotoRecognize';
 import { VideoRecognize } from './VideoRecognize';
@@ -13,6 +14,7 @@ export function RecognizePage({ route }: { route: string[] }) {
     { id: 'photos', label: t('recognize.photos') },
     ...(capabilities.videos ? [{ id: 'video', label: t('recognize.video') }] : []),
     { id: 'camera', label: t('recognize.camera') },
+    ...(capabilities.cameras ? [{ id: 'cameras', label: t('recognize.cameras') }] : []),
   ];
   const tab = tabs.some((x) => x.id === route[0]) ? route[0] : 'photos';
   return (
@@ -24,7 +26,15 @@ export function RecognizePage({ route }: { route: string[] }) {
         </div>
         <Tabs base="recognize" tabs={tabs} active={tab} />
       </div>
-      {tab === 'video' ? <VideoRecognize /> : tab === 'camera' ? <LiveCamera /> : <PhotoRecognize />}
+      {tab === 'video' ? (
+        <VideoRecognize />
+      ) : tab === 'camera' ? (
+        <LiveCamera />
+      ) : tab === 'cameras' ? (
+        <CamerasView />
+      ) : (
+        <PhotoRecognize />
+      )}
     </div>
   );
 }

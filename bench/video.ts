@@ -1,0 +1,204 @@
+// npm run bench:video — speed of video recognition (decode → track → recognise, events not stored) on
+// ../shared/faces/video/hamilton_clip.mp4 at its native 640×360 and scaled to 1280×720, as a file and as a
+// live HTTP stream served by ffmpeg at real-time pace; frames/s, × real time, peak RSS. Ends with one
+// line of JSON. Targets (issue 4): ≥ 2× real time on the clip, ≥ 25 frames/s at 720p.
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { ffmpegPath } from '../src/media/ffmpeg.js';
+import { LiveSource, processVideo } from '../src/service/video.js';
+import type { Visage } from '../src/service/visage.js';
+import { facePath } from './dataset.js';
+import { freshVisage } from './recognition.js';
+
+const CLIP = facePath('video/hamilton_clip.mp4');
+const LIVE_SECONDS = 10;
+
+interface FileRun {
+  frames: number;
+  seconds: number;
+  fps: number;
+  /** Frames per second of this process's CPU time (ffmpeg's decoding not included): what one free core gives. */
+  cpuFps: number;
+  realTime: number;
+  tracks: number;
+  named: string[];
+}
+
+async function enrol(visage: Visage): Promise<void> {
+  await visage.enroll('lin-manuel-miranda', [{ source: facePath('scenes/lin-manuel-miranda.png') }]);
+  for (const name of ['alex_lacamoire', 'obama']) {
+    const dir = facePath('knn/train', name);
+    await visage.enroll(
+      name,
+      fs.readdirSync(dir).map((f) => ({ source: path.join(dir, f) })),
+    );
+  }
+}
+
+function scaleTo720p(): string {
+  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'visage-bench-video-')), 'hamilton_720p.mp4');
+  const r = spawnSync(
+    ffmpegPath(),
+    [
+      '-v',
+      'error',
+      '-y',
+      '-i',
+      CLIP,
+      '-vf',
+      'scale=1280:720',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'veryfast',
+      '-crf',
+      '20',
+      '-c:a',
+      'copy',
+      out,
+    ],
+    { encoding: 'utf8' },
+  );
+  if (r.status !== 0) throw new Error(`ffmpeg could not scale the clip: ${r.stderr}`);
+  return out;
+}
+
+async function runFile(visage: Visage, file: string): Promise<FileRun> {
+  const start = performance.now();
+  const cpu = process.cpuUsage();
+  const r = await processVideo(visage, file, { storeEvents: false });
+  const seconds = (performance.now() - start) / 1000;
+  const used = process.cpuUsage(cpu);
+  const span = r.frames / r.analysisFps;
+  return {
+    frames: r.frames,
+    seconds: round(seconds, 2),
+    fps: round(r.frames / seconds, 1),
+    cpuFps: round(r.frames / ((used.user + used.system) / 1e6), 1),
+    realTime: round(span / seconds, 2),
+    tracks: r.tracks.length,
+    named: r.tracks.filter((t) => t.name).map((t) => `#${t.id} ${t.name}`),
+  };
+}
+
+/** Serves `file` in a loop over HTTP at real-time pace and watches it for LIVE_SECONDS. */
+async function runLive(
+  visage: Visage,
+  file: string,
+): Promise<{ seconds: number; analysed: number; dropped: number; fps: number }> {
+  const port = await freePort();
+  const server = spawn(
+    ffmpegPath(),
+    [
+      '-v',
+      'error',
+      '-re',
+      '-stream_loop',
+      '-1',
+      '-i',
+      file,
+      '-c',
+      'copy',
+      '-f',
+      'mpegts',
+      '-listen',
+      '1',
+      `http://127.0.0.1:${port}/live.ts`,
+    ],
+    { stdio: 'ignore' },
+  );
+  await new Promise((r) => setTimeout(r, 500));
+  let firstFrameAt = 0;
+  const live = new LiveSource(
+    visage,
+    `http://127.0.0.1:${port}/live.ts`,
+    { storeEvents: false },
+    {
+      onState: (s) => {
+        if (s.state === 'live') {
+          firstFrameAt = performance.now();
+          setTimeout(() => live.stop(), LIVE_SECONDS * 1000);
+        }
+      },
+    },
+  );
+  try {
+    await live.run();
+  } finally {
+    server.kill('SIGKILL');
+  }
+  const seconds = (performance.now() - firstFrameAt) / 1000;
+  return {
+    seconds: round(seconds, 2),
+    analysed: live.framesAnalysed,
+    dropped: live.framesDropped,
+    fps: round(live.framesAnalysed / seconds, 1),
+  };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+function round(v: number, digits: number): number {
+  return Math.round(v * 10 ** digits) / 10 ** digits;
+}
+
+// Other work on the machine slows every figure: the load average is reported with them.
+const loadAverage = round(os.loadavg()[0]!, 2);
+const visage = freshVisage('nearest');
+try {
+  await enrol(visage);
+  await processVideo(visage, facePath('video/faceapi_test.mp4'), { storeEvents: false }); // loads the models
+  const hd = scaleTo720p();
+  const native = await runFile(visage, CLIP);
+  const file720p = await runFile(visage, hd);
+  const live720p = await runLive(visage, hd);
+  const peakRssMiB = round(process.resourceUsage().maxRSS / 1024, 0);
+  console.table({
+    'hamilton 640×360 file': {
+      'frames/s': native.fps,
+      'frames/CPU-s': native.cpuFps,
+      '× real time': native.realTime,
+      frames: native.frames,
+      tracks: native.tracks,
+    },
+    'hamilton 1280×720 file': {
+      'frames/s': file720p.fps,
+      'frames/CPU-s': file720p.cpuFps,
+      '× real time': file720p.realTime,
+      frames: file720p.frames,
+      tracks: file720p.tracks,
+    },
+    'hamilton 1280×720 live': {
+      'frames/s': live720p.fps,
+      'frames/CPU-s': '',
+      '× real time': '',
+      frames: live720p.analysed,
+      tracks: `${live720p.dropped} dropped`,
+    },
+  });
+  console.log(
+    JSON.stringify({
+      benchmark: 'video',
+      cpus: os.cpus().length,
+      loadAverage,
+      native,
+      file720p,
+      live720p,
+      peakRssMiB,
+    }),
+  );
+} finally {
+  await visage.close();
+}

@@ -1,0 +1,178 @@
+// The HTTP server: Fastify with the REST API under /api/v1, its OpenAPI document and /docs, the live
+// WebSocket and the built web UI. `buildApp` wires an opened Visage (the service layer) into routes; the
+// caller listens and, at the end, closes the app before closing Visage.
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import cookie from '@fastify/cookie';
+import multipart from '@fastify/multipart';
+import websocket from '@fastify/websocket';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Point, RgbImage } from '../engine/types.js';
+import type { Visage } from '../service/visage.js';
+import { guard } from './auth/guard.js';
+import { AuthStore } from './auth/store.js';
+import { Cameras } from './cameras.js';
+import type { ServerContext } from './context.js';
+import { EventStreams } from './event-streams.js';
+import { installErrorHandling } from './errors.js';
+import { API_PREFIX, registerOpenApi } from './openapi.js';
+import { registerApiKeyRoutes } from './routes/api-keys.js';
+import { registerCameraRoutes } from './routes/cameras.js';
+import { registerAuthRoutes } from './routes/auth.js';
+import { registerEventRoutes } from './routes/events.js';
+import { MAX_FRAME_BYTES, registerLiveRoutes } from './routes/live.js';
+import { registerPeopleRoutes } from './routes/people.js';
+import { registerRecognitionRoutes } from './routes/recognition.js';
+import { registerSampleRoutes } from './routes/samples.js';
+import { registerUserRoutes } from './routes/users.js';
+import { registerVideoRoutes } from './routes/videos.js';
+import { addSharedSchemas } from './schemas.js';
+import { DEFAULT_UPLOAD_LIMITS, type UploadLimits } from './uploads.js';
+import { DEFAULT_WEB_ROOT, registerWebUi } from './web.js';
+import { VideoJobs } from './video-jobs.js';
+import { WorkQueue } from './work-queue.js';
+
+export interface AppOptions {
+  visage: Visage;
+  /** Fastify/pino logger options; false for silence (tests). Default: info level on stderr. */
+  logger?: FastifyServerOptions['logger'];
+  /** Folder of the built UI (default web/dist of this project). */
+  webRoot?: string;
+  limits?: Partial<UploadLimits>;
+  /** Jobs allowed to wait for the models before requests get 503 busy. */
+  maxQueued?: number;
+  /** Creates the admin at start when none exists (VISAGE_ADMIN_PASSWORD). */
+  adminPassword?: string;
+}
+
+export interface VisageApp {
+  app: FastifyInstance;
+  context: ServerContext;
+}
+
+const PACKAGE_VERSION = (
+  JSON.parse(fs.readFileSync(path.resolve(import.meta.dirname, '../../package.json'), 'utf8')) as {
+    version: string;
+  }
+).version;
+
+export const defaultLogger = (
+  level = process.env.VISAGE_LOG_LEVEL ?? 'info',
+): FastifyServerOptions['logger'] => ({
+  level,
+  stream: process.stderr,
+  serializers: {
+    // Method and path only: no headers (cookies, keys), and `?key=` of the live socket is masked.
+    req: (req: { method: string; url: string; ip?: string }) => ({
+      method: req.method,
+      url: redactUrl(req.url),
+      ip: req.ip,
+    }),
+  },
+});
+
+export async function buildApp(options: AppOptions): Promise<VisageApp> {
+  const { visage } = options;
+  const dataDir = path.dirname(visage.gallery.db.name);
+  const context: ServerContext = {
+    visage,
+    auth: new AuthStore(visage.gallery.db),
+    queue: new WorkQueue(options.maxQueued),
+    limits: { ...DEFAULT_UPLOAD_LIMITS, ...options.limits },
+    videos: new VideoJobs(
+      visage,
+      path.join(dataDir, 'videos'),
+      (id) => `${API_PREFIX}/videos/${id}/annotated.mp4`,
+    ),
+    streams: new EventStreams(),
+    cameras: new Cameras(visage.gallery.db, visage),
+  };
+  const app = Fastify({
+    logger: options.logger ?? defaultLogger(),
+    genReqId: () => randomUUID(),
+    // JSON bodies are small (names, ids); uploads are multipart with their own limits (uploads.ts).
+    bodyLimit: 1024 * 1024,
+  });
+  if (await context.auth.ensureAdmin(options.adminPassword))
+    app.log.info('created the admin account from VISAGE_ADMIN_PASSWORD');
+  app.decorateRequest('principal', null);
+  // Long-lived work ends first, so that closing waits only for ordinary requests.
+  app.addHook('preClose', async () => {
+    context.streams.endAll();
+    await Promise.all([context.videos.close(), context.cameras.close()]);
+  });
+  installErrorHandling(app);
+  addSharedSchemas(app);
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    void reply.header('x-request-id', request.id);
+    void reply.header('x-content-type-options', 'nosniff');
+    void reply.header('referrer-policy', 'no-referrer');
+    void reply.header('x-frame-options', 'DENY');
+    // JSON never needs a literal < > &; escaped, a name like "<script>" cannot be read as HTML by any
+    // client that sniffs or embeds the response.
+    const type = String(reply.getHeader('content-type') ?? '');
+    if (typeof payload === 'string' && type.startsWith('application/json')) {
+      return payload.replace(/[<>&]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    }
+    return payload;
+  });
+
+  await app.register(cookie);
+  await app.register(multipart, { limits: { fileSize: context.limits.maxFileBytes } });
+  await app.register(websocket, { options: { maxPayload: MAX_FRAME_BYTES } });
+  await registerOpenApi(app, PACKAGE_VERSION);
+
+  await app.register(
+    async (api) => {
+      api.addHook('onRequest', guard(context.auth));
+      for (const register of [
+        registerAuthRoutes,
+        registerUserRoutes,
+        registerApiKeyRoutes,
+        registerPeopleRoutes,
+        registerSampleRoutes,
+        registerRecognitionRoutes,
+        registerEventRoutes,
+        registerLiveRoutes,
+        registerVideoRoutes,
+        registerCameraRoutes,
+      ]) {
+        register(api, context);
+      }
+    },
+    { prefix: API_PREFIX },
+  );
+
+  await registerWebUi(app, options.webRoot ?? DEFAULT_WEB_ROOT);
+  return { app, context };
+}
+
+/**
+ * Loads every model through the queue (converting them on a fresh data directory), so the first real
+ * request does not pay for it. A grey picture exercises detector, landmarks and embedder without a face.
+ */
+export async function warmUp({ visage, queue }: ServerContext): Promise<void> {
+  const side = 256;
+  const grey: RgbImage = { data: new Uint8Array(side * side * 3).fill(128), width: side, height: side };
+  const eyesNoseMouth: Point[] = [
+    [100, 110],
+    [156, 110],
+    [128, 140],
+    [105, 170],
+    [151, 170],
+  ];
+  const { analyzer } = visage.faces;
+  await queue.run(async () => {
+    await analyzer.detect(grey);
+    await analyzer.landmarker.landmarks(grey, [
+      { box: { x: 64, y: 64, width: 128, height: 128 }, score: 1, keypoints: eyesNoseMouth },
+    ]);
+    await analyzer.embedder.embed(grey, [eyesNoseMouth]);
+  });
+}
+
+function redactUrl(url: string): string {
+  return url.replace(/([?&]key=)[^&]*/g, '$1***');
+}

@@ -1,0 +1,459 @@
+// Moving a gallery between data directories, and out to the original tool's CSV.
+//
+// A Visage archive (`visage export FILE`) is a POSIX tar file, readable by any tar tool:
+//   manifest.json        what everything is: { format: "visage-archive", version: 1, exportedAt, models,
+//                        people: [{ name, note, createdAt, updatedAt, samples: [...], negatives: [...] }],
+//                        events: [...] }, with times in ms since the epoch and vectors referred to by row
+//   crops/<id>.jpg       each sample's face crop (the 192×192 upright crop the engine made)
+//   snapshots/<id>.jpg   each event's face snapshot
+//   vectors/<n>.f32      one file per model (its id is in manifest.models[n], ids being free text):
+//                        float32 little-endian rows of `dim` values, for samples, events and negatives
+// Ids inside the archive only link its entries; importing (`visage import FILE`) merges people by name
+// (case-insensitively, as names are unique), skips samples a person already has (same content hash),
+// events already present (same time, source, frame and box) and identical negatives, so importing the
+// same archive twice changes nothing. People and samples get new ids and creation times; events keep theirs.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Box } from '../engine/types.js';
+import type { ChangeContext, Gallery } from '../gallery/gallery.js';
+import type { NewEvent } from '../gallery/events-repository.js';
+import type { NewSample } from '../gallery/samples-repository.js';
+import { blobToVector, vectorToBlob } from '../gallery/vectors.js';
+import { csvField } from '../cli/csv.js';
+import { VisageError } from '../errors.js';
+import { invalidArchive, TarReader, TarWriter } from './tar.js';
+
+export const ARCHIVE_FORMAT = 'visage-archive';
+export const ARCHIVE_VERSION = 1;
+const MANIFEST = 'manifest.json';
+
+/** A vector in the archive: row `row` of model `model`'s vectors file. */
+interface VectorRef {
+  model: number;
+  row: number;
+}
+
+interface ManifestSample {
+  id: number;
+  sourceName: string;
+  contentHash: string;
+  box: Box | null;
+  quality: Record<string, unknown> | null;
+  createdAt: number;
+  crop: string | null;
+  embeddings: VectorRef[];
+}
+
+interface ManifestNegative {
+  vector: VectorRef;
+  eventId: number | null;
+  createdAt: number;
+}
+
+interface ManifestPerson {
+  id: number;
+  name: string;
+  note: string;
+  createdAt: number;
+  updatedAt: number;
+  samples: ManifestSample[];
+  negatives: ManifestNegative[];
+}
+
+interface ManifestEvent {
+  id: number;
+  time: number;
+  source: string;
+  offsetS: number | null;
+  frame: number | null;
+  box: Box;
+  personId: number | null;
+  score: number | null;
+  distance: number | null;
+  snapshot: string | null;
+  embedding: VectorRef | null;
+}
+
+interface Manifest {
+  format: typeof ARCHIVE_FORMAT;
+  version: number;
+  exportedAt: number;
+  models: { id: string; dim: number; file: string; rows: number }[];
+  people: ManifestPerson[];
+  events: ManifestEvent[];
+}
+
+export interface ExportOptions {
+  /** Include recognition events (default true). */
+  events?: boolean;
+}
+
+export interface ExportReport {
+  file: string;
+  bytes: number;
+  people: number;
+  samples: number;
+  embeddings: Record<string, number>;
+  events: number;
+  negatives: number;
+}
+
+export interface ArchiveImportReport {
+  file: string;
+  people: { created: number; merged: number };
+  samples: { added: number; duplicates: number };
+  events: { added: number; duplicates: number };
+  negatives: { added: number; duplicates: number };
+}
+
+/** Collects the vectors of one model as archive rows. */
+class VectorTable {
+  readonly rows: Float32Array[] = [];
+  constructor(readonly dim: number) {}
+}
+
+/**
+ * Writes the whole gallery to `file` (replaced only once complete: a failed export never leaves a
+ * half-written archive under that name). Reads one consistent snapshot of the database.
+ */
+export function exportArchive(gallery: Gallery, file: string, options: ExportOptions = {}): ExportReport {
+  const tables = new Map<string, VectorTable>();
+  const modelIds: string[] = [];
+  const ref = (modelId: string, vector: Float32Array): VectorRef => {
+    let table = tables.get(modelId);
+    if (!table) {
+      tables.set(modelId, (table = new VectorTable(vector.length)));
+      modelIds.push(modelId);
+    }
+    table.rows.push(vector);
+    return { model: modelIds.indexOf(modelId), row: table.rows.length - 1 };
+  };
+  const tmp = `${file}.${process.pid}.tmp`;
+  const tar = writable(file, () => TarWriter.create(tmp));
+  try {
+    const counts = gallery.db.transaction(() => {
+      const people: ManifestPerson[] = gallery.people.list().map((p) => ({
+        id: p.id,
+        name: p.name,
+        note: p.note,
+        createdAt: p.createdAt,
+        updatedAt: p.updatedAt,
+        samples: gallery.samples.listByPerson(p.id).map((s) => ({
+          id: s.id,
+          sourceName: s.sourceName,
+          contentHash: s.contentHash,
+          box: s.box,
+          quality: s.quality,
+          createdAt: s.createdAt,
+          crop: gallery.samples.crop(s.id) ? `crops/${s.id}.jpg` : null,
+          embeddings: s.modelIds.map((m) => ref(m, gallery.samples.embedding(s.id, m)!)),
+        })),
+        negatives: gallery.negatives.listByPerson(p.id).map((n) => ({
+          vector: ref(n.modelId, n.vector),
+          eventId: n.eventId,
+          createdAt: n.createdAt,
+        })),
+      }));
+      const events: ManifestEvent[] = [];
+      if (options.events ?? true) {
+        const pageSize = 10_000;
+        for (let offset = 0; ; offset += pageSize) {
+          const page = gallery.events.list({ order: 'asc', limit: pageSize, offset });
+          for (const e of page) {
+            const embedding = gallery.events.embedding(e.id);
+            events.push({
+              id: e.id,
+              time: e.time,
+              source: e.source,
+              offsetS: e.offsetS,
+              frame: e.frame,
+              box: e.box,
+              personId: e.personId,
+              score: e.score,
+              distance: e.distance,
+              snapshot: e.hasSnapshot ? `snapshots/${e.id}.jpg` : null,
+              embedding: embedding ? ref(embedding.modelId, embedding.vector) : null,
+            });
+          }
+          if (page.length < pageSize) break;
+        }
+      }
+      const manifest: Manifest = {
+        format: ARCHIVE_FORMAT,
+        version: ARCHIVE_VERSION,
+        exportedAt: Date.now(),
+        models: modelIds.map((id, n) => ({
+          id,
+          dim: tables.get(id)!.dim,
+          file: `vectors/${n}.f32`,
+          rows: tables.get(id)!.rows.length,
+        })),
+        people,
+        events,
+      };
+      tar.add(MANIFEST, Buffer.from(JSON.stringify(manifest)));
+      for (const p of people)
+        for (const s of p.samples) if (s.crop) tar.add(s.crop, gallery.samples.crop(s.id)!);
+      for (const e of events) if (e.snapshot) tar.add(e.snapshot, gallery.events.snapshot(e.id)!);
+      for (const m of manifest.models) {
+        const table = tables.get(m.id)!;
+        const packed = new Float32Array(table.rows.length * table.dim);
+        table.rows.forEach((v, i) => packed.set(v, i * table.dim));
+        tar.add(m.file, vectorToBlob(packed));
+      }
+      const embeddings: Record<string, number> = {};
+      for (const p of people)
+        for (const s of p.samples)
+          for (const r of s.embeddings)
+            embeddings[modelIds[r.model]!] = (embeddings[modelIds[r.model]!] ?? 0) + 1;
+      return {
+        people: people.length,
+        samples: people.reduce((n, p) => n + p.samples.length, 0),
+        embeddings,
+        negatives: people.reduce((n, p) => n + p.negatives.length, 0),
+        events: events.length,
+      };
+    })();
+    tar.close();
+    fs.renameSync(tmp, file);
+    return { file, bytes: fs.statSync(file).size, ...counts };
+  } catch (e) {
+    tar.abort();
+    fs.rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+/**
+ * Merges an archive into the gallery: one transaction per person (never half a person), then events and
+ * negatives. Errors: `invalid_archive`, `dimension_mismatch` (a model's vectors differ in size from the
+ * gallery's; checked before anything is written).
+ */
+export function importArchive(
+  gallery: Gallery,
+  file: string,
+  context: ChangeContext = {},
+): ArchiveImportReport {
+  const tar = openArchive(file);
+  try {
+    const manifest = readManifest(tar, file);
+    const vectors = manifest.models.map((m) => readVectors(tar, file, m));
+    const vector = (r: VectorRef): { modelId: string; vector: Float32Array } => {
+      const m = manifest.models[r.model];
+      const rows = vectors[r.model];
+      if (!m || !rows || !Number.isInteger(r.row) || r.row < 0 || r.row >= m.rows)
+        throw invalidArchive(file, 'a vector reference points outside the vectors');
+      return { modelId: m.id, vector: rows.slice(r.row * m.dim, (r.row + 1) * m.dim) };
+    };
+    checkDimensions(gallery, manifest, file);
+
+    const report: ArchiveImportReport = {
+      file,
+      people: { created: 0, merged: 0 },
+      samples: { added: 0, duplicates: 0 },
+      events: { added: 0, duplicates: 0 },
+      negatives: { added: 0, duplicates: 0 },
+    };
+    const personIds = new Map<number, number>();
+    for (const p of manifest.people) {
+      const samples: NewSample[] = p.samples.map((s) => ({
+        sourceName: s.sourceName,
+        contentHash: s.contentHash,
+        cropJpeg: s.crop ? tar.read(s.crop) : null,
+        box: s.box,
+        quality: s.quality,
+        embeddings: s.embeddings.map(vector),
+      }));
+      const result = gallery.enrol({ name: p.name, note: p.note }, samples, {
+        skipDuplicates: true,
+        actor: context.actor,
+      });
+      personIds.set(p.id, result.person.id);
+      report.people[result.created ? 'created' : 'merged']++;
+      report.samples.added += result.added.length;
+      report.samples.duplicates += result.duplicates.length;
+    }
+
+    const eventIds = new Map<number, number>();
+    const fresh: { archiveId: number; event: NewEvent }[] = [];
+    for (const e of manifest.events) {
+      const existing = gallery.events
+        .list({ source: e.source, from: e.time, to: e.time + 1, limit: 1000 })
+        .find((x) => x.frame === e.frame && sameBox(x.box, e.box));
+      if (existing) {
+        eventIds.set(e.id, existing.id);
+        report.events.duplicates++;
+        continue;
+      }
+      const embedding = e.embedding ? vector(e.embedding) : null;
+      fresh.push({
+        archiveId: e.id,
+        event: {
+          time: e.time,
+          source: e.source,
+          offsetS: e.offsetS,
+          frame: e.frame,
+          box: e.box,
+          personId: e.personId === null ? null : (personIds.get(e.personId) ?? null),
+          score: e.score,
+          distance: e.distance,
+          snapshotJpeg: e.snapshot ? tar.read(e.snapshot) : null,
+          modelId: embedding?.modelId ?? null,
+          embedding: embedding?.vector ?? null,
+        },
+      });
+    }
+    gallery.events
+      .addMany(fresh.map((f) => f.event))
+      .forEach((id, i) => eventIds.set(fresh[i]!.archiveId, id));
+    report.events.added = fresh.length;
+
+    for (const p of manifest.people) {
+      const personId = personIds.get(p.id)!;
+      const have = gallery.negatives.listByPerson(personId);
+      for (const n of p.negatives) {
+        const { modelId, vector: v } = vector(n.vector);
+        if (have.some((h) => h.modelId === modelId && sameVector(h.vector, v))) {
+          report.negatives.duplicates++;
+          continue;
+        }
+        gallery.addNegative(
+          personId,
+          modelId,
+          v,
+          n.eventId === null ? null : (eventIds.get(n.eventId) ?? null),
+          context,
+        );
+        report.negatives.added++;
+      }
+    }
+    gallery.audit.append('archive.import', { ...report, file: path.basename(file) }, context.actor ?? null);
+    return report;
+  } finally {
+    tar.close();
+  }
+}
+
+export interface CsvExportReport {
+  file: string;
+  model: string;
+  /** People written (one row each). */
+  people: number;
+  /** People left out: no sample has an embedding of the model. */
+  skipped: string[];
+}
+
+/**
+ * The original tool's feature file: one row per person, the name then the mean of the person's
+ * embeddings of `modelId` (the dlib-compatible 128-D model by default), UTF-8 without a header, names
+ * quoted when they hold commas, quotes or line breaks. Visage's vectors are L2-normalised before the
+ * mean (the original averaged raw dlib descriptors, whose length is close to but not exactly 1).
+ */
+export function exportCsv(gallery: Gallery, file: string, modelId: string): CsvExportReport {
+  const lines: string[] = [];
+  const skipped: string[] = [];
+  for (const p of gallery.people.list()) {
+    const vectors = gallery.samples
+      .listByPerson(p.id)
+      .flatMap((s) => gallery.samples.embedding(s.id, modelId) ?? []);
+    if (vectors.length === 0) {
+      skipped.push(p.name);
+      continue;
+    }
+    const mean = new Float64Array(vectors[0]!.length);
+    for (const v of vectors) v.forEach((x, i) => (mean[i] += x / vectors.length));
+    // Nine significant digits keep every float32 exact; fewer would not round-trip.
+    lines.push([csvField(p.name), ...Array.from(mean, (x) => String(Number(x.toPrecision(9))))].join(','));
+  }
+  const tmp = `${file}.${process.pid}.tmp`;
+  writable(file, () => fs.writeFileSync(tmp, lines.map((l) => `${l}\r\n`).join(''), 'utf8'));
+  fs.renameSync(tmp, file);
+  return { file, model: modelId, people: lines.length, skipped };
+}
+
+/** Runs the first write to `file`'s folder, turning a missing folder or permission into a clear error. */
+function writable<T>(file: string, open: () => T): T {
+  try {
+    return open();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+      throw new VisageError(
+        'file_unwritable',
+        `cannot write ${file} (${code}); check that its folder exists and is writable`,
+        { file },
+      );
+    }
+    throw e;
+  }
+}
+
+function openArchive(file: string): TarReader {
+  try {
+    return TarReader.open(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT')
+      throw new VisageError('file_not_found', `${file} does not exist; check the path.`, { file });
+    if (code === 'EISDIR')
+      throw new VisageError(
+        'invalid_archive',
+        `${file} is a folder, not an archive (\`visage import FOLDER\` enrols a folder of person folders)`,
+        { file },
+      );
+    throw e;
+  }
+}
+
+function readManifest(tar: TarReader, file: string): Manifest {
+  if (!tar.has(MANIFEST))
+    throw invalidArchive(file, `it has no ${MANIFEST} (a tar file, but not a Visage export)`);
+  let manifest: Manifest;
+  try {
+    manifest = JSON.parse(tar.read(MANIFEST).toString('utf8')) as Manifest;
+  } catch {
+    throw invalidArchive(file, `its ${MANIFEST} is not valid JSON`);
+  }
+  if (manifest?.format !== ARCHIVE_FORMAT)
+    throw invalidArchive(file, `its ${MANIFEST} is not a Visage export`);
+  if (manifest.version !== ARCHIVE_VERSION) {
+    throw new VisageError(
+      'unsupported_archive_version',
+      `${file} is a version ${manifest.version} archive; this Visage reads version ${ARCHIVE_VERSION}. Use a matching Visage.`,
+      { file, version: manifest.version },
+    );
+  }
+  if (!Array.isArray(manifest.models) || !Array.isArray(manifest.people) || !Array.isArray(manifest.events)) {
+    throw invalidArchive(file, `its ${MANIFEST} lacks models, people or events`);
+  }
+  return manifest;
+}
+
+function readVectors(tar: TarReader, file: string, m: Manifest['models'][number]): Float32Array {
+  const vectors = blobToVector(tar.read(m.file));
+  if (!(m.dim > 0) || vectors.length !== m.dim * m.rows)
+    throw invalidArchive(file, `${m.file} does not hold ${m.rows} vectors of ${m.dim} values`);
+  return vectors;
+}
+
+function checkDimensions(gallery: Gallery, manifest: Manifest, file: string): void {
+  const stored = new Map(gallery.samples.models().map((m) => [m.modelId, m.dim]));
+  for (const m of manifest.models) {
+    const dim = stored.get(m.id);
+    if (dim !== undefined && dim !== m.dim) {
+      throw new VisageError(
+        'dimension_mismatch',
+        `${file} has ${m.dim}-D vectors for model ${m.id}, this gallery ${dim}-D; nothing was imported`,
+        { file, modelId: m.id, expected: dim, actual: m.dim },
+      );
+    }
+  }
+}
+
+function sameBox(a: Box, b: Box): boolean {
+  return a.x === b.x && a.y === b.y && a.width === b.width && a.height === b.height;
+}
+
+function sameVector(a: Float32Array, b: Float32Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}

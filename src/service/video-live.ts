@@ -1,0 +1,230 @@
+// Live sources — RTSP/HTTP/MJPEG streams and V4L2 cameras — watched until stopped. Frames are taken as
+// they come (the reader drops what recognition cannot keep up with), names are announced once a track's
+// verdict stands, and each track is stored as an event when it ends. A lost stream is reopened with
+// exponential backoff; every state change is reported, so a caller (CLI, HTTP API) can show it.
+import { VisageError, isVisageError } from '../errors.js';
+import { FrameReader } from '../media/frame-reader.js';
+import { openSource, type VideoSource } from '../media/source.js';
+import type { Track } from '../media/tracker.js';
+import { VideoRecognizer, type TrackingOptions } from './video-recognizer.js';
+import { snapshotJpeg, trackEvent, trackJson, type TrackJson } from './video-results.js';
+import type { Visage } from './visage.js';
+
+export type LiveState = 'connecting' | 'live' | 'reconnecting' | 'stopped' | 'failed';
+
+export interface LiveStateChange {
+  state: LiveState;
+  camera: string;
+  /** Reconnection attempt (1 for the first retry), when reconnecting. */
+  attempt?: number;
+  /** Wait before the attempt, ms. */
+  retryInMs?: number;
+  /** Why the stream was lost, or why watching failed. */
+  reason?: string;
+  /** Frame size, once live. */
+  width?: number;
+  height?: number;
+}
+
+export type LiveEvent =
+  /** A track's name was decided (or changed): someone is being seen now. */
+  | { type: 'recognition'; camera: string; time: string; track: TrackJson }
+  /** A track ended (the face left, or the stream was lost) and was stored. */
+  | { type: 'track_end'; camera: string; time: string; track: TrackJson };
+
+export interface LiveSourceOptions extends TrackingOptions {
+  /** Camera name, shown and stored as the events' source; default: the URL or device. */
+  name?: string;
+  /** Frames analysed per second at most; default: as the source sends them. */
+  fps?: number;
+  maxSide?: number;
+  /** No frame for this long counts as a lost stream (an unreachable one, before the first frame), ms. */
+  stallTimeoutMs?: number;
+  retry?: { initialDelayMs?: number; maxDelayMs?: number; maxAttempts?: number };
+  /**
+   * Give up when the very first connection fails (default): a mistyped URL should fail now, not retry
+   * forever. A stream lost after it was live is always retried.
+   */
+  failFast?: boolean;
+  /** Store each track as an event (default true). */
+  storeEvents?: boolean;
+}
+
+export interface LiveHandlers {
+  onEvent?: (event: LiveEvent) => void;
+  onState?: (change: LiveStateChange) => void;
+}
+
+/** An unknown face is announced after this many looks (a named one at once): one poor view is not a verdict. */
+const UNKNOWN_AFTER_VOTES = 2;
+const LIVE_QUEUE_SIZE = 2;
+const DEFAULT_RETRY = { initialDelayMs: 1000, maxDelayMs: 30_000, maxAttempts: Infinity };
+
+export class LiveSource {
+  readonly camera: string;
+  state: LiveState = 'stopped';
+  /** Frames recognised, and frames dropped because recognition was busy, over all connections. */
+  framesAnalysed = 0;
+  framesDropped = 0;
+  private readonly source: VideoSource;
+  private readonly retry: typeof DEFAULT_RETRY;
+  private reader: FrameReader | null = null;
+  private stopRequested = false;
+  private wakeSleep: (() => void) | null = null;
+  private startedAt = 0;
+  private readonly announced = new Map<Track, number | null>();
+  /** One for all connections, so track ids stay unique while watching (tracks end with a connection). */
+  private readonly recognizer: VideoRecognizer;
+
+  constructor(
+    private readonly visage: Visage,
+    source: string,
+    private readonly options: LiveSourceOptions = {},
+    private readonly handlers: LiveHandlers = {},
+  ) {
+    this.source = openSource(source);
+    this.camera = options.name ?? source;
+    this.retry = { ...DEFAULT_RETRY, ...options.retry };
+    this.recognizer = new VideoRecognizer(visage, options);
+  }
+
+  /** Watches until stop() (resolves) or until the source is given up on (rejects with a VisageError). */
+  async run(): Promise<void> {
+    this.startedAt = Date.now();
+    let attempt = 0;
+    let everLive = false;
+    while (!this.stopRequested) {
+      this.setState({ state: 'connecting', camera: this.camera, ...(attempt > 0 ? { attempt } : {}) });
+      const { wasLive, error } = await this.watchOnce();
+      everLive ||= wasLive;
+      if (this.stopRequested) break;
+      if (wasLive) attempt = 0;
+      attempt++;
+      if ((!everLive && (this.options.failFast ?? true)) || attempt > this.retry.maxAttempts) {
+        this.setState({ state: 'failed', camera: this.camera, reason: error.message });
+        throw everLive
+          ? new VisageError(
+              'source_lost',
+              `${this.camera}: gave up after ${attempt - 1} reconnection attempts (${error.message})`,
+              { source: this.source.name },
+            )
+          : error;
+      }
+      const retryInMs = Math.min(this.retry.maxDelayMs, this.retry.initialDelayMs * 2 ** (attempt - 1));
+      this.setState({
+        state: 'reconnecting',
+        camera: this.camera,
+        attempt,
+        retryInMs,
+        reason: error.message,
+      });
+      await this.sleep(retryInMs);
+    }
+    this.setState({ state: 'stopped', camera: this.camera });
+  }
+
+  stop(): void {
+    this.stopRequested = true;
+    this.reader?.close();
+    this.wakeSleep?.();
+  }
+
+  /** One connection: frames until the stream ends, fails or is stopped; its tracks end with it. */
+  private async watchOnce(): Promise<{ wasLive: boolean; error: VisageError }> {
+    const recognizer = this.recognizer;
+    this.reader = new FrameReader(this.source, {
+      fps: this.options.fps,
+      maxSide: this.options.maxSide,
+      queueSize: LIVE_QUEUE_SIZE,
+      stallTimeoutMs: this.options.stallTimeoutMs,
+    });
+    let wasLive = false;
+    let error = new VisageError('source_ended', `${this.camera}: the stream ended`, {
+      source: this.source.name,
+    });
+    try {
+      for await (const frame of this.reader) {
+        if (!wasLive) {
+          wasLive = true;
+          this.setState({
+            state: 'live',
+            camera: this.camera,
+            width: frame.image.width,
+            height: frame.image.height,
+          });
+        }
+        const outcome = await recognizer.push(
+          frame.image,
+          (frame.receivedAt - this.startedAt) / 1000,
+          frame.index,
+        );
+        this.framesAnalysed++;
+        await this.endTracks(outcome.ended);
+        for (const { track } of outcome.faces) this.announce(track);
+      }
+    } catch (e) {
+      if (!isVisageError(e)) throw e;
+      error = e;
+    } finally {
+      this.framesDropped += this.reader.dropped;
+      await this.endTracks(recognizer.finish());
+    }
+    return { wasLive, error };
+  }
+
+  /** Announces a track when its verdict first stands, and again if it changes. */
+  private announce(track: Track): void {
+    const verdict = track.votes.verdict();
+    if (!verdict || (verdict.personId === null && verdict.votes < UNKNOWN_AFTER_VOTES)) return;
+    if (this.announced.has(track) && this.announced.get(track) === verdict.personId) return;
+    this.announced.set(track, verdict.personId);
+    this.handlers.onEvent?.({
+      type: 'recognition',
+      camera: this.camera,
+      time: new Date().toISOString(),
+      track: trackJson(track, 1),
+    });
+  }
+
+  private async endTracks(tracks: Track[]): Promise<void> {
+    for (const track of tracks) {
+      this.announced.delete(track);
+      const row = trackJson(track, 1);
+      if (this.options.storeEvents ?? true) {
+        const firstSeen = this.startedAt + track.firstS * 1000;
+        row.eventId = this.visage.gallery.events.add(
+          trackEvent(
+            row,
+            track,
+            await snapshotJpeg(track),
+            this.camera,
+            this.visage.recognizer.modelId,
+            firstSeen,
+          ),
+        ).id;
+      }
+      this.handlers.onEvent?.({
+        type: 'track_end',
+        camera: this.camera,
+        time: new Date().toISOString(),
+        track: row,
+      });
+    }
+  }
+
+  private setState(change: LiveStateChange): void {
+    this.state = change.state;
+    this.handlers.onState?.(change);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeSleep = done;
+    });
+  }
+}

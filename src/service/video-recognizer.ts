@@ -1,0 +1,200 @@
+// Recognition over a sequence of frames (a file or a live stream): the detector runs on every frame to
+// keep tracks going; landmarks, quality and embeddings — several times the detector's cost — run only on
+// frames where some track needs recognising: when it starts, every `recognizeEveryS`, when its face grew,
+// and after a shot change. Each recognition is a weighted vote for the track's name (identity-vote.ts).
+import { DEFAULT_DETECT_OPTIONS } from '../engine/analyzer.js';
+import { cosineDistance } from '../engine/compare.js';
+import { iou } from '../engine/detect/nms.js';
+import type { Face } from '../engine/face.js';
+import { faceSize } from '../engine/quality.js';
+import type { Box, RgbImage } from '../engine/types.js';
+import { voteWeight } from '../media/identity-vote.js';
+import { SceneCutDetector } from '../media/scene-cut.js';
+import { FaceTracker, type Track, type TrackerOptions } from '../media/tracker.js';
+import type { Visage } from './visage.js';
+
+export interface TrackingOptions extends Partial<TrackerOptions> {
+  /** Recognise every track again after this long, s. */
+  recognizeEveryS?: number;
+}
+
+export const DEFAULT_RECOGNIZE_EVERY_S = 0.5;
+
+/** A face whose box side grew by this factor since its last recognition is recognised again. */
+const GROWTH_FOR_RECOGNITION = 1.25;
+/** On a frame analysed anyway, a face this much better than its track's best view is recognised again. */
+const BETTER_VIEW_FACTOR = 1.25;
+/**
+ * Within a shot, a recognised face farther than this many thresholds from its track's best view is
+ * another person (the boxes followed the wrong face): it starts a new track. Generous, because one
+ * person's profile and frontal views differ by more than the threshold (up to 0.08 for Lin-Manuel Miranda
+ * in hamilton_clip.mp4 against dlib-resnet's 0.07). Across a shot change a track continues only when the
+ * face is within the threshold itself: there, box overlap is no evidence at all.
+ */
+const SWITCH_FACTOR = 2;
+/** A due track not found on an analysed frame is tried again after this long, s. */
+const RETRY_AFTER_S = 0.2;
+/** Detections the landmark stage rejected (not faces) are not re-examined for this long, s. */
+const REJECT_MEMORY_S = 1;
+
+export interface FrameOutcome {
+  /** The faces of this frame (boxes in frame pixels) with their tracks. */
+  faces: { track: Track; box: Box }[];
+  /** Tracks that ended on this frame (gone too long, or split off at an identity change). */
+  ended: Track[];
+}
+
+export class VideoRecognizer {
+  readonly tracker: FaceTracker;
+  private readonly cuts = new SceneCutDetector();
+  private readonly recognizeEveryS: number;
+  private rejected: { box: Box; untilS: number }[] = [];
+
+  constructor(
+    private readonly visage: Visage,
+    options: TrackingOptions = {},
+  ) {
+    this.tracker = new FaceTracker(options);
+    this.recognizeEveryS = options.recognizeEveryS ?? DEFAULT_RECOGNIZE_EVERY_S;
+  }
+
+  async push(image: RgbImage, timeS: number, frame: number): Promise<FrameOutcome> {
+    const ended = this.tracker.expire(timeS);
+    this.rejected = this.rejected.filter((r) => r.untilS > timeS);
+    if (this.cuts.isCut(image)) for (const t of this.tracker.active) t.needsCheck = true;
+
+    const analyzer = this.visage.faces.analyzer;
+    const due = this.tracker.active.filter((t) => this.due(t, timeS));
+    let faces: Face[] | null = due.length > 0 ? await this.analyse(image) : null;
+    let boxes = faces
+      ? faces.map((f) => f.box)
+      : (await analyzer.detector.detect(image, DEFAULT_DETECT_OPTIONS)).map((d) => d.box);
+    let owners = this.tracker.associate(boxes);
+    if (!faces) {
+      const candidates = boxes.filter(
+        (b, i) => !owners[i] && !this.rejected.some((r) => iou(r.box, b) >= 0.5),
+      );
+      if (candidates.length > 0) {
+        // Someone new (or a false detection): the landmark stage decides, and a new face is recognised now.
+        faces = await this.analyse(image);
+        for (const c of candidates) {
+          if (!faces.some((f) => iou(f.box, c) >= 0.3))
+            this.rejected.push({ box: c, untilS: timeS + REJECT_MEMORY_S });
+        }
+        boxes = faces.map((f) => f.box);
+        owners = this.tracker.associate(boxes);
+      }
+    }
+
+    const toRecognize: number[] = [];
+    const out: FrameOutcome = { faces: [], ended };
+    boxes.forEach((box, i) => {
+      const owner = owners[i];
+      if (faces && (!owner || this.worthRecognizing(owner, faces[i]!, timeS))) toRecognize.push(i);
+      else if (owner) {
+        owner.see({ box, timeS, frame });
+        out.faces.push({ track: owner, box });
+      }
+    });
+    if (faces && toRecognize.length > 0)
+      await this.recognize(image, faces, owners, toRecognize, { timeS, frame }, out);
+    // A due track whose face the landmark stage did not confirm (turned away, occluded) waits a little
+    // before the next try, rather than having every frame analysed until it is recognised or ends.
+    for (const t of due) if (t.lastRecognitionS !== timeS) t.retryAfterS = timeS + RETRY_AFTER_S;
+    return out;
+  }
+
+  /** Ends every track (end of input). */
+  finish(): Track[] {
+    return this.tracker.endAll();
+  }
+
+  private analyse(image: RgbImage): Promise<Face[]> {
+    return this.visage.faces.analyzer.detect(image);
+  }
+
+  /** Whether a track needs a recognition on this frame, judged before the frame is analysed. */
+  private due(t: Track, timeS: number): boolean {
+    if (timeS < t.retryAfterS) return false;
+    return (
+      t.needsCheck ||
+      timeS - t.lastRecognitionS >= this.recognizeEveryS ||
+      faceSize(t.box) >= GROWTH_FOR_RECOGNITION * t.sizeAtRecognition
+    );
+  }
+
+  /** On a frame that is analysed anyway, recognition costs only the embedding: take more views. */
+  private worthRecognizing(t: Track, face: Face, timeS: number): boolean {
+    if (this.due(t, timeS) || timeS - t.lastRecognitionS >= this.recognizeEveryS / 2) return true;
+    return !!t.best && voteWeight(face.quality!) >= BETTER_VIEW_FACTOR * t.best.weight;
+  }
+
+  private async recognize(
+    image: RgbImage,
+    faces: Face[],
+    owners: (Track | null)[],
+    which: number[],
+    at: { timeS: number; frame: number },
+    out: FrameOutcome,
+  ): Promise<void> {
+    const embedded = await this.visage.faces.analyzer.embedder.embed(
+      image,
+      which.map((i) => faces[i]!.keypoints),
+    );
+    const threshold = this.visage.recognizer.threshold;
+    // Tracks with a face on this frame (or started on it) cannot take another face.
+    const owned = new Set(owners.filter((t) => t !== null));
+    which.forEach((i, k) => {
+      const face = faces[i]!;
+      const embedding = embedded[k]!.embedding;
+      const sighting = { box: face.box, ...at };
+      let track = owners[i] ?? this.relink(embedding, owned);
+      const limit = track?.needsCheck ? threshold : SWITCH_FACTOR * threshold;
+      if (track?.best && cosineDistance(embedding, track.best.embedding) > limit) {
+        out.ended.push(this.tracker.end(track));
+        track = null;
+      }
+      if (track) track.see(sighting);
+      else track = this.tracker.start(sighting);
+      owned.add(track);
+      const id = this.visage.recognizer.identify(embedding);
+      const weight = voteWeight(face.quality!);
+      track.votes.add({
+        personId: id.personId,
+        name: id.name,
+        score: id.score,
+        distance: id.distance,
+        sampleId: id.sampleId,
+        weight,
+      });
+      track.offer({
+        weight,
+        box: face.box,
+        timeS: at.timeS,
+        frame: at.frame,
+        quality: face.quality!,
+        crop: face.crop,
+        embedding,
+      });
+      track.lastRecognitionS = at.timeS;
+      track.sizeAtRecognition = faceSize(face.box);
+      track.needsCheck = false;
+      out.faces.push({ track, box: face.box });
+    });
+  }
+
+  /**
+   * A live track without a face on this frame whose best view is the same person as this new face (within the
+   * recognizer's threshold): the face came back after a miss, a cut or a jump the boxes could not follow.
+   */
+  private relink(embedding: Float32Array, owned: ReadonlySet<Track>): Track | null {
+    let best: { track: Track; distance: number } | null = null;
+    for (const t of this.tracker.active) {
+      if (owned.has(t) || !t.best) continue;
+      const distance = cosineDistance(embedding, t.best.embedding);
+      if (distance <= this.visage.recognizer.threshold && (!best || distance < best.distance))
+        best = { track: t, distance };
+    }
+    return best?.track ?? null;
+  }
+}

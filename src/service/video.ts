@@ -1,0 +1,303 @@
+// Video files through the face engine: probe, decode, track and recognise, store one event per track,
+// and optionally write an annotated copy. Shared by the CLI (`visage video`) and the HTTP API; live
+// cameras and streams are in video-live.ts.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Box } from '../engine/types.js';
+import { VisageError } from '../errors.js';
+import { KNOWN_COLOR, UNKNOWN_COLOR } from '../media/annotate.js';
+import { FrameAnnotator } from '../media/frame-annotator.js';
+import { FrameReader } from '../media/frame-reader.js';
+import { probeMedia, unreadable, type MediaInfo } from '../media/probe.js';
+import { openSource, type VideoSource } from '../media/source.js';
+import type { Track } from '../media/tracker.js';
+import { checkOutputPath, VideoWriter } from '../media/video-writer.js';
+import { round } from './json.js';
+import { VideoRecognizer, type TrackingOptions } from './video-recognizer.js';
+import { scaledBox, snapshotJpeg, trackEvent, trackJson, type TrackJson } from './video-results.js';
+import type { Visage } from './visage.js';
+
+export {
+  LiveSource,
+  type LiveEvent,
+  type LiveSourceOptions,
+  type LiveState,
+  type LiveStateChange,
+} from './video-live.js';
+export type { TrackJson } from './video-results.js';
+
+/** Frames are decoded no larger than this (longer side): the detector sees 256 px, landmarks 192 px. */
+export const DEFAULT_MAX_SIDE = 1280;
+
+export interface VideoOptions extends TrackingOptions {
+  /** Frames analysed per second (at most the video's own rate); default: every frame. */
+  fps?: number;
+  maxSide?: number;
+  /** Frame rate of an image sequence. */
+  sequenceFps?: number;
+  /** Store each track as a recognition event (default true). */
+  storeEvents?: boolean;
+  /** Write a copy with boxes, track ids and names to this file (.mp4, .mov, .mkv). */
+  annotate?: string;
+  /** Write each track's best view as a JPEG into this folder. */
+  snapshotsDir?: string;
+  /** Include every frame's faces in the result. */
+  perFrame?: boolean;
+  /**
+   * The video's name in the result and in stored events (default: `source` as given); e.g. an upload's
+   * original file name when `source` is a temporary copy.
+   */
+  name?: string;
+}
+
+export interface FrameFaces {
+  index: number;
+  timeS: number;
+  faces: { track: number; box: Box }[];
+}
+
+export interface VideoResult {
+  file: string;
+  durationS: number | null;
+  /** The video's own frame rate. */
+  fps: number;
+  /** Frames per second that were analysed. */
+  analysisFps: number;
+  width: number;
+  height: number;
+  /** Frames analysed. */
+  frames: number;
+  tracks: TrackJson[];
+  /** True when the run was stopped before the end (the tracks found so far are kept). */
+  stopped: boolean;
+  annotated?: string;
+  perFrame?: FrameFaces[];
+}
+
+export interface VideoProgress {
+  phase: 'recognize' | 'annotate';
+  frame: number;
+  /** Frames expected in all, when the duration is known. */
+  totalFrames: number | null;
+  timeS: number;
+  tracks: number;
+}
+
+/** Decoded-frame coverage below which a file counts as truncated (ffmpeg decodes what it can and exits 0). */
+const MIN_COVERAGE = 0.9;
+
+/**
+ * Recognises the faces of a video file (or image sequence, or a URL serving a file). Throws a
+ * VisageError for unreadable input, before anything is stored. Aborting `signal` stops at the next frame
+ * and returns what was found, marked `stopped`.
+ */
+export async function processVideo(
+  visage: Visage,
+  source: string,
+  options: VideoOptions = {},
+  onProgress?: (p: VideoProgress) => void,
+  signal?: AbortSignal,
+): Promise<VideoResult> {
+  if (options.fps !== undefined && !(options.fps > 0))
+    throw new VisageError('invalid_option', `fps must be positive, got ${options.fps}`);
+  if (options.annotate) checkOutputPath(options.annotate);
+  const opened = openSource(source, { sequenceFps: options.sequenceFps });
+  if (opened.kind === 'device')
+    throw new VisageError('live_source', `${source} is a camera; use \`visage watch ${source}\``, { source });
+  // A URL given here is read like a file: paused while recognition is busy, never dropping frames.
+  const src: VideoSource = { ...opened, live: false };
+  const info = await probe(src);
+  const analysisFps = Math.min(options.fps ?? info.fps, info.fps);
+  const firstS = Math.floor(info.startS * analysisFps + 1e-6) / analysisFps;
+  const span = info.videoDurationS ?? (info.durationS === null ? null : info.durationS - info.startS);
+  const totalFrames = span === null ? null : Math.max(1, Math.round(span * analysisFps));
+  const decode = { fps: analysisFps, maxSide: options.maxSide ?? DEFAULT_MAX_SIDE };
+
+  const recognizer = new VideoRecognizer(visage, options);
+  const reader = new FrameReader(src, decode);
+  const stop = (): void => reader.close();
+  signal?.addEventListener('abort', stop, { once: true });
+  const ended: Track[] = [];
+  const log: FrameFaces[] = [];
+  let frames = 0;
+  let frameWidth = 0;
+  try {
+    for await (const frame of reader) {
+      frameWidth = frame.image.width;
+      const timeS = firstS + frame.index / analysisFps;
+      const outcome = await recognizer.push(frame.image, timeS, frame.index);
+      for (const t of outcome.ended) await snapshotJpeg(t);
+      ended.push(...outcome.ended);
+      if (options.annotate || options.perFrame)
+        log.push({
+          index: frame.index,
+          timeS,
+          faces: outcome.faces.map((f) => ({ track: f.track.id, box: f.box })),
+        });
+      frames++;
+      onProgress?.({
+        phase: 'recognize',
+        frame: frames,
+        totalFrames,
+        timeS,
+        tracks: recognizer.tracker.active.length + ended.length,
+      });
+      if (signal?.aborted) break;
+    }
+  } finally {
+    signal?.removeEventListener('abort', stop);
+  }
+  const stopped = signal?.aborted ?? false;
+  if (frames === 0 && !stopped) throw unreadable(source, reader.complaints ?? 'no frame could be decoded');
+  if (
+    !stopped &&
+    totalFrames !== null &&
+    frames < MIN_COVERAGE * totalFrames &&
+    totalFrames - frames > analysisFps
+  ) {
+    const reached = round(firstS + frames / analysisFps, 2);
+    throw unreadable(
+      source,
+      `decoding stopped at ${reached} s of ${round(info.startS + (span ?? 0), 2)} s${reader.complaints ? `: ${reader.complaints}` : ''}`,
+    );
+  }
+  ended.push(...recognizer.finish());
+  ended.sort((a, b) => a.id - b.id);
+
+  const scale = frameWidth ? info.width / frameWidth : 1;
+  const tracks = ended.map((t) => trackJson(t, scale));
+  // The annotated copy comes before storing: if it cannot be written, the run fails as a whole.
+  const annotated = options.annotate && log.length > 0 ? options.annotate : undefined;
+  if (annotated) {
+    const names = new Map(tracks.map((t) => [t.id, t]));
+    await writeAnnotated(src, info, decode, firstS, log, names, annotated, stopped, onProgress, signal);
+  }
+  await keepTracks(visage, options.name ?? source, ended, tracks, options);
+  const result: VideoResult = {
+    file: options.name ?? source,
+    durationS: info.durationS === null ? null : round(info.durationS, 3),
+    fps: round(info.fps, 3),
+    analysisFps: round(analysisFps, 3),
+    width: info.width,
+    height: info.height,
+    frames,
+    tracks,
+    stopped: signal?.aborted ?? false,
+    ...(annotated ? { annotated } : {}),
+  };
+  if (options.perFrame)
+    result.perFrame = log.map((f) => ({
+      index: f.index,
+      timeS: round(f.timeS, 3),
+      faces: f.faces.map((x) => ({ track: x.track, box: scaledBox(x.box, scale) })),
+    }));
+  return result;
+}
+
+async function probe(src: VideoSource): Promise<MediaInfo> {
+  try {
+    return await probeMedia(src);
+  } catch (e) {
+    if (src.kind === 'stream' && e instanceof VisageError && e.code === 'unreadable_video') {
+      throw new VisageError(
+        'source_unreachable',
+        `${src.name} cannot be opened (${String(e.details.reason)}).`,
+        { source: src.name },
+      );
+    }
+    throw e;
+  }
+}
+
+/** Writes the snapshots asked for and stores the events (all of one video in one transaction). */
+async function keepTracks(
+  visage: Visage,
+  source: string,
+  tracks: Track[],
+  rows: TrackJson[],
+  options: VideoOptions,
+): Promise<void> {
+  const snapshots = await Promise.all(tracks.map((t) => snapshotJpeg(t)));
+  if (options.snapshotsDir) {
+    await fs.mkdir(options.snapshotsDir, { recursive: true });
+    const base =
+      path
+        .basename(source)
+        .replace(/\.[^.]+$/, '')
+        .replace(/[^\p{L}\p{N}._-]+/gu, '_') || 'video';
+    for (const [i, jpeg] of snapshots.entries()) {
+      if (!jpeg) continue;
+      const file = path.join(options.snapshotsDir, `${base}-track-${rows[i]!.id}.jpg`);
+      await fs.writeFile(file, jpeg);
+      rows[i]!.snapshot = file;
+    }
+  }
+  if (options.storeEvents ?? true) {
+    const modelId = visage.recognizer.modelId;
+    const ids = visage.gallery.events.addMany(
+      rows.map((row, i) => trackEvent(row, tracks[i]!, snapshots[i]!, source, modelId)),
+    );
+    ids.forEach((id, i) => (rows[i]!.eventId = id));
+  }
+}
+
+/**
+ * The second pass: the same frames decoded again with each face's box, track id and final name drawn
+ * on, so a track carries its decided name from its first frame (no flicker while votes come in).
+ */
+async function writeAnnotated(
+  src: VideoSource,
+  info: MediaInfo,
+  decode: { fps: number; maxSide: number },
+  firstS: number,
+  log: FrameFaces[],
+  tracks: Map<number, TrackJson>,
+  output: string,
+  stopped: boolean,
+  onProgress?: (p: VideoProgress) => void,
+  signal?: AbortSignal,
+): Promise<void> {
+  const reader = new FrameReader(src, decode);
+  const annotator = new FrameAnnotator();
+  let writer: VideoWriter | null = null;
+  try {
+    for await (const frame of reader) {
+      const entry = log[frame.index];
+      if (!entry) break;
+      writer ??= await VideoWriter.open({
+        output,
+        width: frame.image.width,
+        height: frame.image.height,
+        fps: decode.fps,
+        startS: firstS,
+        audioFrom:
+          info.audioCodec && src.kind === 'file' ? { file: src.name, codec: info.audioCodec } : undefined,
+        endS: stopped ? firstS + log.length / decode.fps : undefined,
+      });
+      await annotator.draw(
+        frame.image,
+        entry.faces.map((f) => {
+          const t = tracks.get(f.track);
+          return {
+            box: f.box,
+            text: `#${f.track} ${t?.name ?? 'unknown'}`,
+            color: t?.name ? KNOWN_COLOR : UNKNOWN_COLOR,
+          };
+        }),
+      );
+      await writer.write(frame.image);
+      onProgress?.({
+        phase: 'annotate',
+        frame: frame.index + 1,
+        totalFrames: log.length,
+        timeS: entry.timeS,
+        tracks: tracks.size,
+      });
+      if (signal?.aborted) break;
+    }
+  } finally {
+    reader.close();
+  }
+  if (!writer) throw new VisageError('encode_failed', `no frames to write to ${output}`, { file: output });
+  await writer.finish();
+}

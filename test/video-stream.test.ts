@@ -1,0 +1,183 @@
+// `visage watch` on live sources: a stream served by ffmpeg on 127.0.0.1 is recognised as it plays, a
+// server killed mid-stream leads to reconnection attempts with growing delays (not a crash), Ctrl-C stops
+// cleanly, and sources that cannot be opened fail with a clear error within a bounded time.
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { facePath } from '../bench/dataset.js';
+import { ffmpegPath } from '../src/media/ffmpeg.js';
+import { Visage } from '../src/service/visage.js';
+import { runCli } from './support/cli.js';
+import { freshDataDir } from './support/server.js';
+
+const MAIN = path.resolve(import.meta.dirname, '../src/cli/main.ts');
+const dataDir = freshDataDir('watch');
+const data = ['--data', dataDir];
+
+before(async () => {
+  const visage = new Visage({ dataDir });
+  await visage.enroll('lin-manuel-miranda', [{ source: facePath('scenes/lin-manuel-miranda.png') }]);
+  await visage.close();
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+/**
+ * Waits until something listens on the port, read from the kernel's socket table: ffmpeg's `-listen 1`
+ * server takes exactly one client, so probing it with a connection would use that up.
+ */
+async function waitListening(port: number, timeoutMs = 10_000): Promise<void> {
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  for (const end = Date.now() + timeoutMs; Date.now() < end; await sleep(50)) {
+    const table = fs.readFileSync('/proc/net/tcp', 'utf8').split('\n');
+    if (table.some((l) => l.trim().split(/\s+/)[1]?.endsWith(hex) && l.trim().split(/\s+/)[3] === '0A'))
+      return;
+  }
+  throw new Error(`nothing listens on port ${port}`);
+}
+
+/** Collects a child's output and lets a test wait for a pattern in it (failing early if the child exits). */
+class Output {
+  text = '';
+  constructor(
+    stream: NodeJS.ReadableStream,
+    private readonly child: ChildProcess,
+  ) {
+    stream.on('data', (b: Buffer) => (this.text += b.toString()));
+  }
+  async waitFor(pattern: RegExp, timeoutMs: number, what: string): Promise<RegExpMatchArray> {
+    for (const end = Date.now() + timeoutMs; Date.now() < end; await sleep(100)) {
+      const m = this.text.match(pattern);
+      if (m) return m;
+      if (this.child.exitCode !== null) break;
+    }
+    throw new Error(`no ${what} (exit code ${this.child.exitCode}); output so far:\n${this.text}`);
+  }
+}
+
+const exited = (child: ChildProcess): Promise<number | null> =>
+  new Promise((resolve) =>
+    child.exitCode !== null ? resolve(child.exitCode) : child.on('close', (code) => resolve(code)),
+  );
+
+test('watch: a local HTTP stream is recognised live; a killed server means reconnecting with backoff; Ctrl-C exits 0', async () => {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}/live.ts`;
+  const server = spawn(
+    ffmpegPath(),
+    [
+      '-v',
+      'error',
+      '-re',
+      '-stream_loop',
+      '-1',
+      '-i',
+      facePath('video/hamilton_clip.mp4'),
+      '-c',
+      'copy',
+      '-f',
+      'mpegts',
+      '-listen',
+      '1',
+      url,
+    ],
+    {
+      stdio: 'ignore',
+    },
+  );
+  const watcher = spawn(
+    process.execPath,
+    ['--import', 'tsx', MAIN, 'watch', url, '--name', 'stage', '--json', '--timeout', '5', ...data],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  try {
+    await waitListening(port);
+    const stdout = new Output(watcher.stdout!, watcher);
+    const stderr = new Output(watcher.stderr!, watcher);
+    await stdout.waitFor(
+      /"type":"recognition"[^\n]*"name":"lin-manuel-miranda"/,
+      60_000,
+      'Lin-Manuel Miranda to be recognised',
+    );
+    await stderr.waitFor(/stage: live \(640×360\)/, 1000, 'the live state');
+    for (const line of stdout.text.trim().split('\n')) {
+      const event = JSON.parse(line) as { type: string; camera: string; time: string };
+      assert.ok(
+        ['recognition', 'track_end'].includes(event.type) &&
+          event.camera === 'stage' &&
+          !Number.isNaN(Date.parse(event.time)),
+        line,
+      );
+    }
+
+    server.kill('SIGKILL');
+    await stderr.waitFor(
+      /stage: lost \([^)]+\); reconnecting in 1 s \(attempt 1\)/,
+      15_000,
+      'the first reconnection',
+    );
+    await stderr.waitFor(/stage: connecting \(attempt 1\)/, 5000, 'a reconnection attempt');
+    await stderr.waitFor(/reconnecting in 2 s \(attempt 2\)/, 10_000, 'the second, later reconnection');
+    // The tracks cut short by the lost stream were ended and stored.
+    assert.match(stdout.text, /"type":"track_end"[^\n]*"name":"lin-manuel-miranda"[^\n]*"eventId":\d+/);
+
+    watcher.kill('SIGINT');
+    assert.equal(await exited(watcher), 0, stderr.text);
+    assert.match(stderr.text, /stage: stopped/);
+    assert.doesNotMatch(stderr.text, /unexpected error/);
+  } finally {
+    server.kill('SIGKILL');
+    watcher.kill('SIGKILL');
+  }
+  const visage = new Visage({ dataDir });
+  try {
+    const lin = visage.person('lin-manuel-miranda');
+    assert.ok(visage.gallery.events.count({ source: 'stage', personId: lin.id }) >= 1);
+  } finally {
+    await visage.close();
+  }
+});
+
+test('watch: a refused connection, a silent server and a missing camera fail clearly and quickly, exit 1', async () => {
+  const refusedStart = Date.now();
+  const refused = runCli(['watch', 'http://127.0.0.1:9/live', '--timeout', '3', ...data]);
+  assert.equal(refused.status, 1, refused.stderr);
+  assert.match(refused.stderr, /^visage: http:\/\/127\.0\.0\.1:9\/live: .*refused/im);
+  assert.ok(Date.now() - refusedStart < 20_000);
+
+  // Accepts the connection and never answers: only the watchdog can tell.
+  const silent = net.createServer(() => {});
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const port = (silent.address() as net.AddressInfo).port;
+  const silentStart = Date.now();
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', MAIN, 'watch', `http://127.0.0.1:${port}/cam`, '--timeout', '2', ...data],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const stderr = new Output(child.stderr!, child);
+  const status = await exited(child);
+  silent.close();
+  assert.equal(status, 1, stderr.text);
+  assert.match(stderr.text, /no video within 2 s/);
+  assert.ok(Date.now() - silentStart < 20_000, `took ${Date.now() - silentStart} ms`);
+
+  const camera = runCli(['watch', '/dev/video97', ...data]);
+  assert.equal(camera.status, 1);
+  assert.match(camera.stderr, /camera \/dev\/video97 does not exist/);
+});

@@ -1,0 +1,164 @@
+// The parts of video recognition that need no face model: splitting ffmpeg's frame stream, backpressure
+// and frame dropping, shot-change detection on a real clip, track association, and the vote that names a
+// track.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { facePath } from '../bench/dataset.js';
+import { ffmpegPath } from '../src/media/ffmpeg.js';
+import { FrameReader, PpmSplitter } from '../src/media/frame-reader.js';
+import { IdentityVotes, voteWeight, type Vote } from '../src/media/identity-vote.js';
+import { probeMedia } from '../src/media/probe.js';
+import { SceneCutDetector } from '../src/media/scene-cut.js';
+import { openSource } from '../src/media/source.js';
+import { FaceTracker } from '../src/media/tracker.js';
+
+const TINY = facePath('video/faceapi_test.mp4');
+const CLIP = facePath('video/hamilton_clip.mp4');
+
+function ffmpeg(args: string[]): Buffer {
+  const r = spawnSync(ffmpegPath(), ['-v', 'error', ...args], { maxBuffer: 1 << 28 });
+  assert.equal(r.status, 0, r.stderr?.toString());
+  return r.stdout;
+}
+
+test("PPM splitting: frames cut from arbitrary chunk boundaries equal ffmpeg's raw RGB frames", () => {
+  const ppm = ffmpeg(['-i', TINY, '-f', 'image2pipe', '-c:v', 'ppm', '-pix_fmt', 'rgb24', 'pipe:1']);
+  const raw = ffmpeg(['-i', TINY, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1']);
+  const splitter = new PpmSplitter();
+  const frames = [];
+  // Chunk sizes that cut headers and pixel rows at every kind of place, as a pipe may.
+  const sizes = [1, 2, 7, 15, 4096, 65536, 333_333];
+  for (let at = 0, i = 0; at < ppm.length; i++) {
+    const n = sizes[i % sizes.length]!;
+    frames.push(...splitter.push(ppm.subarray(at, at + n)));
+    at += n;
+  }
+  assert.equal(frames.length, 5);
+  const size = 820 * 460 * 3;
+  assert.equal(raw.length, 5 * size);
+  frames.forEach((f, i) => {
+    assert.deepEqual([f.width, f.height], [820, 460]);
+    assert.ok(Buffer.from(f.data).equals(raw.subarray(i * size, (i + 1) * size)), `frame ${i} differs`);
+  });
+  assert.throws(
+    () => new PpmSplitter().push(Buffer.from('GIF89a and the rest of some other format')),
+    /other than RGB frames/,
+  );
+});
+
+test('probe: size, rate, first frame time and audio of the clips', async () => {
+  const clip = await probeMedia(openSource(CLIP));
+  assert.deepEqual([clip.width, clip.height, clip.audioCodec], [640, 360, 'aac']);
+  assert.ok(
+    Math.abs(clip.fps - 29.97) < 0.01 && Math.abs(clip.durationS! - 10.02) < 0.05 && clip.startS > 0.8,
+    JSON.stringify(clip),
+  );
+  const tiny = await probeMedia(openSource(TINY));
+  assert.deepEqual([tiny.width, tiny.height, tiny.audioCodec, tiny.frames], [820, 460, null, 5]);
+});
+
+test("backpressure: a slow consumer pauses a file's decoder; a live source drops old frames instead", async () => {
+  const file = openSource(CLIP);
+  const paused = new FrameReader(file, { fps: 10, queueSize: 3 });
+  let consumed = 0;
+  let maxAhead = 0;
+  for await (const frame of paused) {
+    assert.equal(frame.image.width, 640);
+    maxAhead = Math.max(maxAhead, paused.received - consumed);
+    consumed++;
+    await sleep(15);
+  }
+  assert.equal(paused.dropped, 0);
+  assert.ok(consumed >= 90, `${consumed} frames`);
+  // At most the queue plus the frame being parsed when the pipe was paused.
+  assert.ok(maxAhead <= 3 + 1, `decoder ran ${maxAhead} frames ahead`);
+
+  const dropping = new FrameReader({ ...file, live: true }, { queueSize: 2 });
+  let kept = 0;
+  for await (const frame of dropping) {
+    assert.equal(frame.image.data.length, 640 * 360 * 3);
+    kept++;
+    await sleep(30);
+  }
+  assert.ok(dropping.dropped > 0, 'a live source behind the consumer must drop frames');
+  assert.equal(kept + dropping.dropped, dropping.received);
+});
+
+test('shot changes: the three hard cuts of hamilton_clip.mp4 and nothing else at its native rate', async () => {
+  // Cuts seen in the clip: stage → piano at 1.50 s, piano → stage at 3.57 s, stage → audience at 7.87 s.
+  const expected = [1.5, 3.57, 7.87];
+  const info = await probeMedia(openSource(CLIP));
+  const detector = new SceneCutDetector();
+  const cuts: number[] = [];
+  for await (const f of new FrameReader(openSource(CLIP), { fps: info.fps })) {
+    if (detector.isCut(f.image))
+      cuts.push(Math.floor(info.startS * info.fps) / info.fps + f.index / info.fps);
+  }
+  assert.equal(cuts.length, expected.length, `cuts at ${cuts.map((c) => c.toFixed(2))}`);
+  cuts.forEach((c, i) =>
+    assert.ok(Math.abs(c - expected[i]!) < 0.05, `cut at ${c.toFixed(2)} s, expected ${expected[i]} s`),
+  );
+});
+
+test('tracking: each box continues the track it overlaps most, once; tracks end after the configured absence', () => {
+  const tracker = new FaceTracker({ minIou: 0.3, endAfterS: 1 });
+  const a = tracker.start({ box: { x: 0, y: 0, width: 100, height: 100 }, timeS: 0, frame: 0 });
+  const b = tracker.start({ box: { x: 80, y: 0, width: 100, height: 100 }, timeS: 0, frame: 0 });
+  // Both boxes overlap b more than a (IoU 0.82 and 0.54; the second overlaps a by 0.33): b goes to the
+  // better overlap, and the second box falls back to a.
+  const owners = tracker.associate([
+    { x: 70, y: 0, width: 100, height: 100 },
+    { x: 50, y: 0, width: 100, height: 100 },
+    { x: 500, y: 500, width: 50, height: 50 },
+  ]);
+  assert.equal(owners[0], b);
+  assert.equal(owners[1], a);
+  assert.equal(owners[2], null);
+  a.see({ box: { x: 50, y: 0, width: 100, height: 100 }, timeS: 0.5, frame: 15 });
+  assert.deepEqual(tracker.expire(1.2), [b]);
+  assert.deepEqual(tracker.active, [a]);
+  assert.deepEqual(tracker.expire(1.4), []);
+  assert.deepEqual(tracker.expire(1.6), [a]);
+});
+
+const vote = (personId: number | null, weight: number, score = 0.6): Vote => ({
+  personId,
+  name: personId === null ? null : `p${personId}`,
+  score,
+  distance: 0.05,
+  sampleId: personId,
+  weight,
+});
+
+test('votes: good views outweigh poor ones, a single stray match does not name a track, rivals leave it unknown', () => {
+  const frontal = voteWeight({ size: 90, sharpness: 300, yaw: 5, pitch: 0, roll: 0 });
+  const profile = voteWeight({ size: 90, sharpness: 300, yaw: 60, pitch: 0, roll: 0 });
+  const blurred = voteWeight({ size: 90, sharpness: 20, yaw: 5, pitch: 0, roll: 0 });
+  const small = voteWeight({ size: 20, sharpness: 300, yaw: 5, pitch: 0, roll: 0 });
+  assert.ok(frontal > 3 * profile && frontal > 3 * blurred && frontal > 2 * small);
+
+  const named = new IdentityVotes();
+  for (const v of [
+    vote(1, frontal, 0.7),
+    vote(null, profile, 0.3),
+    vote(null, profile, 0.35),
+    vote(1, frontal, 0.8),
+  ])
+    named.add(v);
+  assert.deepEqual(
+    [named.verdict()?.personId, named.verdict()?.name, named.verdict()?.score],
+    [1, 'p1', 0.8],
+  );
+
+  const stray = new IdentityVotes();
+  for (const v of [vote(null, frontal, 0.3), vote(2, frontal * 0.4), vote(null, frontal, 0.2)]) stray.add(v);
+  assert.equal(stray.verdict()?.personId, null);
+  assert.equal(stray.verdict()?.name, null);
+
+  const rivals = new IdentityVotes();
+  for (const v of [vote(1, frontal), vote(2, frontal * 0.9)]) rivals.add(v);
+  assert.equal(rivals.verdict()?.personId, null);
+  assert.equal(new IdentityVotes().verdict(), null);
+});

@@ -1,0 +1,235 @@
+// Enroll (录入人脸): type a name, take face crops from photos or the camera, keep the good ones, enroll.
+import { useCallback, useState } from 'react';
+import { Alert, Spinner } from '../../components/Alert';
+import { FilePicker } from '../../components/FilePicker';
+import { PersonNameInput } from '../../components/PersonNameInput';
+import { useI18n } from '../../i18n';
+import { api } from '../../lib/api';
+import { dataUrlToBlob } from '../../lib/image';
+import { useSession } from '../../lib/session';
+import type { EnrollReport, Person } from '../../lib/types';
+import { CameraCapture } from './CameraCapture';
+import { CropCard, type Crop } from './CropCard';
+import { EnrollResult } from './EnrollResult';
+
+let nextKey = 1;
+
+export function EnrollPage() {
+  const { t, tError } = useI18n();
+  const { isAdmin } = useSession();
+  const [name, setName] = useState('');
+  const [existing, setExisting] = useState<Person | null>(null);
+  const [source, setSource] = useState<'photos' | 'camera'>('photos');
+  const [crops, setCrops] = useState<Crop[]>([]);
+  const [problems, setProblems] = useState<{ source: string; message: string }[]>([]);
+  const [pending, setPending] = useState(0);
+  const [busy, setBusy] = useState(false);
+  const [report, setReport] = useState<EnrollReport | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  const onMatch = useCallback((p: Person | null) => setExisting(p), []);
+
+  /** Asks the server for the faces of one image and adds them as crops to choose from. */
+  const takeCrops = async (sourceName: string, blob: Blob) => {
+    setPending((n) => n + 1);
+    try {
+      const r = await api.crops({ name: sourceName, blob });
+      if (!r.faces.length)
+        setProblems((list) => [...list, { source: sourceName, message: t('error.no_face') }]);
+      // Several faces in one image: keep the largest by default, the others are shown but dropped.
+      const largest = r.faces.reduce(
+        (best, f, i) =>
+          f.box.width * f.box.height > r.faces[best].box.width * r.faces[best].box.height ? i : best,
+        0,
+      );
+      setCrops((list) => [
+        ...list,
+        ...r.faces.map((f, i) => ({
+          key: nextKey++,
+          source: sourceName,
+          face: i + 1,
+          crop: f.crop,
+          upload:
+            r.faces.length === 1
+              ? { name: sourceName, blob }
+              : { name: `${sourceName}#${i + 1}.jpg`, blob: dataUrlToBlob(f.crop) },
+          quality: f.quality,
+          box: f.box,
+          keep: i === largest,
+        })),
+      ]);
+    } catch (e) {
+      setProblems((list) => [...list, { source: sourceName, message: tError(e) }]);
+    } finally {
+      setPending((n) => n - 1);
+    }
+  };
+
+  const addPhotos = async (files: File[]) => {
+    for (const f of files) await takeCrops(f.name, f);
+  };
+
+  const kept = crops.filter((c) => c.keep);
+  const submit = async () => {
+    setBusy(true);
+    setError(null);
+    setReport(null);
+    try {
+      const r = await api.enroll(
+        name.trim(),
+        kept.map((c) => c.upload),
+      );
+      setReport(r);
+      // Accepted crops are done with; rejected ones stay so that they can be seen and dropped.
+      const accepted = new Set(r.accepted.map((a) => a.source));
+      setCrops((list) => list.filter((c) => !accepted.has(c.upload.name)));
+      const person = r.person;
+      if (person) {
+        // The person now exists (or has more samples): refresh what the name field says about it.
+        const page = await api.people(person.name, 8, 0);
+        setExisting(page.items.find((p) => p.id === person.id) ?? null);
+      }
+    } catch (e) {
+      setError(tError(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  if (!isAdmin) {
+    return (
+      <div className="page">
+        <Alert kind="info">{t('enroll.adminOnly')}</Alert>
+      </div>
+    );
+  }
+
+  return (
+    <div className="page">
+      <div className="page-head">
+        <div>
+          <h1>{t('enroll.title')}</h1>
+          <p className="muted">{t('enroll.subtitle')}</p>
+        </div>
+      </div>
+      <div className="enroll-layout">
+        <section className="card">
+          <h3>
+            <span className="step">1</span>
+            {t('enroll.step.name')}
+          </h3>
+          <label className="field">
+            <span>{t('enroll.name')}</span>
+            <PersonNameInput
+              value={name}
+              onChange={setName}
+              onMatch={onMatch}
+              placeholder={t('enroll.namePlaceholder')}
+              testId="enroll-name"
+            />
+          </label>
+          {name.trim() && (
+            <p className="muted" data-testid="enroll-target">
+              {existing ? (
+                <span className="tag known">{t('enroll.existing', { n: existing.samples })}</span>
+              ) : (
+                <span className="tag new">{t('enroll.new')}</span>
+              )}
+            </p>
+          )}
+          <h3>
+            <span className="step">2</span>
+            {t('enroll.step.source')}
+          </h3>
+          <div className="segmented" role="tablist">
+            <button
+              type="button"
+              role="tab"
+              aria-selected={source === 'photos'}
+              className={source === 'photos' ? 'active' : ''}
+              onClick={() => setSource('photos')}
+              data-testid="source-photos"
+            >
+              {t('enroll.fromPhotos')}
+            </button>
+            <button
+              type="button"
+              role="tab"
+              aria-selected={source === 'camera'}
+              className={source === 'camera' ? 'active' : ''}
+              onClick={() => setSource('camera')}
+              data-testid="source-camera"
+            >
+              {t('enroll.fromCamera')}
+            </button>
+          </div>
+          {source === 'photos' ? (
+            <FilePicker
+              accept="image/*"
+              multiple
+              label={t('enroll.choosePhotos')}
+              hint={t('enroll.photosHint')}
+              onFiles={(f) => void addPhotos(f)}
+              testId="enroll-input"
+            />
+          ) : (
+            <CameraCapture
+              onCapture={(blob, n) => void takeCrops(`${t('enroll.cameraFrame', { n })}.jpg`, blob)}
+            />
+          )}
+        </section>
+
+        <section className="card">
+          <div className="card-head">
+            <h3>
+              <span className="step">3</span>
+              {t('enroll.step.crops')}
+            </h3>
+            {crops.length > 0 && (
+              <button type="button" className="ghost small" onClick={() => setCrops([])}>
+                {t('enroll.clear')}
+              </button>
+            )}
+          </div>
+          {pending > 0 && <Spinner label={t('enroll.finding')} />}
+          {problems.map((p, i) => (
+            <Alert key={i} onClose={() => setProblems((list) => list.filter((_, j) => j !== i))}>
+              {p.source}: {p.message}
+            </Alert>
+          ))}
+          {crops.length === 0 && pending === 0 ? (
+            <p className="muted empty">{t('enroll.noCrops')}</p>
+          ) : (
+            <div className="crop-grid">
+              {crops.map((c) => (
+                <CropCard
+                  key={c.key}
+                  crop={c}
+                  onToggle={() =>
+                    setCrops((list) => list.map((x) => (x.key === c.key ? { ...x, keep: !x.keep } : x)))
+                  }
+                />
+              ))}
+            </div>
+          )}
+          {crops.length > 0 && (
+            <div className="enroll-submit">
+              <button
+                type="button"
+                className="primary"
+                disabled={busy || !name.trim() || kept.length === 0}
+                onClick={() => void submit()}
+                data-testid="enroll-submit"
+              >
+                {busy ? t('enroll.enrolling') : t('enroll.submitCount', { n: kept.length })}
+              </button>
+              {!name.trim() && <small className="muted">{t('enroll.needName')}</small>}
+            </div>
+          )}
+          {error && <Alert>{error}</Alert>}
+          {report && <EnrollResult report={report} />}
+        </section>
+      </div>
+    </div>
+  );
+}

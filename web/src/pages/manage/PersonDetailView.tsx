@@ -1,0 +1,246 @@
+// One person: rename, merge into someone else, delete; their samples (remove, move); their events.
+import { useCallback, useEffect, useState } from 'react';
+import { Alert, Spinner } from '../../components/Alert';
+import { ChoosePersonDialog } from '../../components/ChoosePersonDialog';
+import { ConfirmDialog, Modal } from '../../components/Modal';
+import { useI18n } from '../../i18n';
+import { api } from '../../lib/api';
+import { href, navigate } from '../../lib/router';
+import { useSession } from '../../lib/session';
+import type { PersonDetail, Sample } from '../../lib/types';
+import { EventsTable } from './EventsView';
+
+type Dialog =
+  | { kind: 'rename' }
+  | { kind: 'merge' }
+  | { kind: 'delete' }
+  | { kind: 'removeSample'; sample: Sample }
+  | { kind: 'moveSample'; sample: Sample }
+  | null;
+
+export function PersonDetailView({ id }: { id: number }) {
+  const { t, tError, date } = useI18n();
+  const { isAdmin } = useSession();
+  const [person, setPerson] = useState<PersonDetail | null>(null);
+  const [loadError, setLoadError] = useState<string | null>(null);
+  const [dialog, setDialog] = useState<Dialog>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [newName, setNewName] = useState('');
+
+  const load = useCallback(() => {
+    api
+      .person(id)
+      .then(setPerson)
+      .catch((e) => setLoadError(tError(e)));
+  }, [id, tError]);
+  useEffect(load, [load]);
+
+  const open = (d: Dialog) => {
+    setDialog(d);
+    setError(null);
+    if (d?.kind === 'rename') setNewName(person?.name ?? '');
+  };
+
+  /** Runs a dialog's action; on success the dialog closes and `after` runs. */
+  const run = async (action: () => Promise<unknown>, after: () => void) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await action();
+      setDialog(null);
+      after();
+    } catch (e) {
+      setError(tError(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  if (loadError) return <Alert>{loadError}</Alert>;
+  if (!person) return <Spinner label={t('common.loading')} />;
+
+  const thumb = person.samples[0];
+  return (
+    <div className="stack">
+      <a className="back-link" href={href('manage', 'people')}>
+        ← {t('manage.backToPeople')}
+      </a>
+      <section className="card person-head">
+        {thumb ? (
+          <img className="avatar-large" src={api.thumbnailUrl(thumb.id)} alt="" />
+        ) : (
+          <span className="avatar-large placeholder">{person.name.slice(0, 1)}</span>
+        )}
+        <div className="person-head-text">
+          <h2 data-testid="person-title">{person.name}</h2>
+          <p className="muted">
+            {t('manage.samplesCount', { n: person.samples.length })} · {t('manage.created')}{' '}
+            {date(person.createdAt)} · {t('manage.lastSeen')} {date(person.lastSeenAt)}
+          </p>
+        </div>
+        {isAdmin && (
+          <div className="person-actions">
+            <button type="button" onClick={() => open({ kind: 'rename' })} data-testid="rename">
+              {t('manage.rename')}
+            </button>
+            <button type="button" onClick={() => open({ kind: 'merge' })} data-testid="merge">
+              {t('manage.merge')}
+            </button>
+            <button
+              type="button"
+              className="danger"
+              onClick={() => open({ kind: 'delete' })}
+              data-testid="delete-person"
+            >
+              {t('common.delete')}
+            </button>
+          </div>
+        )}
+      </section>
+
+      <section className="card">
+        <h3>
+          {t('manage.samples')} <span className="count">{person.samples.length}</span>
+        </h3>
+        {person.samples.length === 0 ? (
+          <p className="muted empty">{t('manage.noSamples')}</p>
+        ) : (
+          <div className="sample-grid" data-testid="sample-grid">
+            {person.samples.map((s) => (
+              <figure key={s.id} className="sample-card" data-testid="sample">
+                <img src={api.thumbnailUrl(s.id)} alt={s.sourceName ?? ''} loading="lazy" />
+                <figcaption>
+                  <span className="ellipsis" title={s.sourceName ?? ''}>
+                    {s.sourceName?.split(/[\\/]/).pop() ?? '—'}
+                  </span>
+                  <small className="muted">
+                    {t('quality.size')} {Math.round(s.quality.size)} px · {t('quality.sharpness')}{' '}
+                    {Math.round(s.quality.sharpness)}
+                  </small>
+                  {isAdmin && (
+                    <span className="row">
+                      <button
+                        type="button"
+                        className="small"
+                        onClick={() => open({ kind: 'moveSample', sample: s })}
+                        data-testid="move-sample"
+                      >
+                        {t('manage.move')}
+                      </button>
+                      <button
+                        type="button"
+                        className="small danger-text"
+                        onClick={() => open({ kind: 'removeSample', sample: s })}
+                        data-testid="remove-sample"
+                      >
+                        {t('manage.remove')}
+                      </button>
+                    </span>
+                  )}
+                </figcaption>
+              </figure>
+            ))}
+          </div>
+        )}
+      </section>
+
+      <section className="card">
+        <h3>{t('manage.history')}</h3>
+        <EventsTable filter={{ personId: id }} compact />
+      </section>
+
+      {dialog?.kind === 'rename' && (
+        <Modal
+          title={t('manage.renameTitle')}
+          onClose={() => setDialog(null)}
+          footer={
+            <>
+              <button type="button" onClick={() => setDialog(null)}>
+                {t('common.cancel')}
+              </button>
+              <button
+                type="button"
+                className="primary"
+                disabled={busy || !newName.trim() || newName.trim() === person.name}
+                onClick={() => void run(() => api.updatePerson(id, { name: newName.trim() }), load)}
+                data-testid="confirm"
+              >
+                {t('common.save')}
+              </button>
+            </>
+          }
+        >
+          <label className="field">
+            <span>{t('enroll.name')}</span>
+            <input
+              value={newName}
+              onChange={(e) => setNewName(e.target.value)}
+              maxLength={100}
+              data-testid="rename-input"
+            />
+          </label>
+          {error && <Alert>{error}</Alert>}
+        </Modal>
+      )}
+      {dialog?.kind === 'merge' && (
+        <ChoosePersonDialog
+          title={t('manage.mergeTitle')}
+          message={t('manage.mergeMessage', { name: person.name })}
+          confirmLabel={t('manage.merge')}
+          excludeId={id}
+          busy={busy}
+          error={error}
+          onCancel={() => setDialog(null)}
+          onChoose={(into) =>
+            void run(
+              () => api.mergePerson(id, into.id),
+              () => navigate('manage', 'people', into.id),
+            )
+          }
+        />
+      )}
+      {dialog?.kind === 'delete' && (
+        <ConfirmDialog
+          title={t('manage.deleteTitle')}
+          message={t('manage.deleteMessage', { name: person.name, n: person.samples.length })}
+          confirmLabel={t('common.delete')}
+          danger
+          busy={busy}
+          error={error}
+          onCancel={() => setDialog(null)}
+          onConfirm={() =>
+            void run(
+              () => api.deletePerson(id),
+              () => navigate('manage', 'people'),
+            )
+          }
+        />
+      )}
+      {dialog?.kind === 'removeSample' && (
+        <ConfirmDialog
+          title={t('manage.removeSampleTitle')}
+          message={t('manage.removeSampleMessage', { name: person.name })}
+          confirmLabel={t('manage.remove')}
+          danger
+          busy={busy}
+          error={error}
+          onCancel={() => setDialog(null)}
+          onConfirm={() => void run(() => api.deleteSample(dialog.sample.id), load)}
+        />
+      )}
+      {dialog?.kind === 'moveSample' && (
+        <ChoosePersonDialog
+          title={t('manage.moveTitle')}
+          message={t('manage.moveMessage', { name: person.name })}
+          confirmLabel={t('manage.move')}
+          excludeId={id}
+          busy={busy}
+          error={error}
+          onCancel={() => setDialog(null)}
+          onChoose={(to) => void run(() => api.moveSample(dialog.sample.id, to.id), load)}
+        />
+      )}
+    </div>
+  );
+}

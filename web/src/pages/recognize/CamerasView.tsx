@@ -1,0 +1,249 @@
+// Network cameras (RTSP, HTTP, … streams watched by the server): add, start, stop, delete, and the faces
+// seen by one of them as they come, over its server-sent event stream.
+import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { Alert, Spinner } from '../../components/Alert';
+import { ConfirmDialog } from '../../components/Modal';
+import { useI18n } from '../../i18n';
+import { api } from '../../lib/api';
+import { useSession } from '../../lib/session';
+import type { Camera, CameraFaceEvent } from '../../lib/types';
+
+/** Faces kept in the feed of the watched camera, newest first. */
+const FEED = 50;
+
+interface FeedItem extends CameraFaceEvent {
+  key: number;
+}
+
+let nextKey = 1;
+
+export function CamerasView() {
+  const { t, tError, number, date } = useI18n();
+  const { isAdmin } = useSession();
+  const [cameras, setCameras] = useState<Camera[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [name, setName] = useState('');
+  const [url, setUrl] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [watched, setWatched] = useState<number | null>(null);
+  const [feed, setFeed] = useState<FeedItem[]>([]);
+  const [deleting, setDeleting] = useState<Camera | null>(null);
+
+  const load = useCallback(() => {
+    api
+      .cameras()
+      .then((r) => {
+        setCameras(r.items);
+        setWatched((w) => w ?? r.items[0]?.id ?? null);
+      })
+      .catch((e) => setError(tError(e)));
+  }, [tError]);
+  useEffect(load, [load]);
+
+  const replace = (camera: Camera) =>
+    setCameras((list) => list?.map((c) => (c.id === camera.id ? camera : c)) ?? null);
+
+  // The watched camera's stream: its state as it changes, and every face it reports.
+  useEffect(() => {
+    if (watched === null) return;
+    setFeed([]);
+    const source = new EventSource(api.cameraEventsUrl(watched));
+    const onCamera = (e: Event) => replace(JSON.parse((e as MessageEvent<string>).data) as Camera);
+    const onState = (e: Event) => {
+      const change = JSON.parse((e as MessageEvent<string>).data) as {
+        state: Camera['state'];
+        reason?: string;
+      };
+      setCameras(
+        (list) =>
+          list?.map((c) =>
+            c.id === watched ? { ...c, state: change.state, reason: change.reason ?? c.reason } : c,
+          ) ?? null,
+      );
+    };
+    const onFace = (e: Event) => {
+      const event = JSON.parse((e as MessageEvent<string>).data) as CameraFaceEvent;
+      setFeed((list) => [{ ...event, key: nextKey++ }, ...list].slice(0, FEED));
+    };
+    source.addEventListener('camera', onCamera);
+    source.addEventListener('state', onState);
+    source.addEventListener('recognition', onFace);
+    source.addEventListener('track_end', onFace);
+    return () => source.close();
+  }, [watched]);
+
+  const act = async (action: () => Promise<unknown>) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await action();
+    } catch (e) {
+      setError(tError(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const add = (e: FormEvent) => {
+    e.preventDefault();
+    void act(async () => {
+      const camera = await api.addCamera(name.trim(), url.trim());
+      setName('');
+      setUrl('');
+      setCameras((list) => [...(list ?? []), camera]);
+      setWatched(camera.id);
+    });
+  };
+
+  const watchedCamera = cameras?.find((c) => c.id === watched) ?? null;
+  return (
+    <div className="live-layout cameras-layout">
+      <div className="stack">
+        {isAdmin && (
+          <section className="card">
+            <h3>{t('cameras.add')}</h3>
+            <form className="inline-form" onSubmit={add}>
+              <label className="field">
+                <span>{t('cameras.name')}</span>
+                <input
+                  value={name}
+                  onChange={(e) => setName(e.target.value)}
+                  required
+                  maxLength={100}
+                  data-testid="camera-name"
+                />
+              </label>
+              <label className="field wide-field">
+                <span>{t('cameras.url')}</span>
+                <input
+                  value={url}
+                  onChange={(e) => setUrl(e.target.value)}
+                  required
+                  maxLength={2000}
+                  placeholder="rtsp://camera.local:554/stream"
+                  data-testid="camera-url"
+                />
+              </label>
+              <button
+                type="submit"
+                className="primary"
+                disabled={busy || !name.trim() || !url.trim()}
+                data-testid="camera-add"
+              >
+                {t('cameras.addButton')}
+              </button>
+            </form>
+            <small className="muted">{t('cameras.hint')}</small>
+          </section>
+        )}
+        {error && <Alert onClose={() => setError(null)}>{error}</Alert>}
+        <section className="card">
+          <h3>{t('cameras.title')}</h3>
+          {!cameras ? (
+            <Spinner />
+          ) : cameras.length === 0 ? (
+            <p className="muted empty">{t('cameras.empty')}</p>
+          ) : (
+            <ul className="camera-list" data-testid="camera-list">
+              {cameras.map((c) => (
+                <li
+                  key={c.id}
+                  className={c.id === watched ? 'selected' : ''}
+                  onClick={() => setWatched(c.id)}
+                  data-testid="camera"
+                >
+                  <span className="camera-text">
+                    <strong>{c.name}</strong>
+                    <small className="mono ellipsis" title={c.url}>
+                      {c.url}
+                    </small>
+                    <small className="muted">
+                      {t('cameras.frames', { n: c.framesAnalysed })}
+                      {c.state === 'failed' && c.reason ? ` · ${c.reason}` : ''}
+                    </small>
+                  </span>
+                  <span className={`tag ${c.state}`} data-testid="camera-state">
+                    {t(`cameras.state.${c.state}`)}
+                  </span>
+                  {isAdmin && (
+                    <span className="row" onClick={(e) => e.stopPropagation()}>
+                      {c.state === 'stopped' || c.state === 'failed' ? (
+                        <button
+                          type="button"
+                          className="small primary"
+                          disabled={busy}
+                          onClick={() => void act(async () => replace(await api.startCamera(c.id)))}
+                          data-testid="camera-start"
+                        >
+                          {t('cameras.start')}
+                        </button>
+                      ) : (
+                        <button
+                          type="button"
+                          className="small"
+                          disabled={busy}
+                          onClick={() => void act(async () => replace(await api.stopCamera(c.id)))}
+                          data-testid="camera-stop"
+                        >
+                          {t('live.stop')}
+                        </button>
+                      )}
+                      <button
+                        type="button"
+                        className="small danger-text"
+                        onClick={() => setDeleting(c)}
+                        data-testid="camera-delete"
+                      >
+                        {t('common.delete')}
+                      </button>
+                    </span>
+                  )}
+                </li>
+              ))}
+            </ul>
+          )}
+        </section>
+      </div>
+      <aside className="card live-side">
+        <h3>{watchedCamera ? t('cameras.feedOf', { name: watchedCamera.name }) : t('cameras.feed')}</h3>
+        {feed.length === 0 ? (
+          <p className="muted">{t('cameras.feedEmpty')}</p>
+        ) : (
+          <ul className="camera-feed" data-testid="camera-feed">
+            {feed.map((f) => (
+              <li key={f.key}>
+                {f.track.name ? (
+                  <strong>{f.track.name}</strong>
+                ) : (
+                  <span className="tag unknown">{t('face.unknown')}</span>
+                )}
+                <small className="muted">
+                  {date(f.time)} · {number(f.track.score)}
+                  {f.type === 'track_end' && ` · ${t('cameras.left')}`}
+                </small>
+              </li>
+            ))}
+          </ul>
+        )}
+      </aside>
+      {deleting && (
+        <ConfirmDialog
+          title={t('cameras.deleteTitle')}
+          message={t('cameras.deleteMessage', { name: deleting.name })}
+          confirmLabel={t('common.delete')}
+          danger
+          busy={busy}
+          onCancel={() => setDeleting(null)}
+          onConfirm={() =>
+            void act(async () => {
+              await api.deleteCamera(deleting.id);
+              setDeleting(null);
+              if (watched === deleting.id) setWatched(null);
+              load();
+            })
+          }
+        />
+      )}
+    </div>
+  );
+}

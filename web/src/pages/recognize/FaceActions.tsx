@@ -1,0 +1,205 @@
+// One recognized face in a photo's list: its name and score, and what an admin can do about it: "not …"
+// and "this is …" on a named face, "enroll as …" on an unknown one, and undo. With the server's
+// corrections these are recorded on the face's event; without them, enrolling uploads the face cut from
+// the photo.
+import { useRef, useState } from 'react';
+import { Alert } from '../../components/Alert';
+import { Modal } from '../../components/Modal';
+import { PersonNameInput } from '../../components/PersonNameInput';
+import { useI18n } from '../../i18n';
+import { api } from '../../lib/api';
+import { cropFace } from '../../lib/image';
+import { useSession } from '../../lib/session';
+import type { RecognizedFace } from '../../lib/types';
+
+type Dialog = 'is' | 'not' | 'enroll' | null;
+
+export function FaceActions(props: {
+  index: number;
+  face: RecognizedFace;
+  photo: File;
+  selected: boolean;
+  onSelect: () => void;
+  onChange: (face: RecognizedFace) => void;
+}) {
+  const { t, tError, tCode, number } = useI18n();
+  const { isAdmin, capabilities } = useSession();
+  const { face } = props;
+  const [dialog, setDialog] = useState<Dialog>(null);
+  const [name, setName] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+
+  const canCorrect = isAdmin && capabilities.correct && face.eventId !== undefined;
+  const open = (d: Dialog) => {
+    setDialog(d);
+    setName('');
+    setError(null);
+  };
+
+  /** Runs a dialog's action; a returned message is shown in the dialog, which then stays open. */
+  const run = async (action: () => Promise<string | void>) => {
+    setBusy(true);
+    setError(null);
+    try {
+      const problem = await action();
+      if (problem) setError(problem);
+      else setDialog(null);
+    } catch (e) {
+      setError(tError(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  /** The face as recognized, to show again when a correction is undone. */
+  const recognized = useRef(face);
+  const [corrected, setCorrected] = useState(false);
+
+  /** "This is …" and "enroll as …": the face becomes that person (created when new). */
+  const assign = () =>
+    run(async () => {
+      const wanted = name.trim();
+      if (canCorrect) {
+        const r = await api.correct(face.eventId!, { is: wanted });
+        const who = r.person?.name ?? wanted;
+        props.onChange({ ...face, name: who, personId: r.person?.id ?? null });
+        setNotice(t(face.name ? 'face.correctedIs' : 'face.enrolledAs', { name: who }));
+        setCorrected(true);
+        return;
+      }
+      const crop = await cropFace(props.photo, face.box);
+      const report = await api.enroll(wanted, [
+        { name: `${props.photo.name}#${props.index + 1}.jpg`, blob: crop },
+      ]);
+      if (!report.accepted.length) return report.rejected.map((r) => tCode(r.reason)).join(' ');
+      const who = report.person?.name ?? wanted;
+      props.onChange({ ...face, name: who, personId: report.person?.id ?? null });
+      setNotice(t('face.enrolledAs', { name: who }));
+    });
+
+  const correctNot = () =>
+    run(async () => {
+      await api.correct(face.eventId!, { not: face.name! });
+      setNotice(t('face.correctedNot', { name: face.name! }));
+      props.onChange({ ...face, name: null, personId: null });
+      setCorrected(true);
+    });
+
+  const undo = async () => {
+    try {
+      await api.undoCorrections(face.eventId!);
+      props.onChange(recognized.current);
+      setNotice(t('face.undone'));
+      setCorrected(false);
+    } catch (e) {
+      setNotice(tError(e));
+    }
+  };
+
+  return (
+    <li className={`face-row${props.selected ? ' selected' : ''}`} onClick={props.onSelect}>
+      <span className={`face-index ${face.name ? 'known' : 'unknown'}`}>{props.index + 1}</span>
+      <span className="face-who">
+        {face.name ? (
+          <strong data-testid="face-name">{face.name}</strong>
+        ) : (
+          <span className="tag unknown">{t('face.unknown')}</span>
+        )}
+        <small className="muted">
+          {t('face.score')} {number(face.score)}
+          {face.decision === 'ambiguous' && ` · ${t('face.ambiguous')}`}
+        </small>
+        {notice && <small className="ok-text">{notice}</small>}
+      </span>
+      <span className="face-buttons">
+        {corrected && capabilities.undoCorrection && (
+          <button
+            type="button"
+            className="small ghost"
+            onClick={() => void undo()}
+            data-testid="undo-correction"
+          >
+            {t('face.undo')}
+          </button>
+        )}
+        {canCorrect && face.name && (
+          <>
+            <button type="button" className="small" onClick={() => open('not')} data-testid="correct-not">
+              {t('face.not', { name: face.name })}
+            </button>
+            <button type="button" className="small" onClick={() => open('is')} data-testid="correct-is">
+              {t('face.thisIs')}
+            </button>
+          </>
+        )}
+        {isAdmin && !face.name && (
+          <button
+            type="button"
+            className="small primary"
+            onClick={() => open('enroll')}
+            data-testid="enroll-face"
+          >
+            {t('face.enrollAs')}
+          </button>
+        )}
+      </span>
+
+      {dialog === 'not' && (
+        <Modal
+          title={t('face.notTitle')}
+          onClose={() => setDialog(null)}
+          footer={
+            <>
+              <button type="button" onClick={() => setDialog(null)}>
+                {t('common.cancel')}
+              </button>
+              <button
+                type="button"
+                className="primary"
+                disabled={busy}
+                onClick={() => void correctNot()}
+                data-testid="confirm"
+              >
+                {t('face.not', { name: face.name ?? '' })}
+              </button>
+            </>
+          }
+        >
+          <p>{t('face.notMessage', { name: face.name ?? '' })}</p>
+          {error && <Alert>{error}</Alert>}
+        </Modal>
+      )}
+      {(dialog === 'is' || dialog === 'enroll') && (
+        <Modal
+          title={dialog === 'is' ? t('face.thisIsTitle') : t('face.enrollTitle')}
+          onClose={() => setDialog(null)}
+          footer={
+            <>
+              <button type="button" onClick={() => setDialog(null)}>
+                {t('common.cancel')}
+              </button>
+              <button
+                type="button"
+                className="primary"
+                disabled={busy || !name.trim()}
+                onClick={() => void assign()}
+                data-testid="confirm"
+              >
+                {dialog === 'is' ? t('common.save') : t('enroll.submit')}
+              </button>
+            </>
+          }
+        >
+          <p className="muted">{dialog === 'is' ? t('face.thisIsMessage') : t('face.enrollMessage')}</p>
+          <label className="field">
+            <span>{t('enroll.name')}</span>
+            <PersonNameInput value={name} onChange={setName} autoFocus testId="face-name-input" />
+          </label>
+          {error && <Alert>{error}</Alert>}
+        </Modal>
+      )}
+    </li>
+  );
+}
