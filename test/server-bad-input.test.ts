@@ -2,6 +2,7 @@
 // and nothing is stored.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { facePath, galleryImages } from '../bench/dataset.js';
 import { bombPng } from './support/images.js';
 import {
@@ -60,6 +61,7 @@ test('uploads that are empty, too large, not images, or pixel bombs', async () =
     ['huge.jpg', Buffer.alloc(50 * 1024 * 1024, 0xff), 413, 'file_too_large'],
     ['notes.jpg', Buffer.from('This is a text file, not a photo.\n'.repeat(20)), 415, 'unsupported_format'],
     ['bomb.png', bombPng(20000, 20000), 413, 'image_too_large'],
+    ['truncated.jpg', fs.readFileSync(facePath('scenes/bbt3.jpg')).subarray(0, 20_000), 400, 'corrupt_image'],
   ];
   for (const [name, bytes, status, code] of cases) {
     for (const route of ['/recognize', '/detect', '/faces/crops']) {
@@ -88,7 +90,7 @@ test('uploads that are empty, too large, not images, or pixel bombs', async () =
   assert.equal(report.body.person, null, 'no person was created');
   assert.deepEqual(
     report.body.rejected.map((r: { reason: string }) => r.reason),
-    ['empty_file', 'unsupported_format', 'image_too_large'],
+    ['empty_file', 'unsupported_format', 'image_too_large', 'corrupt_image'],
   );
   const compare = await admin.upload('/compare', {
     a: image('empty.jpg', Buffer.alloc(0)),

@@ -261,6 +261,7 @@ test('a viewer sees no write actions and cannot delete', async () => {
   assert.equal(del.status, 403);
   assert.equal(del.json.error.code, 'forbidden');
   assert.ok(await personNamed(someone.name), 'the person is still there');
+  await v.getByTestId('events-table').waitFor();
   await screenshot(v, 'viewer-person-desktop');
   assert.deepEqual(viewer.errors, []);
   await viewer.context.close();

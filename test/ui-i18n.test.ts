@@ -83,6 +83,12 @@ test('a Chinese browser gets the Chinese UI: login and recognize', async () => {
   await page.goto('/#/recognize/camera');
   await page.getByTestId('live-start').waitFor();
   await allChinese('the camera page');
+  await page.goto('/#/recognize/video');
+  await page.getByTestId('video-input').waitFor({ state: 'attached' });
+  await allChinese('the video page');
+  await page.goto('/#/recognize/cameras');
+  await page.getByTestId('camera-add').waitFor();
+  await allChinese('the network cameras page');
 });
 
 test('enroll page with crops, a report and a rejection reason, in Chinese', async () => {

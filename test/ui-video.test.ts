@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { ffmpegPath } from '../src/media/ffmpeg.js';
 import type { Browser } from 'playwright-core';
 import {
+  DESKTOP,
   facePath,
   launchBrowser,
   login,
@@ -109,6 +110,7 @@ test('a network camera is added, watched live with its faces named, stopped and 
   const { page } = open;
   const camera = await streamingCamera(facePath('video/hamilton_clip.mp4'));
   try {
+    await page.setViewportSize(DESKTOP);
     await page.goto('/#/recognize/cameras');
     await page.getByTestId('camera-name').fill('Stage');
     await page.getByTestId('camera-url').fill(camera.url);

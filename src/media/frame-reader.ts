@@ -132,7 +132,7 @@ export class FrameReader implements AsyncIterable<Frame> {
     return this.stderrTail.trim() ? failureReason(this.stderrTail, this.source.name) : null;
   }
 
-  /** Stops decoding; iteration ends after the frames already queued are dropped. */
+  /** Stops decoding: frames still queued are discarded and iteration ends. */
   close(): void {
     this.queue.length = 0;
     if (this.finished) return;
@@ -142,6 +142,7 @@ export class FrameReader implements AsyncIterable<Frame> {
   }
 
   private onData(chunk: Buffer): void {
+    if (this.finished) return; // bytes still in the pipe after close()
     let images: RgbImage[];
     try {
       images = this.parser.push(chunk);

@@ -34,6 +34,9 @@ interface ProbeStream {
   duration?: string;
   nb_frames?: string;
   disposition?: { attached_pic?: number };
+  /** Phone videos store their orientation here (newer ffprobe) or in tags.rotate (older). */
+  side_data_list?: { rotation?: number }[];
+  tags?: { rotate?: string };
 }
 
 interface ProbeOutput {
@@ -71,9 +74,14 @@ export async function probeMedia(source: VideoSource): Promise<MediaInfo> {
   }
   const fps = rate(video.avg_frame_rate) ?? rate(video.r_frame_rate);
   if (!fps) throw unreadable(source.name, 'the video stream has no frame rate');
+  // ffmpeg turns such frames upright when decoding, so the size reported is the upright one (as for
+  // EXIF-rotated photos): boxes then match what a player shows.
+  const rotation =
+    video.side_data_list?.find((d) => d.rotation !== undefined)?.rotation ?? Number(video.tags?.rotate ?? 0);
+  const quarterTurn = Math.abs(Math.round(rotation / 90)) % 2 === 1;
   return {
-    width: video.width,
-    height: video.height,
+    width: quarterTurn ? video.height : video.width,
+    height: quarterTurn ? video.width : video.height,
     fps,
     startS: number(video.start_time) ?? 0,
     durationS: number(out.format?.duration) ?? number(video.duration),

@@ -115,7 +115,7 @@ export async function enroll(
       if (seen.has(hash) || (target && deps.gallery.samples.findByContentHash(hash).some((s) => s.personId === target.id))) {
         throw new Rejection('duplicate_sample', `${name} already has this image as a sample`);
       }
-      const face = input.face ?? pickFace(await deps.faces.analyzer.analyze(await deps.faces.loadImage(bytes)), options);
+      const face = input.face ?? pickFace(await deps.faces.analyzer.analyze(await deps.faces.loadImage(bytes, input.source)), options);
       checkQuality(face, options.force ?? false);
       seen.add(hash);
       candidates.push({ source: input.source, hash, face });

@@ -54,8 +54,9 @@ export class FaceService {
     return this.analyzer.embedder.modelId;
   }
 
-  loadImage(file: string | Buffer): Promise<RgbImage> {
-    return decodeImage(file, { maxPixels: this.maxPixels });
+  /** Decodes a file, or bytes named `name` in error messages (an upload's file name). */
+  loadImage(file: string | Buffer, name?: string): Promise<RgbImage> {
+    return decodeImage(file, { maxPixels: this.maxPixels, name });
   }
 
   async detectFile(file: string, withEmbeddings = false): Promise<ImageResult> {

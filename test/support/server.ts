@@ -223,7 +223,10 @@ export async function readEvents(
   const events: ServerEvent[] = [];
   try {
     const res = await fetch(`${client.base}/api/v1${p}`, {
-      headers: client.credentials.apiKey ? { 'x-api-key': client.credentials.apiKey } : {},
+      headers: {
+        ...(client.credentials.apiKey ? { 'x-api-key': client.credentials.apiKey } : {}),
+        ...(client.credentials.cookie ? { cookie: client.credentials.cookie } : {}),
+      },
       signal: abort.signal,
     });
     if (!(res.headers.get('content-type') ?? '').startsWith('text/event-stream')) {

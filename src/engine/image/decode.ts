@@ -16,6 +16,8 @@ sharp.concurrency(availableParallelism());
 export interface DecodeOptions {
   /** Refuse images with more pixels than this, judged from the header before any decoding. */
   maxPixels?: number;
+  /** How errors name a buffer input (an upload's file name); a path names itself. */
+  name?: string;
 }
 
 // Formats sharp can read that are not photographs: SVG is a document that may reference external files
@@ -29,7 +31,7 @@ const REFUSED_FORMATS = new Set(['svg']);
  */
 export async function decodeImage(input: string | Buffer, opts: DecodeOptions = {}): Promise<RgbImage> {
   const maxPixels = opts.maxPixels ?? MAX_PIXELS;
-  const name = typeof input === 'string' ? input : 'image buffer';
+  const name = typeof input === 'string' ? input : (opts.name ?? 'the image');
   const bytes = typeof input === 'string' ? await readImageFile(input) : input;
   if (bytes.length === 0) throw new VisageError('empty_file', `${name} is empty (0 bytes).`, { file: name });
 

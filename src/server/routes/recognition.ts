@@ -20,7 +20,7 @@ export function registerRecognitionRoutes(
   app: FastifyInstance,
   { visage, queue, limits }: ServerContext,
 ): void {
-  const oneImage = async (upload: Upload) => visage.faces.loadImage(upload.bytes);
+  const oneImage = async (upload: Upload) => visage.faces.loadImage(upload.bytes, upload.filename);
 
   app.post(
     '/detect',

@@ -34,6 +34,8 @@ export interface I18n {
   tCode: (code: string) => string;
   number: (value: number, digits?: number) => string;
   date: (iso: string | null | undefined) => string;
+  /** Time of day with seconds, for live feeds. */
+  clock: (iso: string) => string;
 }
 
 const Context = createContext<I18n | null>(null);
@@ -63,6 +65,7 @@ export function I18nProvider({ children }: { children: ReactNode }) {
     };
     const numberFormats = new Map<number, Intl.NumberFormat>();
     const dateFormat = new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeStyle: 'short' });
+    const clockFormat = new Intl.DateTimeFormat(lang, { timeStyle: 'medium' });
     return {
       lang,
       setLang,
@@ -83,6 +86,7 @@ export function I18nProvider({ children }: { children: ReactNode }) {
         return f.format(v);
       },
       date: (iso) => (iso ? dateFormat.format(new Date(iso)) : '—'),
+      clock: (iso) => clockFormat.format(new Date(iso)),
     };
   }, [lang, setLang]);
 

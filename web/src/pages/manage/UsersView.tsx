@@ -123,7 +123,7 @@ export function UsersView() {
                   <tr key={u.name}>
                     <td>
                       {u.name}
-                      {u.name === user.name && <span className="tag">{t('users.you')}</span>}
+                      {u.name === user.name && <span className="tag after-text">{t('users.you')}</span>}
                     </td>
                     <td>
                       <span className={`role-badge ${u.role}`}>{t(`role.${u.role}`)}</span>

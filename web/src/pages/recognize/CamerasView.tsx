@@ -10,6 +10,7 @@ import type { Camera, CameraFaceEvent } from '../../lib/types';
 
 /** Faces kept in the feed of the watched camera, newest first. */
 const FEED = 50;
+const REFRESH_MS = 3000;
 
 interface FeedItem extends CameraFaceEvent {
   key: number;
@@ -18,7 +19,7 @@ interface FeedItem extends CameraFaceEvent {
 let nextKey = 1;
 
 export function CamerasView() {
-  const { t, tError, number, date } = useI18n();
+  const { t, tError, number, clock } = useI18n();
   const { isAdmin } = useSession();
   const [cameras, setCameras] = useState<Camera[] | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -39,6 +40,14 @@ export function CamerasView() {
       .catch((e) => setError(tError(e)));
   }, [tError]);
   useEffect(load, [load]);
+
+  // Frame counts change while a camera runs; its event stream tells states and faces, not counts.
+  const running = cameras?.some((c) => c.state !== 'stopped' && c.state !== 'failed') ?? false;
+  useEffect(() => {
+    if (!running) return;
+    const timer = setInterval(load, REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [running, load]);
 
   const replace = (camera: Camera) =>
     setCameras((list) => list?.map((c) => (c.id === camera.id ? camera : c)) ?? null);
@@ -157,12 +166,10 @@ export function CamerasView() {
                     <small className="mono ellipsis" title={c.url}>
                       {c.url}
                     </small>
-                    <small className="muted">
-                      {t('cameras.frames', { n: c.framesAnalysed })}
-                      {c.state === 'failed' && c.reason ? ` · ${c.reason}` : ''}
-                    </small>
+                    <small className="muted">{t('cameras.frames', { n: c.framesAnalysed })}</small>
                   </span>
-                  <span className={`tag ${c.state}`} data-testid="camera-state">
+                  {/* ffmpeg's own words on why a stream failed are a detail for the curious: a tooltip. */}
+                  <span className={`tag ${c.state}`} title={c.reason ?? undefined} data-testid="camera-state">
                     {t(`cameras.state.${c.state}`)}
                   </span>
                   {isAdmin && (
@@ -218,7 +225,7 @@ export function CamerasView() {
                   <span className="tag unknown">{t('face.unknown')}</span>
                 )}
                 <small className="muted">
-                  {date(f.time)} · {number(f.track.score)}
+                  {clock(f.time)} · {number(f.track.score)}
                   {f.type === 'track_end' && ` · ${t('cameras.left')}`}
                 </small>
               </li>
