@@ -1,4 +1,4 @@
-// npm run bench:live — the browser's live camera end to end: headless Chromium with a fake 640×480 camera
+// npm run bench:live-camera — the browser's live camera end to end: headless Chromium with a fake 640×480 camera
 // (a video made from one photo of an enrolled person) sends JPEG frames over the /api/v1/live WebSocket
 // to the real server; measured on the page: recognized frames/s, and frame sent → result drawn latency.
 // Targets: ≥ 10 frames/s, ≤ 150 ms. Ends with one line of JSON.

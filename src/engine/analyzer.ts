@@ -4,10 +4,10 @@ import { createDetector, type DetectOptions, type FaceDetector } from './detect/
 import { FaceEmbedder } from './embed/embedder.js';
 import type { DetectedFace, Face } from './face.js';
 import { clampBox, crop, padImage } from './image/pixels.js';
-import { FaceMeshLandmarker, type MeshResult } from './landmarks/facemesh.js';
+import { FaceMeshLandmarker } from './landmarks/facemesh.js';
 import { assessQuality, SHARPNESS_SIZE } from './quality.js';
 import { ModelRuntime, type RuntimeOptions } from './runtime/sessions.js';
-import type { RgbImage } from './types.js';
+import type { Point, RgbImage } from './types.js';
 
 export const DEFAULT_DETECTOR = 'blazeface-back';
 export const DEFAULT_EMBEDDER = 'dlib-resnet';
@@ -46,7 +46,7 @@ export class FaceAnalyzer {
   readonly detector: FaceDetector;
   readonly landmarker: FaceMeshLandmarker;
   readonly embedder: FaceEmbedder;
-  private readonly detectOptions: DetectOptions;
+  readonly detectOptions: DetectOptions;
 
   constructor(options: AnalyzerOptions) {
     this.runtime = new ModelRuntime(options);
@@ -58,16 +58,36 @@ export class FaceAnalyzer {
 
   /** Faces with box, score, five key points, dense landmarks and quality; no embeddings. */
   async detect(image: RgbImage): Promise<Face[]> {
-    let found = await this.locate(image);
-    if (found.length === 0) found = await this.locateInPadded(image);
-    return found.map(({ detected, mesh }) => ({
-      box: detected.box,
-      score: detected.score,
-      keypoints: mesh.keypoints,
-      landmarks: mesh.landmarks,
-      quality: assessQuality(detected.box, mesh.keypoints, faceRegion(mesh.crop)),
-      crop: mesh.crop,
-    }));
+    const faces = await this.describe(image, await this.candidates(image));
+    return faces.length > 0 ? faces : this.detectInPadded(image);
+  }
+
+  /** The detector's candidates, before the landmark stage confirms them (cheap: one detector run). */
+  candidates(image: RgbImage): Promise<DetectedFace[]> {
+    return this.detector.detect(image, this.detectOptions);
+  }
+
+  /**
+   * Landmarks, confirmation and quality for given candidates; the unconfirmed are dropped. Video uses
+   * this to run the detector once per frame and the landmark stage only on frames that need it.
+   */
+  async describe(image: RgbImage, candidates: readonly DetectedFace[]): Promise<Face[]> {
+    const meshes = await this.landmarker.landmarks(image, candidates);
+    return candidates.flatMap((d, i) => {
+      const mesh = meshes[i]!;
+      if (d.score < SURE_DETECTOR_SCORE && mesh.confidence < MESH_CONFIRMS) return [];
+      return [
+        {
+          box: d.box,
+          score: d.score,
+          keypoints: mesh.keypoints,
+          landmarks: mesh.landmarks,
+          quality: assessQuality(d.box, mesh.keypoints, faceRegion(mesh.crop)),
+          crop: mesh.crop,
+          meshConfidence: mesh.confidence,
+        },
+      ];
+    });
   }
 
   /** `detect` plus an L2-normalised embedding per face (all faces of the image in one batch). */
@@ -84,29 +104,20 @@ export class FaceAnalyzer {
     await this.runtime.release();
   }
 
-  private async locate(image: RgbImage): Promise<{ detected: DetectedFace; mesh: MeshResult }[]> {
-    const detected = await this.detector.detect(image, this.detectOptions);
-    const meshes = await this.landmarker.landmarks(image, detected);
-    return detected
-      .map((d, i) => ({ detected: d, mesh: meshes[i]! }))
-      .filter((f) => f.detected.score >= SURE_DETECTOR_SCORE || f.mesh.confidence >= MESH_CONFIRMS);
-  }
-
-  private async locateInPadded(image: RgbImage): Promise<{ detected: DetectedFace; mesh: MeshResult }[]> {
+  private async detectInPadded(image: RgbImage): Promise<Face[]> {
     const pad = Math.round(Math.max(image.width, image.height) * TIGHT_CROP_PADDING);
     const minSide = Math.min(image.width, image.height) * TIGHT_CROP_MIN_FACE;
+    const padded = padImage(image, pad);
     // Only what this fallback is for: a face FaceMesh confirms that fills much of the original frame.
-    const found = (await this.locate(padImage(image, pad))).filter(
-      (f) => f.mesh.confidence >= MESH_CONFIRMS && Math.max(f.detected.box.width, f.detected.box.height) >= minSide,
+    const found = (await this.describe(padded, await this.candidates(padded))).filter(
+      (f) => f.meshConfidence! >= MESH_CONFIRMS && Math.max(f.box.width, f.box.height) >= minSide,
     );
-    const shift = ([x, y]: [number, number]): [number, number] => [x - pad, y - pad];
-    return found.map(({ detected, mesh }) => ({
-      detected: {
-        box: clampBox({ ...detected.box, x: detected.box.x - pad, y: detected.box.y - pad }, image.width, image.height),
-        score: detected.score,
-        keypoints: detected.keypoints.map(shift),
-      },
-      mesh: { ...mesh, keypoints: mesh.keypoints.map(shift), landmarks: mesh.landmarks.map(shift) },
+    const shift = ([x, y]: Point): Point => [x - pad, y - pad];
+    return found.map((f) => ({
+      ...f,
+      box: clampBox({ ...f.box, x: f.box.x - pad, y: f.box.y - pad }, image.width, image.height),
+      keypoints: f.keypoints.map(shift),
+      landmarks: f.landmarks?.map(shift),
     }));
   }
 }

@@ -22,6 +22,8 @@ export interface Face {
   keypoints: Point[];
   /** Dense landmarks (FaceMesh: 468 points) when the landmark stage ran. */
   landmarks?: Point[];
+  /** The landmark stage's own face-presence confidence in [0, 1]. */
+  meshConfidence?: number;
   quality?: FaceQuality;
   /** The face upright at a fixed framing (the landmark stage's square crop): thumbnails, snapshots, re-embedding. */
   crop?: RgbImage;

@@ -113,7 +113,9 @@ export class Cameras {
     const source = new LiveSource(
       this.visage,
       row.url,
-      { name: row.name },
+      // A camera added to the server should come back when it does: keep retrying (with backoff)
+      // instead of giving up on the first failure, as `visage watch` does.
+      { name: row.name, failFast: false },
       {
         onState: (change) => {
           run.reason = change.reason ?? null;

@@ -118,7 +118,8 @@ export class VideoJobs {
       const result = await processVideo(
         this.visage,
         job.input,
-        { annotate: job.annotated },
+        // Events name the upload, not this server's temporary copy of it.
+        { annotate: job.annotated, name: job.view.file },
         (p) => {
           const now = performance.now();
           job.view.progress = {

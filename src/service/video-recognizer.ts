@@ -2,7 +2,6 @@
 // keep tracks going; landmarks, quality and embeddings — several times the detector's cost — run only on
 // frames where some track needs recognising: when it starts, every `recognizeEveryS`, when its face grew,
 // and after a shot change. Each recognition is a weighted vote for the track's name (identity-vote.ts).
-import { DEFAULT_DETECT_OPTIONS } from '../engine/analyzer.js';
 import { cosineDistance } from '../engine/compare.js';
 import { iou } from '../engine/detect/nms.js';
 import type { Face } from '../engine/face.js';
@@ -64,20 +63,21 @@ export class VideoRecognizer {
     if (this.cuts.isCut(image)) for (const t of this.tracker.active) t.needsCheck = true;
 
     const analyzer = this.visage.faces.analyzer;
+    // The detector runs once per frame; the landmark stage only on frames that need it.
+    const candidates = await analyzer.candidates(image);
+    const analyse = (): Promise<Face[]> => analyzer.describe(image, candidates);
     const due = this.tracker.active.filter((t) => this.due(t, timeS));
-    let faces: Face[] | null = due.length > 0 ? await this.analyse(image) : null;
-    let boxes = faces
-      ? faces.map((f) => f.box)
-      : (await analyzer.detector.detect(image, DEFAULT_DETECT_OPTIONS)).map((d) => d.box);
+    let faces: Face[] | null = due.length > 0 ? await analyse() : null;
+    let boxes = faces ? faces.map((f) => f.box) : candidates.map((d) => d.box);
     let owners = this.tracker.associate(boxes);
     if (!faces) {
-      const candidates = boxes.filter(
+      const newcomers = boxes.filter(
         (b, i) => !owners[i] && !this.rejected.some((r) => iou(r.box, b) >= 0.5),
       );
-      if (candidates.length > 0) {
+      if (newcomers.length > 0) {
         // Someone new (or a false detection): the landmark stage decides, and a new face is recognised now.
-        faces = await this.analyse(image);
-        for (const c of candidates) {
+        faces = await analyse();
+        for (const c of newcomers) {
           if (!faces.some((f) => iou(f.box, c) >= 0.3))
             this.rejected.push({ box: c, untilS: timeS + REJECT_MEMORY_S });
         }
@@ -107,10 +107,6 @@ export class VideoRecognizer {
   /** Ends every track (end of input). */
   finish(): Track[] {
     return this.tracker.endAll();
-  }
-
-  private analyse(image: RgbImage): Promise<Face[]> {
-    return this.visage.faces.analyzer.detect(image);
   }
 
   /** Whether a track needs a recognition on this frame, judged before the frame is analysed. */

@@ -47,6 +47,10 @@ export class LiveSession {
   private serverMs: number[] = [];
   private frames = 0;
   private stopped = false;
+  /** Camera frames shown so far, and the count when the last frame was sent (to send each frame once). */
+  private presented = 0;
+  private sentPresented = -1;
+  private waitingForFrame = false;
 
   constructor(
     private readonly video: HTMLVideoElement,
@@ -58,6 +62,7 @@ export class LiveSession {
 
   start(): void {
     this.onState('connecting');
+    this.watchFrames();
     const ws = new WebSocket(liveUrl());
     ws.binaryType = 'arraybuffer';
     ws.onopen = () => {
@@ -78,6 +83,26 @@ export class LiveSession {
     this.onState('closed');
   }
 
+  /**
+   * Counts the camera's new frames, where the browser can tell (requestVideoFrameCallback): an answer that
+   * comes faster than the camera must wait for a new picture rather than have the same one recognised again.
+   */
+  private get countsFrames(): boolean {
+    return typeof this.video.requestVideoFrameCallback === 'function';
+  }
+
+  private watchFrames(): void {
+    if (!this.countsFrames) return;
+    this.video.requestVideoFrameCallback((_now, meta) => {
+      this.presented = meta.presentedFrames;
+      if (this.waitingForFrame) {
+        this.waitingForFrame = false;
+        void this.sendFrame();
+      }
+      if (!this.stopped) this.watchFrames();
+    });
+  }
+
   private async sendFrame(): Promise<void> {
     const ws = this.ws;
     if (!ws || ws.readyState !== WebSocket.OPEN || this.inFlight || this.stopped) return;
@@ -85,6 +110,11 @@ export class LiveSession {
       this.timer = setTimeout(() => void this.sendFrame(), 50);
       return;
     }
+    if (this.countsFrames && this.presented === this.sentPresented) {
+      this.waitingForFrame = true;
+      return;
+    }
+    this.sentPresented = this.presented;
     this.inFlight = true;
     const jpeg = await grabFrame(this.video, this.canvas, JPEG_QUALITY);
     if (this.stopped) return;
