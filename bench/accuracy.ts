@@ -15,7 +15,9 @@ const DETECTORS = ['blazeface-back', 'ssd-mobilenetv1'];
 const EMBEDDERS = process.argv.includes('--embedders')
   ? process.argv[process.argv.indexOf('--embedders') + 1]!.split(',')
   : ['dlib-resnet', 'faceres'];
-const cacheDir = process.env.VISAGE_DATA ? path.join(process.env.VISAGE_DATA, 'models') : path.join(os.homedir(), '.visage', 'models');
+const cacheDir = process.env.VISAGE_DATA
+  ? path.join(process.env.VISAGE_DATA, 'models')
+  : path.join(os.homedir(), '.visage', 'models');
 
 const figures: Record<string, unknown> = {};
 
@@ -35,7 +37,10 @@ async function detection(detector: string): Promise<DetectionFigures> {
   const ious: number[] = [];
   for (const [file, truth] of dlibBoxes()) {
     const faces = await analyzer.detect(await decodeImage(file));
-    const matched = matchBoxes(truth, faces.map((f) => f.box));
+    const matched = matchBoxes(
+      truth,
+      faces.map((f) => f.box),
+    );
     figuresOf.total += truth.length;
     for (const m of matched) {
       if (m >= 0.3) figuresOf.found30++;
@@ -52,7 +57,9 @@ async function detection(detector: string): Promise<DetectionFigures> {
 
 /** Greedy one-to-one matching by IoU: for each true box, the IoU of the detection it got (0 if none). */
 function matchBoxes(truth: Box[], found: Box[]): number[] {
-  const pairs = truth.flatMap((t, ti) => found.map((f, fi) => ({ ti, fi, v: iou(t, f) }))).sort((a, b) => b.v - a.v);
+  const pairs = truth
+    .flatMap((t, ti) => found.map((f, fi) => ({ ti, fi, v: iou(t, f) })))
+    .sort((a, b) => b.v - a.v);
   const out = truth.map(() => 0);
   const usedT = new Set<number>();
   const usedF = new Set<number>();
@@ -76,7 +83,10 @@ async function largestFace(analyzer: FaceAnalyzer, file: string): Promise<Face |
   return faces.sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height)[0];
 }
 
-async function embedGallery(analyzer: FaceAnalyzer, folder: 'people' | 'knn/train'): Promise<{ embedded: Labelled[]; total: number }> {
+async function embedGallery(
+  analyzer: FaceAnalyzer,
+  folder: 'people' | 'knn/train',
+): Promise<{ embedded: Labelled[]; total: number }> {
   const embedded: Labelled[] = [];
   let total = 0;
   for (const [name, files] of galleryImages(folder)) {
@@ -89,7 +99,11 @@ async function embedGallery(analyzer: FaceAnalyzer, folder: 'people' | 'knn/trai
   return { embedded, total };
 }
 
-function nearest(query: Float32Array, gallery: Labelled[], skip?: Labelled): { name: string; distance: number } {
+function nearest(
+  query: Float32Array,
+  gallery: Labelled[],
+  skip?: Labelled,
+): { name: string; distance: number } {
   let best = { name: '', distance: Infinity };
   for (const g of gallery) {
     if (g === skip) continue;
@@ -129,7 +143,9 @@ async function identification(embedder: string): Promise<EmbedderFigures> {
   const knnTrain = await embedGallery(analyzer, 'knn/train');
   const msPerImage = (performance.now() - start) / (people.total + knnTrain.total);
 
-  const leaveOneOut = people.embedded.filter((p) => nearest(p.embedding, people.embedded, p).name === p.name).length;
+  const leaveOneOut = people.embedded.filter(
+    (p) => nearest(p.embedding, people.embedded, p).name === p.name,
+  ).length;
 
   // Same-vs-different distances over every labelled embedding (both galleries) choose the threshold.
   const labelled = [...people.embedded, ...knnTrain.embedded.map((k) => ({ ...k, name: `knn:${k.name}` }))];
@@ -149,7 +165,9 @@ async function identification(embedder: string): Promise<EmbedderFigures> {
   const all = [...labelled, ...knnTest.map((k) => ({ ...k, name: `knn:${k.name}` }))];
   for (let i = 0; i < all.length; i++) {
     for (let j = i + 1; j < all.length; j++) {
-      (all[i]!.name === all[j]!.name ? same : different).push(cosineDistance(all[i]!.embedding, all[j]!.embedding));
+      (all[i]!.name === all[j]!.name ? same : different).push(
+        cosineDistance(all[i]!.embedding, all[j]!.embedding),
+      );
     }
   }
   const { threshold, errors } = chooseThreshold(same, different);
@@ -206,7 +224,13 @@ console.table(
   Object.fromEntries(
     Object.entries(detectionRows).map(([id, f]) => [
       id,
-      { 'found IoU≥0.3': `${f.found30}/${f.total}`, 'found IoU≥0.5': `${f.found50}/${f.total}`, 'mean IoU': f.meanIou, 'false faces': f.falsePositives, 'faces on dogs.jpg': f.dogs },
+      {
+        'found IoU≥0.3': `${f.found30}/${f.total}`,
+        'found IoU≥0.5': `${f.found50}/${f.total}`,
+        'mean IoU': f.meanIou,
+        'false faces': f.falsePositives,
+        'faces on dogs.jpg': f.dogs,
+      },
     ]),
   ),
 );
@@ -214,7 +238,9 @@ figures.detection = detectionRows;
 
 const embedderRows: Record<string, EmbedderFigures> = {};
 for (const e of EMBEDDERS) embedderRows[e] = await identification(e);
-console.log('\nIdentification (people/: 8×5 crops; knn/: train gallery, test faces; threshold chosen from same/different distances)');
+console.log(
+  '\nIdentification (people/: 8×5 crops; knn/: train gallery, test faces; threshold chosen from same/different distances)',
+);
 console.table(
   Object.fromEntries(
     Object.entries(embedderRows).map(([id, f]) => [

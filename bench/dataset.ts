@@ -49,13 +49,18 @@ export function dlibBoxes(): Map<string, Box[]> {
   for (const xml of ['training.xml', 'testing.xml']) {
     const text = fs.readFileSync(facePath('detection', xml), 'latin1');
     for (const image of text.matchAll(/<image file='([^']+)'[^>]*>([\s\S]*?)<\/image>/g)) {
-      const boxes = [...image[2]!.matchAll(/<box top='(-?\d+)' left='(-?\d+)' width='(\d+)' height='(\d+)'/g)].map((m) => ({
+      const boxes = [
+        ...image[2]!.matchAll(/<box top='(-?\d+)' left='(-?\d+)' width='(\d+)' height='(\d+)'/g),
+      ].map((m) => ({
         x: Number(m[2]),
         y: Number(m[1]),
         width: Number(m[3]),
         height: Number(m[4]),
       }));
-      out.set(facePath('detection', image[1]!), [...(out.get(facePath('detection', image[1]!)) ?? []), ...boxes]);
+      out.set(facePath('detection', image[1]!), [
+        ...(out.get(facePath('detection', image[1]!)) ?? []),
+        ...boxes,
+      ]);
     }
   }
   return out;
@@ -72,13 +77,25 @@ export function dlibFivePoints(xml: string): { file: string; points: Point[] }[]
     const file = /file='([^']+)'/.exec(image)![1]!;
     for (const box of image.split('<box ').slice(1)) {
       const part = new Map(
-        [...box.matchAll(/name='(\d+)' x='(-?\d+)' y='(-?\d+)'/g)].map((m) => [Number(m[1]), [Number(m[2]) + 0.5, Number(m[3]) + 0.5] as Point]),
+        [...box.matchAll(/name='(\d+)' x='(-?\d+)' y='(-?\d+)'/g)].map((m) => [
+          Number(m[1]),
+          [Number(m[2]) + 0.5, Number(m[3]) + 0.5] as Point,
+        ]),
       );
       const mean = (ids: number[]): Point => [
         ids.reduce((s, i) => s + part.get(i)![0], 0) / ids.length,
         ids.reduce((s, i) => s + part.get(i)![1], 0) / ids.length,
       ];
-      faces.push({ file, points: [mean([36, 37, 38, 39, 40, 41]), mean([42, 43, 44, 45, 46, 47]), part.get(30)!, part.get(48)!, part.get(54)!] });
+      faces.push({
+        file,
+        points: [
+          mean([36, 37, 38, 39, 40, 41]),
+          mean([42, 43, 44, 45, 46, 47]),
+          part.get(30)!,
+          part.get(48)!,
+          part.get(54)!,
+        ],
+      });
     }
   }
   return faces;

@@ -27,12 +27,18 @@ export function freshVisage(aggregation: Aggregation): Visage {
   return new Visage({ dataDir, aggregation });
 }
 
-export async function enrollGallery(visage: Visage, folder: 'people' | 'knn/train'): Promise<{ accepted: number; total: number; rejected: string[] }> {
+export async function enrollGallery(
+  visage: Visage,
+  folder: 'people' | 'knn/train',
+): Promise<{ accepted: number; total: number; rejected: string[] }> {
   let accepted = 0;
   let total = 0;
   const rejected: string[] = [];
   for (const [name, files] of galleryImages(folder)) {
-    const report = await visage.enroll(name, files.map((source) => ({ source })));
+    const report = await visage.enroll(
+      name,
+      files.map((source) => ({ source })),
+    );
     total += files.length;
     accepted += report.accepted.length;
     rejected.push(...report.rejected.map((r) => `${path.basename(r.source)}: ${r.reason}`));
@@ -67,7 +73,8 @@ export function scoreScene(faces: RecognizedFace[], names: string[], optional: s
     score.details.push(`${expected}→${f.name ?? 'unknown'}(${f.distance?.toFixed(3)})`);
   });
   for (const f of extra) if (f.name !== null) score.strangersNamed++;
-  if (listed.length < names.length - optional.length) score.details.push(`only ${listed.length} of ${names.length} faces found`);
+  if (listed.length < names.length - optional.length)
+    score.details.push(`only ${listed.length} of ${names.length} faces found`);
   return score;
 }
 
@@ -89,7 +96,11 @@ async function run(aggregation: Aggregation): Promise<Record<string, unknown>> {
       total.strangersNamed += s.strangersNamed;
       total.details.push(`${path.basename(scene)}: ${s.details.join(' ')}`);
     }
-    out[gallery] = { enrolled: `${enrolled.accepted}/${enrolled.total}`, rejected: enrolled.rejected, ...total };
+    out[gallery] = {
+      enrolled: `${enrolled.accepted}/${enrolled.total}`,
+      rejected: enrolled.rejected,
+      ...total,
+    };
     await visage.close();
   }
   return out;
@@ -104,7 +115,13 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       Object.entries(results).flatMap(([rule, r]) =>
         Object.entries(r as Record<string, SceneScore & { enrolled: string }>).map(([g, s]) => [
           `${rule} / ${g}`,
-          { enrolled: s.enrolled, right: s.right, wrong: s.wrong, unknown: s.unknown, 'strangers named': s.strangersNamed },
+          {
+            enrolled: s.enrolled,
+            right: s.right,
+            wrong: s.wrong,
+            unknown: s.unknown,
+            'strangers named': s.strangersNamed,
+          },
         ]),
       ),
     ),

@@ -30,14 +30,24 @@ async function faceApi(): Promise<Pipeline> {
   require('@tensorflow/tfjs-backend-wasm').setThreadsCount(1);
   await faceapi.tf.setBackend('wasm');
   await faceapi.tf.ready();
-  const modelDir = path.join(path.dirname(require.resolve('@vladmandic/face-api/dist/face-api.node-wasm.js')), '../model');
+  const modelDir = path.join(
+    path.dirname(require.resolve('@vladmandic/face-api/dist/face-api.node-wasm.js')),
+    '../model',
+  );
   await faceapi.nets.ssdMobilenetv1.loadFromDisk(modelDir);
   await faceapi.nets.faceLandmark68Net.loadFromDisk(modelDir);
   await faceapi.nets.faceRecognitionNet.loadFromDisk(modelDir);
   return async (file) => {
-    const { data, info } = await sharp(file).rotate().removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    const { data, info } = await sharp(file)
+      .rotate()
+      .removeAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
     const tensor = faceapi.tf.tensor3d(data, [info.height, info.width, 3], 'int32');
-    const faces = await faceapi.detectAllFaces(tensor, new faceapi.SsdMobilenetv1Options({ minConfidence: 0.5 })).withFaceLandmarks().withFaceDescriptors();
+    const faces = await faceapi
+      .detectAllFaces(tensor, new faceapi.SsdMobilenetv1Options({ minConfidence: 0.5 }))
+      .withFaceLandmarks()
+      .withFaceDescriptors();
     tensor.dispose();
     return faces.length;
   };
@@ -57,5 +67,7 @@ for (const file of files) {
   times.sort((a, b) => a - b);
   perImage[path.basename(file)] = { medianMs: times[Math.floor(times.length / 2)]!, faces };
 }
-process.stdout.write(JSON.stringify({ lib, perImage, peakRssMiB: process.resourceUsage().maxRSS / 1024 }) + '\n');
+process.stdout.write(
+  JSON.stringify({ lib, perImage, peakRssMiB: process.resourceUsage().maxRSS / 1024 }) + '\n',
+);
 process.exit(0);

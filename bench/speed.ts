@@ -14,10 +14,14 @@ interface WorkerResult {
 }
 
 function measure(lib: string): WorkerResult {
-  const out = execFileSync(process.execPath, ['--import', 'tsx', 'bench/speed-worker.ts', lib, String(RUNS), ...IMAGES], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const out = execFileSync(
+    process.execPath,
+    ['--import', 'tsx', 'bench/speed-worker.ts', lib, String(RUNS), ...IMAGES],
+    {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   return JSON.parse(out.trim().split('\n').at(-1)!) as WorkerResult;
 }
 
@@ -26,9 +30,24 @@ const visage = measure('visage');
 const rows = Object.keys(visage.perImage).map((image) => {
   const v = visage.perImage[image]!;
   const f = faceApi.perImage[image]!;
-  return { image, faces: `${v.faces} / ${f.faces}`, visageMs: +v.medianMs.toFixed(1), faceApiMs: +f.medianMs.toFixed(1), speedup: +(f.medianMs / v.medianMs).toFixed(1) };
+  return {
+    image,
+    faces: `${v.faces} / ${f.faces}`,
+    visageMs: +v.medianMs.toFixed(1),
+    faceApiMs: +f.medianMs.toFixed(1),
+    speedup: +(f.medianMs / v.medianMs).toFixed(1),
+  };
 });
 console.log(`Median ms per image over ${RUNS} runs (faces: Visage / face-api)`);
 console.table(rows);
-console.table({ 'peak RSS MiB': { visage: Math.round(visage.peakRssMiB), 'face-api': Math.round(faceApi.peakRssMiB) } });
-console.log(JSON.stringify({ benchmark: 'speed', runs: RUNS, images: rows, peakRssMiB: { visage: visage.peakRssMiB, faceApi: faceApi.peakRssMiB } }));
+console.table({
+  'peak RSS MiB': { visage: Math.round(visage.peakRssMiB), 'face-api': Math.round(faceApi.peakRssMiB) },
+});
+console.log(
+  JSON.stringify({
+    benchmark: 'speed',
+    runs: RUNS,
+    images: rows,
+    peakRssMiB: { visage: visage.peakRssMiB, faceApi: faceApi.peakRssMiB },
+  }),
+);

@@ -16,7 +16,9 @@ interface FaceOut {
   quality: { size: number; sharpness: number; yaw: number; pitch: number; roll: number };
   embedding?: number[];
 }
-type ImageOut = { file: string; width: number; height: number; faces: FaceOut[] } | { file: string; error: { code: string; message: string } };
+type ImageOut =
+  | { file: string; width: number; height: number; faces: FaceOut[] }
+  | { file: string; error: { code: string; message: string } };
 
 test('detect: four faces in bbt1.jpg inside the image, none on dogs.jpg, exit 0 for both', () => {
   const bbt1 = facePath('scenes/bbt1.jpg');
@@ -48,7 +50,9 @@ test('detect: a tight 150×150 crop (face fills the frame) still gives exactly o
 });
 
 test('embed: 128-D unit vectors from the default model, same person closer than another', () => {
-  const files = ['knn/train/obama/obama.jpg', 'knn/train/obama/obama2.jpg', 'knn/train/biden/biden.jpg'].map((f) => facePath(f));
+  const files = ['knn/train/obama/obama.jpg', 'knn/train/obama/obama2.jpg', 'knn/train/biden/biden.jpg'].map(
+    (f) => facePath(f),
+  );
   const r = runCliJson<{ model: string; results: ImageOut[] }>(['embed', ...files, ...data]);
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.json.model, 'dlib-resnet');
@@ -97,16 +101,29 @@ test('compare --pairs: every pair in one run, paths relative to the CSV, a bad r
 });
 
 test('models: the catalog names every model with source, licence and a threshold for embedders', () => {
-  type M = { id: string; task: string; default: boolean; source: { package: string; licence: string }; embedding: { dim: number; threshold: number } | null };
+  type M = {
+    id: string;
+    task: string;
+    default: boolean;
+    source: { package: string; licence: string };
+    embedding: { dim: number; threshold: number } | null;
+  };
   const r = runCliJson<{ models: M[] }>(['models', ...data]);
   assert.equal(r.status, 0);
   const ids = r.json.models.map((m) => m.id);
-  for (const id of ['blazeface-back', 'ssd-mobilenetv1', 'facemesh', 'dlib-resnet', 'faceres']) assert.ok(ids.includes(id), id);
+  for (const id of ['blazeface-back', 'ssd-mobilenetv1', 'facemesh', 'dlib-resnet', 'faceres'])
+    assert.ok(ids.includes(id), id);
   for (const m of r.json.models) {
     assert.ok(m.source.package.startsWith('@vladmandic/') && m.source.licence.length > 0);
     if (m.task === 'embed') assert.ok(m.embedding && m.embedding.threshold > 0 && m.embedding.dim > 0);
   }
-  assert.deepEqual(r.json.models.filter((m) => m.default).map((m) => m.id).sort(), ['blazeface-back', 'dlib-resnet']);
+  assert.deepEqual(
+    r.json.models
+      .filter((m) => m.default)
+      .map((m) => m.id)
+      .sort(),
+    ['blazeface-back', 'dlib-resnet'],
+  );
 });
 
 test('bad input: one clear line on stderr, exit 1, never a stack trace, within seconds', () => {
@@ -136,7 +153,15 @@ test('bad input: one clear line on stderr, exit 1, never a stack trace, within s
   const r = runCliJson<{ results: ImageOut[] }>(['detect', ...files, obama, ...data]);
   assert.equal(r.status, 0);
   const codes = r.json.results.map((x) => ('error' in x ? x.error.code : x.faces.length));
-  assert.deepEqual(codes, ['empty_file', 'corrupt_image', 'unsupported_format', 'image_too_large', 'unsupported_format', 'file_not_found', 1]);
+  assert.deepEqual(codes, [
+    'empty_file',
+    'corrupt_image',
+    'unsupported_format',
+    'image_too_large',
+    'unsupported_format',
+    'file_not_found',
+    1,
+  ]);
 });
 
 test('usage errors exit 2; --help shows examples', () => {

@@ -96,7 +96,6 @@ function mirrorPoints(points: readonly Point[], width: number): Point[] {
   return [m[1], m[0], m[2], m[4], m[3]];
 }
 
-
 // ---------------------------------------------------------------- resize, crop, pad, letterbox
 
 test('resizeBilinear: same size is a copy, constants stay constant, shrinking matches sharp', async () => {

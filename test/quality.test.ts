@@ -8,7 +8,13 @@ import sharp from 'sharp';
 import { decodeImage } from '../src/engine/image/decode.js';
 import { resizeBilinear } from '../src/engine/image/pixels.js';
 import { ARCFACE_112, alignFace } from '../src/engine/align/templates.js';
-import { assessQuality, faceSize, poseFromFivePoints, sharpness, SHARPNESS_SIZE } from '../src/engine/quality.js';
+import {
+  assessQuality,
+  faceSize,
+  poseFromFivePoints,
+  sharpness,
+  SHARPNESS_SIZE,
+} from '../src/engine/quality.js';
 import type { Point, RgbImage } from '../src/engine/types.js';
 import { dlibFivePoints } from '../bench/dataset.js';
 
@@ -21,7 +27,6 @@ async function blurred(img: RgbImage, sigma: number): Promise<RgbImage> {
     .toBuffer();
   return { data: new Uint8Array(data), width: img.width, height: img.height };
 }
-
 
 const faces = dlibFivePoints('testing_with_face_landmarks.xml');
 

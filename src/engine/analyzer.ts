@@ -97,7 +97,11 @@ export class FaceAnalyzer {
       image,
       faces.map((f) => f.keypoints),
     );
-    return faces.map((f, i) => ({ ...f, embedding: embedded[i]!.embedding, embeddingModel: this.embedder.modelId }));
+    return faces.map((f, i) => ({
+      ...f,
+      embedding: embedded[i]!.embedding,
+      embeddingModel: this.embedder.modelId,
+    }));
   }
 
   async close(): Promise<void> {

@@ -37,7 +37,13 @@ export async function annotate(image: RgbImage, labels: readonly Label[]): Promi
     )
     .join('');
   const overlays: OverlayOptions[] = [
-    { input: Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${image.width}" height="${image.height}">${rects}</svg>`), left: 0, top: 0 },
+    {
+      input: Buffer.from(
+        `<svg xmlns="http://www.w3.org/2000/svg" width="${image.width}" height="${image.height}">${rects}</svg>`,
+      ),
+      left: 0,
+      top: 0,
+    },
   ];
   for (const l of labels) {
     const tag = await labelImage(l.text, l.color, fontPx);
@@ -47,22 +53,49 @@ export async function annotate(image: RgbImage, labels: readonly Label[]): Promi
     // Above the box when there is room, else inside its top edge; always inside the image.
     const left = clamp(Math.round(l.box.x), 0, image.width - w);
     const top = clamp(Math.round(l.box.y - h), 0, Math.max(0, image.height - h));
-    overlays.push({ input: w < (meta.width ?? 0) ? await sharp(tag).extract({ left: 0, top: 0, width: w, height: h }).toBuffer() : tag, left, top });
+    overlays.push({
+      input:
+        w < (meta.width ?? 0)
+          ? await sharp(tag).extract({ left: 0, top: 0, width: w, height: h }).toBuffer()
+          : tag,
+      left,
+      top,
+    });
   }
-  const { data, info } = await rawInput(image).composite(overlays).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-  return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height };
+  const { data, info } = await rawInput(image)
+    .composite(overlays)
+    .removeAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return {
+    data: new Uint8Array(data.buffer, data.byteOffset, data.length),
+    width: info.width,
+    height: info.height,
+  };
 }
 
 /** White text on a coloured plate, as a PNG. */
 export async function labelImage(text: string, color: string, fontPx: number): Promise<Buffer> {
   const pad = Math.round(fontPx / 4);
   const glyphs = await sharp({
-    text: { text: `<span foreground="white">${escapeMarkup(text)}</span>`, font: `${FONT_FAMILY} ${fontPx}px`, fontfile: FONT_FILE, rgba: true },
+    text: {
+      text: `<span foreground="white">${escapeMarkup(text)}</span>`,
+      font: `${FONT_FAMILY} ${fontPx}px`,
+      fontfile: FONT_FILE,
+      rgba: true,
+    },
   })
     .png()
     .toBuffer();
   const meta = await sharp(glyphs).metadata();
-  return sharp({ create: { width: (meta.width ?? 1) + 2 * pad, height: (meta.height ?? 1) + 2 * pad, channels: 4, background: color } })
+  return sharp({
+    create: {
+      width: (meta.width ?? 1) + 2 * pad,
+      height: (meta.height ?? 1) + 2 * pad,
+      channels: 4,
+      background: color,
+    },
+  })
     .composite([{ input: glyphs, left: pad, top: pad }])
     .png()
     .toBuffer();
@@ -70,7 +103,12 @@ export async function labelImage(text: string, color: string, fontPx: number): P
 
 /** Pango markup: a name is text, never markup (names may hold <, & and quotes). */
 export function escapeMarkup(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+  return s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
 }
 
 function clamp(v: number, lo: number, hi: number): number {

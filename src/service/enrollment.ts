@@ -39,7 +39,13 @@ export type RejectReason =
   | string; // decoding errors keep their own codes (corrupt_image, unsupported_format, …)
 
 /** Reasons that are judgement calls, which --force overrides. */
-const FORCEABLE = new Set(['face_too_small', 'too_blurry', 'extreme_pose', 'looks_like_other_person', 'looks_unlike_person']);
+const FORCEABLE = new Set([
+  'face_too_small',
+  'too_blurry',
+  'extreme_pose',
+  'looks_like_other_person',
+  'looks_unlike_person',
+]);
 
 export interface EnrollInput {
   /** File path (read when `bytes` is absent) or upload name, as shown in reports. */
@@ -112,10 +118,15 @@ export async function enroll(
     try {
       const bytes = input.bytes ?? (await readImageFile(input.source));
       const hash = contentHash(bytes);
-      if (seen.has(hash) || (target && deps.gallery.samples.findByContentHash(hash).some((s) => s.personId === target.id))) {
+      if (
+        seen.has(hash) ||
+        (target && deps.gallery.samples.findByContentHash(hash).some((s) => s.personId === target.id))
+      ) {
         throw new Rejection('duplicate_sample', `${name} already has this image as a sample`);
       }
-      const face = input.face ?? pickFace(await deps.faces.analyzer.analyze(await deps.faces.loadImage(bytes, input.source)), options);
+      const face =
+        input.face ??
+        pickFace(await deps.faces.analyzer.analyze(await deps.faces.loadImage(bytes, input.source)), options);
       checkQuality(face, options.force ?? false);
       seen.add(hash);
       candidates.push({ source: input.source, hash, face });
@@ -127,18 +138,33 @@ export async function enroll(
   // Resemblance is judged once every image is in: the batch's own faces count as the target's.
   const model = deps.recognizer.modelId;
   const targetSamples = target
-    ? deps.gallery.samples.listByPerson(target.id).flatMap((s) => deps.gallery.samples.embedding(s.id, model) ?? [])
+    ? deps.gallery.samples
+        .listByPerson(target.id)
+        .flatMap((s) => deps.gallery.samples.embedding(s.id, model) ?? [])
     : [];
   for (const c of [...candidates]) {
     try {
-      checkResemblance(c, candidates, name, target?.id ?? null, targetSamples, deps.recognizer, options.force ?? false);
+      checkResemblance(
+        c,
+        candidates,
+        name,
+        target?.id ?? null,
+        targetSamples,
+        deps.recognizer,
+        options.force ?? false,
+      );
     } catch (e) {
       candidates.splice(candidates.indexOf(c), 1);
       rejected.push(rejection(c.source, e));
     }
   }
   if (candidates.length === 0) {
-    return { person: target ? { id: target.id, name: target.name } : null, created: false, accepted: [], rejected };
+    return {
+      person: target ? { id: target.id, name: target.name } : null,
+      created: false,
+      accepted: [],
+      rejected,
+    };
   }
 
   const samples: NewSample[] = [];
@@ -153,24 +179,44 @@ export async function enroll(
     });
   }
   // Another process may have added the same image meanwhile: skip it rather than fail the batch.
-  const result = deps.gallery.enrol(target ? { personId: target.id } : { name }, samples, { skipDuplicates: true, actor: options.actor });
+  const result = deps.gallery.enrol(target ? { personId: target.id } : { name }, samples, {
+    skipDuplicates: true,
+    actor: options.actor,
+  });
   const duplicateAt = new Set(result.duplicates.map((d) => d.index));
   const accepted: Accepted[] = [];
   let next = 0;
   candidates.forEach((c, i) => {
     if (duplicateAt.has(i)) {
-      rejected.push({ source: c.source, reason: 'duplicate_sample', message: `${name} already has this image as a sample` });
+      rejected.push({
+        source: c.source,
+        reason: 'duplicate_sample',
+        message: `${name} already has this image as a sample`,
+      });
       return;
     }
-    accepted.push({ source: c.source, sampleId: result.added[next++]!.id, box: roundBox(c.face.box), quality: qualityJson(c.face.quality!) });
+    accepted.push({
+      source: c.source,
+      sampleId: result.added[next++]!.id,
+      box: roundBox(c.face.box),
+      quality: qualityJson(c.face.quality!),
+    });
   });
-  return { person: { id: result.person.id, name: result.person.name }, created: result.created, accepted, rejected };
+  return {
+    person: { id: result.person.id, name: result.person.name },
+    created: result.created,
+    accepted,
+    rejected,
+  };
 }
 
 function pickFace(faces: Face[], options: EnrollOptions): Face {
   if (faces.length === 0) throw new Rejection('no_face', 'no face was found in this image');
   if (faces.length > 1 && !options.largest) {
-    throw new Rejection('multiple_faces', `${faces.length} faces in this image; use a photo of one person, or --largest to take the largest face`);
+    throw new Rejection(
+      'multiple_faces',
+      `${faces.length} faces in this image; use a photo of one person, or --largest to take the largest face`,
+    );
   }
   return faces.reduce((a, b) => (b.box.width * b.box.height > a.box.width * a.box.height ? b : a));
 }
@@ -190,13 +236,25 @@ function fail(reason: RejectReason, message: string, force: boolean): void {
 function checkQuality(face: Face, force: boolean): void {
   const q = face.quality!;
   if (q.size < SAMPLE_LIMITS.minFaceSize) {
-    fail('face_too_small', `the face is ${Math.round(q.size)} px; at least ${SAMPLE_LIMITS.minFaceSize} px are needed`, force);
+    fail(
+      'face_too_small',
+      `the face is ${Math.round(q.size)} px; at least ${SAMPLE_LIMITS.minFaceSize} px are needed`,
+      force,
+    );
   }
   if (q.sharpness < SAMPLE_LIMITS.minSharpness) {
-    fail('too_blurry', `the face is too blurry (sharpness ${Math.round(q.sharpness)} < ${SAMPLE_LIMITS.minSharpness})`, force);
+    fail(
+      'too_blurry',
+      `the face is too blurry (sharpness ${Math.round(q.sharpness)} < ${SAMPLE_LIMITS.minSharpness})`,
+      force,
+    );
   }
   if (Math.abs(q.yaw) > SAMPLE_LIMITS.maxYaw || Math.abs(q.pitch) > SAMPLE_LIMITS.maxPitch) {
-    fail('extreme_pose', `the face is turned too far (yaw ${Math.round(q.yaw)}°, pitch ${Math.round(q.pitch)}°)`, force);
+    fail(
+      'extreme_pose',
+      `the face is turned too far (yaw ${Math.round(q.yaw)}°, pitch ${Math.round(q.pitch)}°)`,
+      force,
+    );
   }
 }
 
@@ -215,15 +273,29 @@ function checkResemblance(
   force: boolean,
 ): void {
   const q = c.face.embedding!;
-  const nearest = (vs: readonly Float32Array[]): number => Math.min(Infinity, ...vs.map((v) => cosineDistance(v, q)));
+  const nearest = (vs: readonly Float32Array[]): number =>
+    Math.min(Infinity, ...vs.map((v) => cosineDistance(v, q)));
   const stored = nearest(targetSamples);
   const target = Math.min(stored, nearest(batch.filter((o) => o !== c).map((o) => o.face.embedding!)));
   const match = recognizer.identify(q);
   // The target itself as best match is no conflict (the index's rounding can put it a hair closer).
-  if (match.personId !== null && match.personId !== targetId && match.distance! < target && match.distance! < stored) {
-    fail('looks_like_other_person', `this face matches ${match.name} (score ${match.score.toFixed(2)}) better than ${name}`, force);
+  if (
+    match.personId !== null &&
+    match.personId !== targetId &&
+    match.distance! < target &&
+    match.distance! < stored
+  ) {
+    fail(
+      'looks_like_other_person',
+      `this face matches ${match.name} (score ${match.score.toFixed(2)}) better than ${name}`,
+      force,
+    );
   }
   if (targetSamples.length > 0 && stored > recognizer.threshold) {
-    fail('looks_unlike_person', `this face does not match any of ${name}'s ${targetSamples.length} samples`, force);
+    fail(
+      'looks_unlike_person',
+      `this face does not match any of ${name}'s ${targetSamples.length} samples`,
+      force,
+    );
   }
 }

@@ -21,7 +21,13 @@ export function roundBox(b: Box): Box {
 }
 
 export function qualityJson(q: FaceQuality): FaceQualityJson {
-  return { size: round(q.size), sharpness: round(q.sharpness), yaw: round(q.yaw), pitch: round(q.pitch), roll: round(q.roll) };
+  return {
+    size: round(q.size),
+    sharpness: round(q.sharpness),
+    yaw: round(q.yaw),
+    pitch: round(q.pitch),
+    roll: round(q.roll),
+  };
 }
 
 export function faceJson(f: Face, withEmbedding: boolean): FaceJson {

@@ -17,8 +17,23 @@ import { round, roundBox, type Box } from './json.js';
 import { Recognizer, type Candidate, type Decision } from './recognition.js';
 import { People } from './people.js';
 import { importPeopleFolder, type ImportFolderOptions, type ImportFolderReport } from './bulk-import.js';
-import { exportArchive, exportCsv, importArchive, type ArchiveImportReport, type CsvExportReport, type ExportOptions, type ExportReport } from './archive.js';
-import { correct, uncorrect, type Correction, type CorrectionReport, type CorrectOptions, type UndoReport } from './corrections.js';
+import {
+  exportArchive,
+  exportCsv,
+  importArchive,
+  type ArchiveImportReport,
+  type CsvExportReport,
+  type ExportOptions,
+  type ExportReport,
+} from './archive.js';
+import {
+  correct,
+  uncorrect,
+  type Correction,
+  type CorrectionReport,
+  type CorrectOptions,
+  type UndoReport,
+} from './corrections.js';
 import { reindex, type ReindexOptions, type ReindexReport } from './reindex.js';
 import type { ChangeContext } from '../gallery/gallery.js';
 
@@ -61,7 +76,9 @@ export class Visage {
   constructor(options: VisageOptions) {
     this.faces = new FaceService(options);
     this.gallery = Gallery.open(options.dataDir, { aggregation: options.aggregation });
-    this.recognizer = new Recognizer(this.gallery, this.faces.embeddingModel, { aggregation: options.aggregation });
+    this.recognizer = new Recognizer(this.gallery, this.faces.embeddingModel, {
+      aggregation: options.aggregation,
+    });
     this.people = new People(this.gallery);
   }
 
@@ -83,7 +100,9 @@ export class Visage {
     try {
       const image = await this.faces.loadImage(file);
       const faces = await this.recognizeImage(image, file, options);
-      const annotated = options.annotateDir ? await this.writeAnnotated(image, faces, file, options.annotateDir) : undefined;
+      const annotated = options.annotateDir
+        ? await this.writeAnnotated(image, faces, file, options.annotateDir)
+        : undefined;
       return { file, width: image.width, height: image.height, faces, ...(annotated ? { annotated } : {}) };
     } catch (e) {
       if (!isVisageError(e)) throw e;
@@ -91,7 +110,11 @@ export class Visage {
     }
   }
 
-  async recognizeImage(image: RgbImage, source: string, options: RecognizeOptions = {}): Promise<RecognizedFace[]> {
+  async recognizeImage(
+    image: RgbImage,
+    source: string,
+    options: RecognizeOptions = {},
+  ): Promise<RecognizedFace[]> {
     const faces = await this.faces.analyzer.analyze(image);
     const out: RecognizedFace[] = [];
     for (const face of faces) {
@@ -106,7 +129,11 @@ export class Visage {
         threshold: id.threshold,
         sampleId: id.sampleId,
         decision: id.decision,
-        candidates: id.candidates.map((c) => ({ ...c, distance: round(c.distance, 5), score: round(c.score, 4) })),
+        candidates: id.candidates.map((c) => ({
+          ...c,
+          distance: round(c.distance, 5),
+          score: round(c.score, 4),
+        })),
       };
       if (options.storeEvents ?? true) recognized.eventId = await this.storeEvent(face, recognized, source);
       out.push(recognized);
@@ -114,7 +141,12 @@ export class Visage {
     return out;
   }
 
-  private async storeEvent(face: Face, r: RecognizedFace, source: string, at: { offsetS?: number; frame?: number } = {}): Promise<number> {
+  private async storeEvent(
+    face: Face,
+    r: RecognizedFace,
+    source: string,
+    at: { offsetS?: number; frame?: number } = {},
+  ): Promise<number> {
     return this.gallery.events.add({
       source,
       offsetS: at.offsetS ?? null,
@@ -129,7 +161,12 @@ export class Visage {
     }).id;
   }
 
-  private async writeAnnotated(image: RgbImage, faces: RecognizedFace[], file: string, dir: string): Promise<string> {
+  private async writeAnnotated(
+    image: RgbImage,
+    faces: RecognizedFace[],
+    file: string,
+    dir: string,
+  ): Promise<string> {
     const drawn = await annotate(
       image,
       faces.map((f) => ({
@@ -140,7 +177,9 @@ export class Visage {
     );
     await fs.mkdir(dir, { recursive: true });
     const ext = path.extname(file).toLowerCase();
-    const out = await freePath(path.join(dir, `${path.basename(file, path.extname(file))}${ext === '.png' ? '.png' : '.jpg'}`));
+    const out = await freePath(
+      path.join(dir, `${path.basename(file, path.extname(file))}${ext === '.png' ? '.png' : '.jpg'}`),
+    );
     const encoder = rawInput(drawn);
     await (ext === '.png' ? encoder.png() : encoder.jpeg({ quality: 90 })).toFile(out);
     return out;

@@ -24,7 +24,10 @@ export function runCli(args: string[], env: Record<string, string> = {}): CliRes
 }
 
 /** Runs with --json and parses stdout, which must be exactly one JSON document. */
-export function runCliJson<T = unknown>(args: string[], env: Record<string, string> = {}): { status: number; json: T; stderr: string } {
+export function runCliJson<T = unknown>(
+  args: string[],
+  env: Record<string, string> = {},
+): { status: number; json: T; stderr: string } {
   const r = runCli([...args, '--json'], env);
   return { status: r.status, json: JSON.parse(r.stdout) as T, stderr: r.stderr };
 }

@@ -21,7 +21,10 @@ export function registerCompare(program: Command): void {
       .description('1:1 verification of the largest face in each image: distance, score, same person or not')
       .argument('[a]', 'first image')
       .argument('[b]', 'second image')
-      .option('--pairs <csv>', 'a CSV with columns a,b of image paths (relative to the CSV\'s folder): every pair in one run'),
+      .option(
+        '--pairs <csv>',
+        "a CSV with columns a,b of image paths (relative to the CSV's folder): every pair in one run",
+      ),
   )
     .addHelpText(
       'after',
@@ -36,7 +39,8 @@ pairs.csv:
   alice/1.jpg,bob/1.jpg`,
     )
     .action(async (a: string | undefined, b: string | undefined, opts: CompareOptions) => {
-      if (opts.pairs ? a || b : !(a && b)) throw new UsageError('give two images, or --pairs FILE.csv (not both)');
+      if (opts.pairs ? a || b : !(a && b))
+        throw new UsageError('give two images, or --pairs FILE.csv (not both)');
       const service = openFaceService(opts);
       try {
         if (opts.pairs) await comparePairs(service, opts.pairs, opts);
@@ -52,7 +56,16 @@ async function compareOne(service: FaceService, a: string, b: string, opts: Glob
   if (opts.json) return printJson(r);
   printTable(
     ['a', 'b', 'distance', 'score', 'threshold', 'verdict'],
-    [[a, b, r.distance.toFixed(4), r.score.toFixed(3), r.threshold, r.same ? 'same person' : 'different people']],
+    [
+      [
+        a,
+        b,
+        r.distance.toFixed(4),
+        r.score.toFixed(3),
+        r.threshold,
+        r.same ? 'same person' : 'different people',
+      ],
+    ],
   );
 }
 
@@ -60,7 +73,8 @@ async function comparePairs(service: FaceService, csvPath: string, opts: GlobalO
   const rows = parseCsv(await readText(csvPath));
   const header = rows.shift()?.map((h) => h.trim().toLowerCase()) ?? [];
   const [ia, ib] = [header.indexOf('a'), header.indexOf('b')];
-  if (ia < 0 || ib < 0) throw new VisageError('invalid_csv', `${csvPath} needs a header row with columns a,b`);
+  if (ia < 0 || ib < 0)
+    throw new VisageError('invalid_csv', `${csvPath} needs a header row with columns a,b`);
   const base = path.dirname(csvPath);
   // Each image is analysed once, however many pairs it appears in.
   const faces = new Map<string, Promise<Face>>();
@@ -76,7 +90,13 @@ async function comparePairs(service: FaceService, csvPath: string, opts: GlobalO
     const [a, b] = [row[ia]?.trim() ?? '', row[ib]?.trim() ?? ''];
     try {
       const [fa, fb] = await Promise.all([face(a), face(b)]);
-      results.push({ a, b, ...compareEmbeddings(fa.embedding!, fb.embedding!, service.embeddingModel), boxA: roundBox(fa.box), boxB: roundBox(fb.box) });
+      results.push({
+        a,
+        b,
+        ...compareEmbeddings(fa.embedding!, fb.embedding!, service.embeddingModel),
+        boxA: roundBox(fa.box),
+        boxB: roundBox(fb.box),
+      });
     } catch (e) {
       if (!isVisageError(e)) throw e;
       results.push({ a, b, error: { code: e.code, message: e.message } });

@@ -40,7 +40,11 @@ Examples:
     });
 }
 
-async function runOverFiles(files: string[], opts: GlobalOptions, embed: boolean): Promise<{ model?: string; results: ImageResult[] }> {
+async function runOverFiles(
+  files: string[],
+  opts: GlobalOptions,
+  embed: boolean,
+): Promise<{ model?: string; results: ImageResult[] }> {
   const service = openFaceService(opts);
   const bar = progress(files.length, 'images');
   try {
@@ -56,7 +60,11 @@ async function runOverFiles(files: string[], opts: GlobalOptions, embed: boolean
   }
 }
 
-function printResults(out: { model?: string; results: ImageResult[] }, opts: GlobalOptions, embed = false): void {
+function printResults(
+  out: { model?: string; results: ImageResult[] },
+  opts: GlobalOptions,
+  embed = false,
+): void {
   if (opts.json) return printJson(out);
   const rows: (string | number)[][] = [];
   for (const r of out.results) {
@@ -71,9 +79,14 @@ function printResults(out: { model?: string; results: ImageResult[] }, opts: Glo
         i + 1,
         `${f.box.x},${f.box.y} ${f.box.width}×${f.box.height}`,
         f.score.toFixed(3),
-        embed ? `${f.embedding?.length ?? 0}-D` : `yaw ${f.quality.yaw} pitch ${f.quality.pitch} sharp ${f.quality.sharpness}`,
+        embed
+          ? `${f.embedding?.length ?? 0}-D`
+          : `yaw ${f.quality.yaw} pitch ${f.quality.pitch} sharp ${f.quality.sharpness}`,
       ]),
     );
   }
-  printTable(['file', 'face', 'box (x,y w×h)', 'score', embed ? `embedding (${out.model})` : 'quality'], rows);
+  printTable(
+    ['file', 'face', 'box (x,y w×h)', 'score', embed ? `embedding (${out.model})` : 'quality'],
+    rows,
+  );
 }

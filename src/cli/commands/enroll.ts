@@ -14,8 +14,10 @@ export function registerEnroll(program: Command): void {
   withGlobalOptions(
     program
       .command('enroll')
-      .description('add a person (created if new) with one sample per photo; bad photos are rejected with a reason')
-      .requiredOption('--name <name>', 'the person\'s name (any language)')
+      .description(
+        'add a person (created if new) with one sample per photo; bad photos are rejected with a reason',
+      )
+      .requiredOption('--name <name>', "the person's name (any language)")
       .argument('<paths...>', 'photos of this one person, or folders of them')
       .option('--largest', 'when a photo has several faces, take the largest')
       .option('--force', 'accept photos rejected for size, blur, pose or resemblance to someone else'),
@@ -33,11 +35,15 @@ Examples:
       const bar = progress(files.length, 'images');
       let report: EnrollReport;
       try {
-        report = await visage.enroll(opts.name, files.map((source) => ({ source })), {
-          largest: opts.largest,
-          force: opts.force,
-          onImage: (source) => bar.tick(source),
-        });
+        report = await visage.enroll(
+          opts.name,
+          files.map((source) => ({ source })),
+          {
+            largest: opts.largest,
+            force: opts.force,
+            onImage: (source) => bar.tick(source),
+          },
+        );
       } finally {
         bar.stop();
         await visage.close();

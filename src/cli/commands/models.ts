@@ -5,7 +5,9 @@ import { withGlobalOptions, type GlobalOptions } from '../context.js';
 import { printJson, printTable } from '../output.js';
 
 export function registerModels(program: Command): void {
-  withGlobalOptions(program.command('models').description('list the model catalog: task, input, source, licence, threshold'))
+  withGlobalOptions(
+    program.command('models').description('list the model catalog: task, input, source, licence, threshold'),
+  )
     .addHelpText('after', '\nExamples:\n  $ visage models\n  $ visage models --json')
     .action((opts: GlobalOptions) => {
       const models = listModels().map((m) => ({
@@ -15,7 +17,12 @@ export function registerModels(program: Command): void {
         description: m.description,
         input: { width: m.inputSize[0], height: m.inputSize[1], layout: 'NHWC', scaling: m.scaling },
         output: m.output,
-        source: { package: m.source.package, file: m.source.file, licence: m.source.licence, provenance: m.source.provenance },
+        source: {
+          package: m.source.package,
+          file: m.source.file,
+          licence: m.source.licence,
+          provenance: m.source.provenance,
+        },
         embedding: m.embedding ?? null,
       }));
       if (opts.json) return printJson({ models });

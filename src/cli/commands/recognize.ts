@@ -10,7 +10,18 @@ interface RecognizeOptions extends GlobalOptions {
   events?: boolean;
 }
 
-const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.gif', '.tif', '.tiff', '.avif', '.heic', '.bmp']);
+const IMAGE_EXTENSIONS = new Set([
+  '.jpg',
+  '.jpeg',
+  '.png',
+  '.webp',
+  '.gif',
+  '.tif',
+  '.tiff',
+  '.avif',
+  '.heic',
+  '.bmp',
+]);
 
 export function registerRecognize(program: Command): void {
   withGlobalOptions(
@@ -35,7 +46,9 @@ Examples:
       const results: RecognizeResult[] = [];
       try {
         for (const file of files) {
-          results.push(await visage.recognizeFile(file, { annotateDir: opts.annotate, storeEvents: opts.events }));
+          results.push(
+            await visage.recognizeFile(file, { annotateDir: opts.annotate, storeEvents: opts.events }),
+          );
           bar.tick(path.basename(file));
         }
       } finally {
@@ -72,7 +85,9 @@ export async function expandImagePaths(paths: string[]): Promise<string[]> {
   for (const p of paths) {
     const st = await fs.stat(p).catch(() => null);
     if (st?.isDirectory()) {
-      const names = (await fs.readdir(p)).filter((n) => IMAGE_EXTENSIONS.has(path.extname(n).toLowerCase())).sort();
+      const names = (await fs.readdir(p))
+        .filter((n) => IMAGE_EXTENSIONS.has(path.extname(n).toLowerCase()))
+        .sort();
       out.push(...names.map((n) => path.join(p, n)));
     } else out.push(p); // a missing file is reported per file by the service
   }

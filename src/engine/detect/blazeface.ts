@@ -63,7 +63,11 @@ export function decodeBlazeface(
     for (let k = 0; k < KEYPOINTS; k++) {
       keypoints.push([regressors[r + 4 + 2 * k]! + ax, regressors[r + 5 + 2 * k]! + ay]);
     }
-    out.push({ box: { x: cx - w / 2, y: cy - h / 2, width: w, height: h }, score: 1 / (1 + Math.exp(-logit)), keypoints });
+    out.push({
+      box: { x: cx - w / 2, y: cy - h / 2, width: w, height: h },
+      score: 1 / (1 + Math.exp(-logit)),
+      keypoints,
+    });
   }
   return out;
 }
@@ -87,12 +91,15 @@ export class BlazeFaceDetector implements FaceDetector {
     const outputs = await this.runtime.run(this.modelId, input, [1, this.inputSize, this.inputSize, 3]);
     const { logits, regressors } = splitOutputs(Object.values(outputs).map((t) => t.data as Float32Array));
     const raw = decodeBlazeface(logits, regressors, this.anchors, options.minScore);
-    const merged = suppressContained(weightedNms(
-      raw.map((d) => d.box),
-      raw.map((d) => d.score),
-      options.iouThreshold,
-      raw.map((d) => d.keypoints),
-    ), MAX_CONTAINED);
+    const merged = suppressContained(
+      weightedNms(
+        raw.map((d) => d.box),
+        raw.map((d) => d.score),
+        options.iouThreshold,
+        raw.map((d) => d.keypoints),
+      ),
+      MAX_CONTAINED,
+    );
     const toImage = (p: Point): Point => letterboxToOriginal(boxed, p);
     return merged
       .map((m) => {

@@ -20,7 +20,12 @@ export class SsdMobileNetDetector implements FaceDetector {
     const { inputSize, scaling } = getModelSpec(MODEL_ID);
     const size = inputSize[0];
     const boxed = await letterboxForDetection(image, size);
-    const outputs = await this.runtime.run(MODEL_ID, toTensorNHWC([boxed.image], scaling.mean, scaling.std), [1, size, size, 3]);
+    const outputs = await this.runtime.run(MODEL_ID, toTensorNHWC([boxed.image], scaling.mean, scaling.std), [
+      1,
+      size,
+      size,
+      3,
+    ]);
     const candidates = ssdCandidates(
       { boxes: outputs['boxes']!.data as Float32Array, scores: outputs['scores']!.data as Float32Array },
       0,
@@ -29,7 +34,12 @@ export class SsdMobileNetDetector implements FaceDetector {
     return nms(candidates.boxes, candidates.scores, options.iouThreshold, SSD_MAX_RESULTS)
       .map((i) => {
         const b = clipToInput(candidates.boxes[i]!);
-        const box = letterboxBoxToOriginal(boxed, { x: b.x * size, y: b.y * size, width: b.width * size, height: b.height * size });
+        const box = letterboxBoxToOriginal(boxed, {
+          x: b.x * size,
+          y: b.y * size,
+          width: b.width * size,
+          height: b.height * size,
+        });
         return { box, score: candidates.scores[i]!, keypoints: [] };
       })
       .filter((f) => Math.min(f.box.width, f.box.height) >= options.minFaceSize);

@@ -68,7 +68,10 @@ function cropTransform(face: DetectedFace, size: number): Affine {
   const side = Math.max(box.width, box.height) * CROP_ENLARGE;
   const s = side / size;
   // BlazeFace's first two key points are the eyes; without them (other detectors) assume upright.
-  const roll = keypoints.length >= 2 ? Math.atan2(keypoints[1]![1] - keypoints[0]![1], keypoints[1]![0] - keypoints[0]![0]) : 0;
+  const roll =
+    keypoints.length >= 2
+      ? Math.atan2(keypoints[1]![1] - keypoints[0]![1], keypoints[1]![0] - keypoints[0]![0])
+      : 0;
   const cos = Math.cos(roll) * s;
   const sin = Math.sin(roll) * s;
   const h = size / 2;

@@ -50,16 +50,15 @@ function tfjsGraphSource(pkg: string, file: string, licence: string, provenance:
   const files = (): string[] => {
     const json = path.join(packageDir(pkg), file);
     const manifest = require(json) as { weightsManifest: { paths: string[] }[] };
-    return [json, ...manifest.weightsManifest.flatMap((g) => g.paths.map((p) => path.join(path.dirname(json), p)))];
+    return [
+      json,
+      ...manifest.weightsManifest.flatMap((g) => g.paths.map((p) => path.join(path.dirname(json), p))),
+    ];
   };
   return { converter: 'tfjs-graph', package: pkg, file, licence, provenance, files };
 }
 
-function faceApiSource(
-  converter: Converter,
-  stem: string,
-  provenance: string,
-): ModelSource {
+function faceApiSource(converter: Converter, stem: string, provenance: string): ModelSource {
   const dir = (): string => path.join(packageDir('@vladmandic/face-api'), 'model');
   return {
     converter,
@@ -81,7 +80,12 @@ const specs: ModelSpec[] = [
     inputSize: [256, 256],
     scaling: { mean: 127.5, std: 127.5 },
     output: '[batch, 896, 17]: logit, box (cx, cy, w, h relative to anchor, input pixels), 6 key points',
-    source: tfjsGraphSource(HUMAN, 'models/blazeface.json', 'MIT (package); Apache-2.0 (MediaPipe model)', 'Google MediaPipe BlazeFace'),
+    source: tfjsGraphSource(
+      HUMAN,
+      'models/blazeface.json',
+      'MIT (package); Apache-2.0 (MediaPipe model)',
+      'Google MediaPipe BlazeFace',
+    ),
   },
   {
     id: 'facemesh',
@@ -89,8 +93,14 @@ const specs: ModelSpec[] = [
     description: 'MediaPipe FaceMesh: 468 3-D landmarks on a 192×192 face crop',
     inputSize: [192, 192],
     scaling: { mean: 0, std: 255 },
-    output: 'output_mesh [batch, 1404]: 468 × (x, y, z) in input pixels; output_faceflag: face presence logit',
-    source: tfjsGraphSource(HUMAN, 'models/facemesh.json', 'MIT (package); Apache-2.0 (MediaPipe model)', 'Google MediaPipe FaceMesh'),
+    output:
+      'output_mesh [batch, 1404]: 468 × (x, y, z) in input pixels; output_faceflag: face presence logit',
+    source: tfjsGraphSource(
+      HUMAN,
+      'models/facemesh.json',
+      'MIT (package); Apache-2.0 (MediaPipe model)',
+      'Google MediaPipe FaceMesh',
+    ),
   },
   {
     id: 'faceres',
@@ -99,7 +109,12 @@ const specs: ModelSpec[] = [
     inputSize: [224, 224],
     scaling: { mean: 0, std: 1 },
     output: 'global_pooling/Mean [batch, 1024] descriptor',
-    source: tfjsGraphSource(HUMAN, 'models/faceres.json', 'MIT (package)', 'vladmandic/human FaceRes (trained by the package author)'),
+    source: tfjsGraphSource(
+      HUMAN,
+      'models/faceres.json',
+      'MIT (package)',
+      'vladmandic/human FaceRes (trained by the package author)',
+    ),
     embedding: { dim: 1024, metric: 'cosine', threshold: 0.37 },
   },
   {
@@ -109,7 +124,11 @@ const specs: ModelSpec[] = [
     inputSize: [150, 150],
     scaling: { mean: 0, std: 1 },
     output: '[batch, 128] descriptor',
-    source: faceApiSource('faceapi-recognition', 'face_recognition_model', 'dlib dlib_face_recognition_resnet_model_v1 (Davis King, CC0/Boost), ported to TF.js by face-api.js'),
+    source: faceApiSource(
+      'faceapi-recognition',
+      'face_recognition_model',
+      'dlib dlib_face_recognition_resnet_model_v1 (Davis King, CC0/Boost), ported to TF.js by face-api.js',
+    ),
     embedding: { dim: 128, metric: 'cosine', threshold: 0.07 },
   },
   {
@@ -119,7 +138,11 @@ const specs: ModelSpec[] = [
     inputSize: [512, 512],
     scaling: { mean: 0, std: 1 },
     output: 'box encodings and class scores for the SSD anchors',
-    source: faceApiSource('faceapi-ssd', 'ssd_mobilenetv1_model', 'face-api.js SSD MobileNetV1 trained on WIDER FACE'),
+    source: faceApiSource(
+      'faceapi-ssd',
+      'ssd_mobilenetv1_model',
+      'face-api.js SSD MobileNetV1 trained on WIDER FACE',
+    ),
   },
 ];
 

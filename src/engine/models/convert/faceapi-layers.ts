@@ -12,7 +12,6 @@ export interface Feature {
   channels: number;
 }
 
-
 /** Transposes the NHWC graph input to NCHW. */
 export function nhwcToNchw(g: OnnxGraph, input: string, size: number): Feature {
   return { name: g.node('Transpose', [input], { perm: attr.ints([0, 3, 1, 2]) }), size, channels: 3 };

@@ -40,9 +40,13 @@ export class FaceApiWeights {
     try {
       groups = JSON.parse(await fs.readFile(manifestPath, 'utf8')) as WeightGroup[];
     } catch (e) {
-      throw new VisageError('model_corrupt', `cannot read face-api weights manifest ${manifestPath}: ${(e as Error).message}`, {
-        file: manifestPath,
-      });
+      throw new VisageError(
+        'model_corrupt',
+        `cannot read face-api weights manifest ${manifestPath}: ${(e as Error).message}`,
+        {
+          file: manifestPath,
+        },
+      );
     }
     const tensors = new Map<string, WeightTensor>();
     // int32 entries are TF bookkeeping (slice sizes, axes) that the hand-written graphs never read.

@@ -38,7 +38,8 @@ function permute4(t: TfFilter, perm: readonly number[]): Float32Array {
   for (let a = 0; a < outShape[0]!; a++)
     for (let b = 0; b < outShape[1]!; b++)
       for (let c = 0; c < outShape[2]!; c++)
-        for (let d = 0; d < outShape[3]!; d++) out[o++] = t.data[a * s[0]! + b * s[1]! + c * s[2]! + d * s[3]!]!;
+        for (let d = 0; d < outShape[3]!; d++)
+          out[o++] = t.data[a * s[0]! + b * s[1]! + c * s[2]! + d * s[3]!]!;
   return out;
 }
 

@@ -105,7 +105,9 @@ export class OnnxGraph {
     outputHint?: string,
   ): string[] {
     const base = outputHint ?? op.toLowerCase();
-    const outputs = Array.from({ length: count }, (_, i) => this.uniqueName(count === 1 ? base : `${base}_${i}`));
+    const outputs = Array.from({ length: count }, (_, i) =>
+      this.uniqueName(count === 1 ? base : `${base}_${i}`),
+    );
     this.nodes.push({ op, inputs, outputs, name: this.uniqueName(`${base}_node`), attrs });
     return outputs;
   }
