@@ -12,6 +12,9 @@ export const MAX_PIXELS = 50e6;
 // sharp runs libvips on one thread on glibc Linux (to limit allocator fragmentation); decoding is the
 // largest single step for a photo (bbt1.jpg: 15.6 ms on 1 thread, 8.8 ms on 2), so use the cores.
 sharp.concurrency(availableParallelism());
+// libvips caches recent operations (up to 50 MB) in case the same input comes again; every photo here is
+// decoded once, so the cache only holds memory a long-running server never gets back.
+sharp.cache(false);
 
 export interface DecodeOptions {
   /** Refuse images with more pixels than this, judged from the header before any decoding. */
