@@ -6,7 +6,7 @@ import os from 'node:os';
 import { FaceAnalyzer } from '../src/engine/analyzer.js';
 import { cosineDistance } from '../src/engine/compare.js';
 import { iou } from '../src/engine/detect/nms.js';
-import type { Face } from '../src/engine/face.js';
+import { largestFace, type Face } from '../src/engine/face.js';
 import { decodeImage } from '../src/engine/image/decode.js';
 import type { Box } from '../src/engine/types.js';
 import { dlibBoxes, facePath, galleryImages, loadLabels } from './dataset.js';
@@ -78,9 +78,8 @@ interface Labelled {
   embedding: Float32Array;
 }
 
-async function largestFace(analyzer: FaceAnalyzer, file: string): Promise<Face | undefined> {
-  const faces = await analyzer.analyze(await decodeImage(file));
-  return faces.sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height)[0];
+async function largestIn(analyzer: FaceAnalyzer, file: string): Promise<Face | undefined> {
+  return largestFace(await analyzer.analyze(await decodeImage(file)));
 }
 
 async function embedGallery(
@@ -92,7 +91,7 @@ async function embedGallery(
   for (const [name, files] of galleryImages(folder)) {
     for (const file of files) {
       total++;
-      const face = await largestFace(analyzer, file);
+      const face = await largestIn(analyzer, file);
       if (face?.embedding) embedded.push({ name, embedding: face.embedding });
     }
   }

@@ -5,7 +5,7 @@ import type { Gallery } from '../gallery/gallery.js';
 import { normalizePersonName } from '../gallery/names.js';
 import type { NewSample } from '../gallery/samples-repository.js';
 import { cosineDistance } from '../engine/compare.js';
-import type { Face } from '../engine/face.js';
+import { largestFace, type Face } from '../engine/face.js';
 import { encodeJpeg } from '../engine/image/encode.js';
 import { readImageFile } from '../engine/image/decode.js';
 import { isVisageError } from '../errors.js';
@@ -218,7 +218,7 @@ function pickFace(faces: Face[], options: EnrollOptions): Face {
       `${faces.length} faces in this image; use a photo of one person, or --largest to take the largest face`,
     );
   }
-  return faces.reduce((a, b) => (b.box.width * b.box.height > a.box.width * a.box.height ? b : a));
+  return largestFace(faces)!;
 }
 
 function rejection(source: string, e: unknown): Rejected {

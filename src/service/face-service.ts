@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { FaceAnalyzer, type AnalyzerOptions } from '../engine/analyzer.js';
 import { compareEmbeddings, type Comparison } from '../engine/compare.js';
-import type { Face } from '../engine/face.js';
+import { largestFace, type Face } from '../engine/face.js';
 import { decodeImage, MAX_PIXELS } from '../engine/image/decode.js';
 import type { Box, RgbImage } from '../engine/types.js';
 import { faceJson, roundBox, type FaceJson } from './json.js';
@@ -77,12 +77,13 @@ export class FaceService {
     };
   }
 
-  async largestFace(file: string): Promise<Face> {
-    const faces = await this.analyzer.analyze(await this.loadImage(file));
-    const largest = faces.sort((x, y) => y.box.width * y.box.height - x.box.width * x.box.height)[0];
-    if (!largest) throw new VisageError('no_face', `no face found in ${file}`, { file });
-    return largest;
+  /** The largest face of an image (file, or bytes named `name`), embedded; `no_face` when there is none. */
+  async largestFace(input: string | Buffer, name = typeof input === 'string' ? input : 'the image'): Promise<Face> {
+    const face = largestFace(await this.analyzer.analyze(await this.loadImage(input, name)));
+    if (!face) throw new VisageError('no_face', `no face found in ${name}`, { file: name });
+    return face;
   }
+
 
   async close(): Promise<void> {
     await this.analyzer.close();

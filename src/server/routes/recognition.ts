@@ -1,8 +1,6 @@
 // Uploads in, faces out: detect, recognise (1:N against the gallery), compare (1:1), and face crops for
 // the UI's enrolment screen. All model work goes through the queue (work-queue.ts).
 import type { FastifyInstance } from 'fastify';
-import { VisageError } from '../../errors.js';
-import type { Face } from '../../engine/face.js';
 import { compareEmbeddings } from '../../engine/compare.js';
 import { encodeJpeg } from '../../engine/image/encode.js';
 import { faceJson, qualityJson, round, roundBox } from '../../service/json.js';
@@ -102,8 +100,8 @@ export function registerRecognitionRoutes(
       const uploads = await readUploads(request, limits, ['a', 'b']);
       const [a, b] = [requireFile(uploads, 'a'), requireFile(uploads, 'b')];
       return queue.run(async () => {
-        const fa = await largestFace(a, 'a');
-        const fb = await largestFace(b, 'b');
+        const fa = await visage.faces.largestFace(a.bytes, a.filename);
+        const fb = await visage.faces.largestFace(b.bytes, b.filename);
         const model = visage.faces.embeddingModel;
         const c = compareEmbeddings(fa.embedding!, fb.embedding!, model);
         return {
@@ -118,17 +116,6 @@ export function registerRecognitionRoutes(
       });
     },
   );
-
-  const largestFace = async (upload: Upload, which: string): Promise<Face> => {
-    const faces = await visage.faces.analyzer.analyze(await oneImage(upload));
-    const largest = faces.sort((x, y) => y.box.width * y.box.height - x.box.width * x.box.height)[0];
-    if (!largest)
-      throw new VisageError('no_face', `No face found in ${upload.filename} (image ${which}).`, {
-        image: which,
-        file: upload.filename,
-      });
-    return largest;
-  };
 
   app.post(
     '/faces/crops',
