@@ -41,5 +41,8 @@ export interface DetectedFace {
 
 /** The face with the largest box: the subject of a portrait, the one to compare or enrol. */
 export function largestFace<T extends { box: Box }>(faces: readonly T[]): T | undefined {
-  return faces.reduce<T | undefined>((best, f) => (!best || f.box.width * f.box.height > best.box.width * best.box.height ? f : best), undefined);
+  return faces.reduce<T | undefined>(
+    (best, f) => (!best || f.box.width * f.box.height > best.box.width * best.box.height ? f : best),
+    undefined,
+  );
 }

@@ -78,12 +78,14 @@ export class FaceService {
   }
 
   /** The largest face of an image (file, or bytes named `name`), embedded; `no_face` when there is none. */
-  async largestFace(input: string | Buffer, name = typeof input === 'string' ? input : 'the image'): Promise<Face> {
+  async largestFace(
+    input: string | Buffer,
+    name = typeof input === 'string' ? input : 'the image',
+  ): Promise<Face> {
     const face = largestFace(await this.analyzer.analyze(await this.loadImage(input, name)));
     if (!face) throw new VisageError('no_face', `no face found in ${name}`, { file: name });
     return face;
   }
-
 
   async close(): Promise<void> {
     await this.analyzer.close();

@@ -1,6 +1,8 @@
 // Uploads in, faces out: detect, recognise (1:N against the gallery), compare (1:1), and face crops for
 // the UI's enrolment screen. All model work goes through the queue (work-queue.ts).
 import type { FastifyInstance } from 'fastify';
+import { isVisageError } from '../../errors.js';
+import type { Face } from '../../engine/face.js';
 import { compareEmbeddings } from '../../engine/compare.js';
 import { encodeJpeg } from '../../engine/image/encode.js';
 import { faceJson, qualityJson, round, roundBox } from '../../service/json.js';
@@ -100,8 +102,8 @@ export function registerRecognitionRoutes(
       const uploads = await readUploads(request, limits, ['a', 'b']);
       const [a, b] = [requireFile(uploads, 'a'), requireFile(uploads, 'b')];
       return queue.run(async () => {
-        const fa = await visage.faces.largestFace(a.bytes, a.filename);
-        const fb = await visage.faces.largestFace(b.bytes, b.filename);
+        const fa = await largestFace(a, 'a');
+        const fb = await largestFace(b, 'b');
         const model = visage.faces.embeddingModel;
         const c = compareEmbeddings(fa.embedding!, fb.embedding!, model);
         return {
@@ -116,6 +118,13 @@ export function registerRecognitionRoutes(
       });
     },
   );
+
+  /** The service's largest face; a `no_face` error also says which of the two uploads had none. */
+  const largestFace = (upload: Upload, which: 'a' | 'b'): Promise<Face> =>
+    visage.faces.largestFace(upload.bytes, upload.filename).catch((e: unknown) => {
+      if (isVisageError(e) && e.code === 'no_face') e.details.image = which;
+      throw e;
+    });
 
   app.post(
     '/faces/crops',
