@@ -2,9 +2,8 @@
 // ../shared/faces/video/hamilton_clip.mp4 at its native 640×360 and scaled to 1280×720, as a file and as a
 // live HTTP stream served by ffmpeg at real-time pace; frames/s, × real time, peak RSS. Ends with one
 // line of JSON. Targets (issue 4): ≥ 2× real time on the clip, ≥ 25 frames/s at 720p.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { ffmpegPath } from '../src/media/ffmpeg.js';
@@ -12,6 +11,7 @@ import { LiveSource, processVideo } from '../src/service/video.js';
 import type { Visage } from '../src/service/visage.js';
 import { facePath } from './dataset.js';
 import { freshVisage } from './recognition.js';
+import { enrollHamiltonPeople, serveLiveStream } from './video-fixtures.js';
 
 const CLIP = facePath('video/hamilton_clip.mp4');
 const LIVE_SECONDS = 10;
@@ -25,17 +25,6 @@ interface FileRun {
   realTime: number;
   tracks: number;
   named: string[];
-}
-
-async function enrol(visage: Visage): Promise<void> {
-  await visage.enroll('lin-manuel-miranda', [{ source: facePath('scenes/lin-manuel-miranda.png') }]);
-  for (const name of ['alex_lacamoire', 'obama']) {
-    const dir = facePath('knn/train', name);
-    await visage.enroll(
-      name,
-      fs.readdirSync(dir).map((f) => ({ source: path.join(dir, f) })),
-    );
-  }
 }
 
 function scaleTo720p(): string {
@@ -89,31 +78,11 @@ async function runLive(
   visage: Visage,
   file: string,
 ): Promise<{ seconds: number; delivered: number; analysed: number; dropped: number; fps: number }> {
-  const port = await freePort();
-  const server = spawn(
-    ffmpegPath(),
-    [
-      '-v',
-      'error',
-      '-re',
-      '-stream_loop',
-      '-1',
-      '-i',
-      file,
-      '-c',
-      'copy',
-      '-f',
-      'mpegts',
-      '-listen',
-      '1',
-      `http://127.0.0.1:${port}/live.ts`,
-    ],
-    { stdio: 'ignore' },
-  );
+  const stream = await serveLiveStream(file);
   let firstFrameAt = 0;
   const live = new LiveSource(
     visage,
-    `http://127.0.0.1:${port}/live.ts`,
+    stream.url,
     // Retries until the server listens.
     { storeEvents: false, failFast: false, retry: { initialDelayMs: 200 } },
     {
@@ -128,7 +97,7 @@ async function runLive(
   try {
     await live.run();
   } finally {
-    server.kill('SIGKILL');
+    stream.ffmpeg.kill('SIGKILL');
   }
   const seconds = (performance.now() - firstFrameAt) / 1000;
   return {
@@ -141,17 +110,6 @@ async function runLive(
   };
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
-
 function round(v: number, digits: number): number {
   return Math.round(v * 10 ** digits) / 10 ** digits;
 }
@@ -160,7 +118,7 @@ function round(v: number, digits: number): number {
 const loadAverage = round(os.loadavg()[0]!, 2);
 const visage = freshVisage('nearest');
 try {
-  await enrol(visage);
+  await enrollHamiltonPeople(visage);
   await processVideo(visage, facePath('video/faceapi_test.mp4'), { storeEvents: false }); // loads the models
   const hd = scaleTo720p();
   const native = await runFile(visage, CLIP);

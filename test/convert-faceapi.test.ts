@@ -31,6 +31,7 @@ import {
 import { FaceApiWeights, faceApiModelDir } from '../src/engine/models/convert/faceapi-weights.js';
 import type { Box, RgbImage } from '../src/engine/types.js';
 import { isVisageError } from '../src/errors.js';
+import { cosine, createSession, relativeDiff } from './support/parity.js';
 
 const FACES = path.resolve(import.meta.dirname, '../../shared/faces');
 const MODEL_DIR = faceApiModelDir();
@@ -49,15 +50,6 @@ await faceapi.nets.faceLandmark68Net.loadFromDisk(MODEL_DIR);
 async function useBackend(name: 'cpu' | 'wasm'): Promise<void> {
   await tf.setBackend(name);
   await tf.ready();
-}
-
-async function session(bytes: Uint8Array): Promise<ort.InferenceSession> {
-  return ort.InferenceSession.create(bytes, {
-    intraOpNumThreads: 1,
-    interOpNumThreads: 1,
-    graphOptimizationLevel: 'all',
-    extra: { session: { intra_op: { allow_spinning: '0' } } },
-  });
 }
 
 /** Packs images (all the same size) as NHWC float pixels 0..255, the builders' input convention. */
@@ -79,30 +71,6 @@ async function run(s: ort.InferenceSession, images: RgbImage[]): Promise<Float32
   return s.outputNames.map((n) => out[n]!.data as Float32Array);
 }
 
-function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i]! * b[i]!;
-    na += a[i]! ** 2;
-    nb += b[i]! ** 2;
-  }
-  return dot / Math.sqrt(na * nb);
-}
-
-/** max |a − ref| / max |ref|. */
-function relativeError(a: Float32Array, ref: Float32Array): number {
-  assert.equal(a.length, ref.length);
-  let diff = 0;
-  let peak = 0;
-  for (let i = 0; i < ref.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i]! - ref[i]!));
-    peak = Math.max(peak, Math.abs(ref[i]!));
-  }
-  return diff / peak;
-}
-
 function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   assert.equal(a.length, b.length);
   return a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
@@ -115,8 +83,8 @@ async function faceCrops(): Promise<RgbImage[]> {
   return Promise.all(names.map((p) => decodeImage(path.join(people, p, `${p}1.png`))));
 }
 
-const recognition = buildFaceApiRecognition(MODEL_DIR).then((m) => ({ m, s: session(m.bytes) }));
-const ssd = buildFaceApiSsd(MODEL_DIR).then((m) => ({ m, s: session(m.bytes) }));
+const recognition = buildFaceApiRecognition(MODEL_DIR).then((m) => ({ m, s: createSession(m.bytes) }));
+const ssd = buildFaceApiSsd(MODEL_DIR).then((m) => ({ m, s: createSession(m.bytes) }));
 
 test('weights are dequantised exactly as face-api does', async () => {
   const w = await FaceApiWeights.load(MODEL_DIR, 'face_recognition_model');
@@ -185,7 +153,7 @@ test('landmarks68: points match face-api (max|diff| ≤ 1e-4 of the input side),
   await useBackend('cpu');
   const m = await buildFaceApiLandmarks68(MODEL_DIR);
   assert.deepEqual(m.outputNames, ['landmarks']);
-  const s = await session(m.bytes);
+  const s = await createSession(m.bytes);
   const crops = (await faceCrops()).map((c) =>
     resizeBilinear(c, LANDMARKS68_INPUT_SIZE, LANDMARKS68_INPUT_SIZE),
   );
@@ -233,8 +201,8 @@ test('ssd: raw boxes and scores match face-api (max|diff|/max|ref| ≤ 1e-4), ba
   const refBoxes = ref.boxes[0].dataSync() as Float32Array;
   const refScores = ref.scores[0].dataSync() as Float32Array;
   tf.dispose([input, ...ref.boxes, ...ref.scores]);
-  const boxErr = relativeError(boxes!.subarray(0, SSD_ANCHOR_COUNT * 4), refBoxes);
-  const scoreErr = relativeError(scores!.subarray(0, SSD_ANCHOR_COUNT), refScores);
+  const boxErr = relativeDiff(boxes!.subarray(0, SSD_ANCHOR_COUNT * 4), refBoxes);
+  const scoreErr = relativeDiff(scores!.subarray(0, SSD_ANCHOR_COUNT), refScores);
   console.log(
     `ssd raw vs face-api (bbt1): boxes ${boxErr.toExponential(2)}, scores ${scoreErr.toExponential(2)}`,
   );

@@ -14,6 +14,7 @@ import {
   type WeightGroup,
 } from '../src/engine/models/convert/tfjs-weights.js';
 import type { Box } from '../src/engine/types.js';
+import { cosine, createSession, relativeDiff } from './support/parity.js';
 
 const FACES = path.resolve(import.meta.dirname, '../../shared/faces');
 const VLADMANDIC = path.resolve(import.meta.dirname, '../node_modules/@vladmandic');
@@ -64,13 +65,6 @@ const CASES: ModelCase[] = [
   { file: 'human-models/models/mobileface.json', input: 'face', scale: raw, embedding: 'batchnorm0/add_1:0' },
 ];
 
-const SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
-  intraOpNumThreads: 1,
-  interOpNumThreads: 1,
-  graphOptimizationLevel: 'all',
-  extra: { session: { intra_op: { allow_spinning: '0' } } },
-};
-
 const EMBEDDING_MIN_COSINE = 0.9999;
 const OUTPUT_MAX_RELATIVE_DIFF = 1e-4;
 
@@ -85,7 +79,7 @@ for (const c of CASES) {
     assert.ok(typeof height === 'number' && typeof width === 'number' && channels === 3);
 
     const items = await modelInputs(c, width, height);
-    const session = await ort.InferenceSession.create(converted.bytes, SESSION_OPTIONS);
+    const session = await createSession(converted.bytes);
     const single = [
       await runOrt(session, converted, [items[0]!]),
       await runOrt(session, converted, [items[1]!]),
@@ -269,28 +263,4 @@ async function looseFaceBoxes(file: string): Promise<Box[]> {
   });
   assert.ok(boxes.length >= 2, `${file} has at least two labelled faces`);
   return boxes;
-}
-
-function relativeDiff(a: ArrayLike<number>, ref: ArrayLike<number>): number {
-  assert.equal(a.length, ref.length);
-  let diff = 0;
-  let peak = 0;
-  for (let i = 0; i < ref.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i]! - ref[i]!));
-    peak = Math.max(peak, Math.abs(ref[i]!));
-  }
-  return peak === 0 ? diff : diff / peak;
-}
-
-function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length);
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i]! * b[i]!;
-    na += a[i]! ** 2;
-    nb += b[i]! ** 2;
-  }
-  return dot / Math.sqrt(na * nb);
 }

@@ -9,11 +9,11 @@ import {
   DESKTOP,
   facePath,
   launchBrowser,
-  login,
   newPage,
   pageApi,
   PHONE,
   screenshot,
+  signedInPage,
   startServer,
   type OpenPage,
   type RunningServer,
@@ -246,10 +246,8 @@ test('history, API keys and users pages', async () => {
 });
 
 test('a viewer sees no write actions and cannot delete', async () => {
-  const viewer = await newPage(browser, server);
+  const viewer = await signedInPage(browser, server, 'guest', VIEWER_PASSWORD);
   const v = viewer.page;
-  await v.goto('/');
-  await login(v, 'guest', VIEWER_PASSWORD);
   assert.equal(await v.getByTestId('nav-enroll').count(), 0, 'no Enroll mode for viewers');
   const someone = (await pageApi<{ items: PersonJson[] }>(v, 'GET', '/people')).json.items[0]!;
   await v.goto(`/#/manage/people/${someone.id}`);

@@ -8,12 +8,11 @@ import type { Browser, Page } from 'playwright-core';
 import {
   facePath,
   launchBrowser,
-  login,
   makeFakeCameraVideo,
-  newPage,
   pageApi,
   PHONE,
   screenshot,
+  signedInPage,
   startServer,
   type OpenPage,
   type RunningServer,
@@ -33,10 +32,8 @@ before(async () => {
   video = makeFakeCameraVideo(facePath('knn/train/obama/obama.jpg'));
   server = await startServer(import.meta.filename, { adminPassword: PASSWORD });
   browser = await launchBrowser({ fakeCamera: video });
-  open = await newPage(browser, server);
+  open = await signedInPage(browser, server, 'admin', PASSWORD);
   page = open.page;
-  await page.goto('/');
-  await login(page, 'admin', PASSWORD);
 });
 
 after(async () => {

@@ -6,16 +6,16 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { realTimeLoopArgs } from '../bench/video-fixtures.js';
 import { ffmpegPath } from '../src/media/ffmpeg.js';
 import type { Browser } from 'playwright-core';
 import {
   DESKTOP,
   facePath,
   launchBrowser,
-  login,
-  newPage,
   PHONE,
   screenshot,
+  signedInPage,
   startServer,
   type OpenPage,
   type RunningServer,
@@ -32,9 +32,7 @@ before(async () => {
   server = await startServer(import.meta.filename, { adminPassword: PASSWORD });
   await server.context.visage.enroll(NAME, [{ source: facePath('scenes/lin-manuel-miranda.png') }]);
   browser = await launchBrowser();
-  open = await newPage(browser, server);
-  await open.page.goto('/');
-  await login(open.page, 'admin', PASSWORD);
+  open = await signedInPage(browser, server, 'admin', PASSWORD);
 });
 
 after(async () => {
@@ -82,13 +80,9 @@ test('a video is uploaded, followed to the end, and its people listed with the a
 async function streamingCamera(clip: string): Promise<{ url: string; close: () => Promise<void> }> {
   const players = new Set<ChildProcess>();
   const server = http.createServer((_req, res) => {
-    const ffmpeg = spawn(
-      ffmpegPath(),
-      ['-v', 'error', '-re', '-stream_loop', '-1', '-i', clip, '-c', 'copy', '-f', 'mpegts', 'pipe:1'],
-      {
-        stdio: ['ignore', 'pipe', 'ignore'],
-      },
-    );
+    const ffmpeg = spawn(ffmpegPath(), [...realTimeLoopArgs(clip), 'pipe:1'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     players.add(ffmpeg);
     res.writeHead(200, { 'content-type': 'video/mp2t' });
     ffmpeg.stdout.pipe(res);

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { facePath } from '../bench/dataset.js';
+import { enrollHamiltonPeople } from '../bench/video-fixtures.js';
 import { ffmpegPath } from '../src/media/ffmpeg.js';
 import { probeMedia } from '../src/media/probe.js';
 import { openSource } from '../src/media/source.js';
@@ -47,14 +48,7 @@ function withVisage<T>(run: (v: Visage) => T): T {
 
 before(async () => {
   const visage = new Visage({ dataDir });
-  await visage.enroll('lin-manuel-miranda', [{ source: facePath('scenes/lin-manuel-miranda.png') }]);
-  for (const name of ['alex_lacamoire', 'obama']) {
-    const dir = facePath('knn/train', name);
-    await visage.enroll(
-      name,
-      fs.readdirSync(dir).map((f) => ({ source: path.join(dir, f) })),
-    );
-  }
+  await enrollHamiltonPeople(visage);
   await visage.close();
 });
 

@@ -9,7 +9,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { facePath } from '../bench/dataset.js';
-import { ffmpegPath } from '../src/media/ffmpeg.js';
+import { serveLiveStream } from '../bench/video-fixtures.js';
 import { Visage } from '../src/service/visage.js';
 import { runCli } from './support/cli.js';
 import { freshDataDir } from './support/server.js';
@@ -23,17 +23,6 @@ before(async () => {
   await visage.enroll('lin-manuel-miranda', [{ source: facePath('scenes/lin-manuel-miranda.png') }]);
   await visage.close();
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 /**
  * Waits until something listens on the port, read from the kernel's socket table: ffmpeg's `-listen 1`
@@ -74,39 +63,16 @@ const exited = (child: ChildProcess): Promise<number | null> =>
   );
 
 test('watch: a local HTTP stream is recognised live; a killed server means reconnecting with backoff; Ctrl-C exits 0', async () => {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}/live.ts`;
-  const server = spawn(
-    ffmpegPath(),
-    [
-      '-v',
-      'error',
-      '-re',
-      '-stream_loop',
-      '-1',
-      '-i',
-      facePath('video/hamilton_clip.mp4'),
-      '-c',
-      'copy',
-      '-f',
-      'mpegts',
-      '-listen',
-      '1',
-      url,
-    ],
-    {
-      stdio: 'ignore',
-    },
-  );
+  const stream = await serveLiveStream(facePath('video/hamilton_clip.mp4'));
   const watcher = spawn(
     process.execPath,
-    ['--import', 'tsx', MAIN, 'watch', url, '--name', 'stage', '--json', '--timeout', '5', ...data],
+    ['--import', 'tsx', MAIN, 'watch', stream.url, '--name', 'stage', '--json', '--timeout', '5', ...data],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
   try {
-    await waitListening(port);
+    await waitListening(stream.port);
     const stdout = new Output(watcher.stdout!, watcher);
     const stderr = new Output(watcher.stderr!, watcher);
     await stdout.waitFor(
@@ -125,7 +91,7 @@ test('watch: a local HTTP stream is recognised live; a killed server means recon
       );
     }
 
-    server.kill('SIGKILL');
+    stream.ffmpeg.kill('SIGKILL');
     await stderr.waitFor(
       /stage: lost \([^)]+\); reconnecting in 1 s \(attempt 1\)/,
       15_000,
@@ -141,7 +107,7 @@ test('watch: a local HTTP stream is recognised live; a killed server means recon
     assert.match(stderr.text, /stage: stopped/);
     assert.doesNotMatch(stderr.text, /unexpected error/);
   } finally {
-    server.kill('SIGKILL');
+    stream.ffmpeg.kill('SIGKILL');
     watcher.kill('SIGKILL');
   }
   const visage = new Visage({ dataDir });

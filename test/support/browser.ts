@@ -167,6 +167,19 @@ export async function login(page: Page, username: string, password: string): Pro
   await page.getByTestId('logout').waitFor();
 }
 
+/** A new page (see newPage) that has opened the app and signed in through the login form. */
+export async function signedInPage(
+  browser: Browser,
+  server: TestServer,
+  username: string,
+  password: string,
+): Promise<OpenPage> {
+  const open = await newPage(browser, server);
+  await open.page.goto('/');
+  await login(open.page, username, password);
+  return open;
+}
+
 type Dictionary = Record<string, string>;
 
 /** The UI's two dictionaries, read from web/src (tsx compiles them). */

@@ -2,8 +2,7 @@
 import { useCallback, useState, type ReactNode } from 'react';
 import { useI18n } from '../i18n';
 import type { Person } from '../lib/types';
-import { Alert } from './Alert';
-import { Modal } from './Modal';
+import { ActionDialog } from './Modal';
 import { PersonNameInput } from './PersonNameInput';
 
 export function ChoosePersonDialog(props: {
@@ -25,25 +24,13 @@ export function ChoosePersonDialog(props: {
     match !== null && match.name.toLowerCase() === name.trim().normalize('NFC').toLowerCase() ? match : null;
   const valid = current !== null && current.id !== props.excludeId;
   return (
-    <Modal
+    <ActionDialog
       title={props.title}
-      onClose={props.onCancel}
-      footer={
-        <>
-          <button type="button" onClick={props.onCancel}>
-            {t('common.cancel')}
-          </button>
-          <button
-            type="button"
-            className="primary"
-            disabled={!valid || props.busy}
-            onClick={() => current && props.onChoose(current)}
-            data-testid="confirm"
-          >
-            {props.confirmLabel}
-          </button>
-        </>
-      }
+      actionLabel={props.confirmLabel}
+      onAction={() => current && props.onChoose(current)}
+      onCancel={props.onCancel}
+      disabled={!valid || props.busy}
+      error={props.error}
     >
       <p>{props.message}</p>
       <label className="field">
@@ -53,7 +40,6 @@ export function ChoosePersonDialog(props: {
       {name.trim() && !valid && (
         <small className="muted">{current ? t('manage.samePerson') : t('manage.noSuchPerson')}</small>
       )}
-      {props.error && <Alert>{props.error}</Alert>}
-    </Modal>
+    </ActionDialog>
   );
 }

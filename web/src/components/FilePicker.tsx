@@ -1,5 +1,6 @@
 // Choose files by clicking or dropping them on the zone.
 import { useRef, useState } from 'react';
+import { Icon } from './Icon';
 
 export function FilePicker(props: {
   accept: string;
@@ -34,16 +35,11 @@ export function FilePicker(props: {
       tabIndex={0}
       onKeyDown={(e) => (e.key === 'Enter' || e.key === ' ') && input.current?.click()}
     >
-      <svg viewBox="0 0 24 24" width="28" height="28" aria-hidden="true">
-        <path
-          d="M12 16V4m0 0-4 4m4-4 4 4M4 16v3a1 1 0 0 0 1 1h14a1 1 0 0 0 1-1v-3"
-          fill="none"
-          stroke="currentColor"
-          strokeWidth="1.8"
-          strokeLinecap="round"
-          strokeLinejoin="round"
-        />
-      </svg>
+      <Icon
+        path="M12 16V4m0 0-4 4m4-4 4 4M4 16v3a1 1 0 0 0 1 1h14a1 1 0 0 0 1-1v-3"
+        size={28}
+        strokeWidth={1.8}
+      />
       <strong>{props.label}</strong>
       <span className="muted">{props.hint}</span>
       <input

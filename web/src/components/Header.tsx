@@ -1,7 +1,11 @@
 // The header: brand, the three modes, the language switch, the signed-in user and logout.
-import { LANGS, useI18n, type Lang, type MessageKey } from '../i18n';
+import { useI18n, type MessageKey } from '../i18n';
 import { href } from '../lib/router';
 import { useSession } from '../lib/session';
+import { Icon } from './Icon';
+import { LanguageSelect } from './LanguageSelect';
+import { Logo } from './Logo';
+import { RoleBadge } from './Role';
 
 const MODES: { id: string; label: MessageKey; adminOnly: boolean; icon: string }[] = [
   {
@@ -25,24 +29,12 @@ const MODES: { id: string; label: MessageKey; adminOnly: boolean; icon: string }
 ];
 
 export function Header({ mode, onLogout }: { mode: string; onLogout: () => void }) {
-  const { t, lang, setLang } = useI18n();
+  const { t } = useI18n();
   const { user, isAdmin } = useSession();
   return (
     <header className="header">
       <a className="brand" href={href('recognize')}>
-        <span className="logo" aria-hidden="true">
-          <svg viewBox="0 0 32 32" width="30" height="30">
-            <rect width="32" height="32" rx="9" fill="currentColor" />
-            <circle cx="16" cy="13.5" r="5.5" fill="none" stroke="#fff" strokeWidth="2.4" />
-            <path
-              d="M7.5 26.5c2-4.6 5.2-6.5 8.5-6.5s6.5 1.9 8.5 6.5"
-              fill="none"
-              stroke="#fff"
-              strokeWidth="2.4"
-              strokeLinecap="round"
-            />
-          </svg>
-        </span>
+        <Logo />
         <span className="brand-name">Visage</span>
       </a>
       <nav className="modes" aria-label={t('nav.modes')}>
@@ -54,40 +46,19 @@ export function Header({ mode, onLogout }: { mode: string; onLogout: () => void 
             aria-current={mode === m.id ? 'page' : undefined}
             data-testid={`nav-${m.id}`}
           >
-            <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true">
-              <path
-                d={m.icon}
-                fill="none"
-                stroke="currentColor"
-                strokeWidth="2"
-                strokeLinecap="round"
-                strokeLinejoin="round"
-              />
-            </svg>
+            <Icon path={m.icon} size={18} strokeWidth={2} />
             <span>{t(m.label)}</span>
           </a>
         ))}
       </nav>
       <div className="header-tools">
-        <select
-          className="lang-select"
-          value={lang}
-          onChange={(e) => setLang(e.target.value as Lang)}
-          aria-label={t('nav.language')}
-          data-testid="lang"
-        >
-          {LANGS.map((l) => (
-            <option key={l.id} value={l.id}>
-              {l.label}
-            </option>
-          ))}
-        </select>
+        <LanguageSelect />
         <span className="user-chip" title={t(`role.${user.role}`)}>
           <span className="avatar" aria-hidden="true">
             {user.name.slice(0, 1).toUpperCase()}
           </span>
           <span className="user-name">{user.name}</span>
-          <span className={`role-badge ${user.role}`}>{t(`role.${user.role}`)}</span>
+          <RoleBadge role={user.role} />
         </span>
         <button type="button" className="ghost" onClick={onLogout} data-testid="logout">
           {t('nav.logout')}

@@ -1,7 +1,8 @@
-// Dialogs: a modal frame (Escape or the backdrop closes it) and the confirmation every destructive action
-// goes through.
+// Dialogs: a modal frame (Escape or the backdrop closes it), the dialog of one action with Cancel beside
+// it, and the confirmation every destructive action goes through.
 import { useEffect, useRef, type ReactNode } from 'react';
 import { useI18n } from '../i18n';
+import { Alert } from './Alert';
 
 export function Modal({
   title,
@@ -33,15 +34,19 @@ export function Modal({
   );
 }
 
-export function ConfirmDialog(props: {
+/**
+ * A dialog answered by Cancel or its one action button (`confirm` to the browser tests), which stays
+ * disabled while `disabled` holds; `error` says why the action failed.
+ */
+export function ActionDialog(props: {
   title: string;
-  message: ReactNode;
-  confirmLabel: string;
-  danger?: boolean;
-  busy?: boolean;
-  error?: string | null;
-  onConfirm: () => void;
+  actionLabel: string;
+  onAction: () => void;
   onCancel: () => void;
+  disabled?: boolean;
+  danger?: boolean;
+  error?: string | null;
+  children: ReactNode;
 }) {
   const { t } = useI18n();
   return (
@@ -56,17 +61,42 @@ export function ConfirmDialog(props: {
           <button
             type="button"
             className={props.danger ? 'danger' : 'primary'}
-            disabled={props.busy}
-            onClick={props.onConfirm}
+            disabled={props.disabled}
+            onClick={props.onAction}
             data-testid="confirm"
           >
-            {props.confirmLabel}
+            {props.actionLabel}
           </button>
         </>
       }
     >
-      <p>{props.message}</p>
-      {props.error && <p className="alert error">{props.error}</p>}
+      {props.children}
+      {props.error && <Alert>{props.error}</Alert>}
     </Modal>
+  );
+}
+
+export function ConfirmDialog(props: {
+  title: string;
+  message: ReactNode;
+  confirmLabel: string;
+  danger?: boolean;
+  busy?: boolean;
+  error?: string | null;
+  onConfirm: () => void;
+  onCancel: () => void;
+}) {
+  return (
+    <ActionDialog
+      title={props.title}
+      actionLabel={props.confirmLabel}
+      onAction={props.onConfirm}
+      onCancel={props.onCancel}
+      disabled={props.busy}
+      danger={props.danger}
+      error={props.error}
+    >
+      <p>{props.message}</p>
+    </ActionDialog>
   );
 }

@@ -1,7 +1,8 @@
 // A name field that suggests people of the gallery as you type, and tells whether the typed name is an
 // existing person (names match case-insensitively, as in the gallery).
-import { useEffect, useId, useRef, useState } from 'react';
+import { useEffect, useId, useRef } from 'react';
 import { api } from '../lib/api';
+import { useFetched } from '../lib/requests';
 import type { Person } from '../lib/types';
 
 const SUGGESTIONS = 8;
@@ -16,30 +17,23 @@ export function PersonNameInput(props: {
   testId?: string;
 }) {
   const listId = useId();
-  const [people, setPeople] = useState<Person[]>([]);
   const { value } = props;
-  // The latest callback, read when an answer arrives, so that callers need not memoise it.
+  const found = useFetched(
+    async () => {
+      const page = await api.people(value.trim(), SUGGESTIONS, 0);
+      const wanted = value.trim().normalize('NFC').toLowerCase();
+      return { people: page.items, match: page.items.find((p) => p.name.toLowerCase() === wanted) ?? null };
+    },
+    [value],
+    DEBOUNCE_MS,
+  );
+  const people = found.error ? [] : (found.value?.people ?? []);
+  // The latest callback, told of each answer, so that callers need not memoise it.
   const onMatch = useRef(props.onMatch);
   onMatch.current = props.onMatch;
-
   useEffect(() => {
-    let cancelled = false;
-    const timer = setTimeout(() => {
-      api
-        .people(value.trim(), SUGGESTIONS, 0)
-        .then((page) => {
-          if (cancelled) return;
-          setPeople(page.items);
-          const wanted = value.trim().normalize('NFC').toLowerCase();
-          onMatch.current?.(page.items.find((p) => p.name.toLowerCase() === wanted) ?? null);
-        })
-        .catch(() => !cancelled && setPeople([]));
-    }, DEBOUNCE_MS);
-    return () => {
-      cancelled = true;
-      clearTimeout(timer);
-    };
-  }, [value]);
+    if (found.value) onMatch.current?.(found.value.match);
+  }, [found.value]);
 
   return (
     <>

@@ -3,6 +3,8 @@
 import { useI18n } from '../i18n';
 import { downloadText, toCsv } from '../lib/csv';
 import type { Box } from '../lib/types';
+import { FaceName } from './FaceName';
+import { Table } from './Table';
 
 export interface ResultRow {
   source: string;
@@ -36,41 +38,35 @@ export function ResultsTable({ rows, filename }: { rows: ResultRow[]; filename: 
       {rows.length === 0 ? (
         <p className="muted empty">{t('results.empty')}</p>
       ) : (
-        <div className="table-wrap">
-          <table className="table" data-testid="results-table">
-            <thead>
-              <tr>
-                <th>{t('results.source')}</th>
-                <th>{t('results.at')}</th>
-                <th>{t('results.name')}</th>
-                <th className="num">{t('results.score')}</th>
-                <th>{t('results.box')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((r, i) => (
-                <tr key={i}>
-                  <td className="ellipsis" title={r.source}>
-                    {r.source}
-                  </td>
-                  <td>{r.at || '—'}</td>
-                  <td>
-                    {r.name ? (
-                      <strong>{r.name}</strong>
-                    ) : (
-                      <span className="tag unknown">{t('face.unknown')}</span>
-                    )}
-                  </td>
-                  <td className="num">{number(r.score)}</td>
-                  <td className="mono">
-                    {Math.round(r.box.x)}, {Math.round(r.box.y)}, {Math.round(r.box.width)}×
-                    {Math.round(r.box.height)}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table
+          testId="results-table"
+          head={
+            <>
+              <th>{t('results.source')}</th>
+              <th>{t('results.at')}</th>
+              <th>{t('results.name')}</th>
+              <th className="num">{t('results.score')}</th>
+              <th>{t('results.box')}</th>
+            </>
+          }
+        >
+          {rows.map((r, i) => (
+            <tr key={i}>
+              <td className="ellipsis" title={r.source}>
+                {r.source}
+              </td>
+              <td>{r.at || '—'}</td>
+              <td>
+                <FaceName name={r.name} />
+              </td>
+              <td className="num">{number(r.score)}</td>
+              <td className="mono">
+                {Math.round(r.box.x)}, {Math.round(r.box.y)}, {Math.round(r.box.width)}×
+                {Math.round(r.box.height)}
+              </td>
+            </tr>
+          ))}
+        </Table>
       )}
     </section>
   );

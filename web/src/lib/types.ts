@@ -41,8 +41,8 @@ export interface Person {
 export interface Sample {
   id: number;
   sourceName: string | null;
-  box: Box;
-  quality: Quality;
+  box: Box | null;
+  quality: Quality | null;
   createdAt: string;
 }
 
@@ -103,7 +103,7 @@ export interface EventItem {
   box: Box;
   personId: number | null;
   name: string | null;
-  score: number;
+  score: number | null;
   distance: number | null;
   hasSnapshot: boolean;
 }

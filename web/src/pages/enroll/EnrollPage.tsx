@@ -1,11 +1,13 @@
 // Enroll (录入人脸): type a name, take face crops from photos or the camera, keep the good ones, enroll.
-import { useCallback, useState } from 'react';
+import { useCallback, useState, type ReactNode } from 'react';
 import { Alert, Spinner } from '../../components/Alert';
 import { FilePicker } from '../../components/FilePicker';
+import { ModePage } from '../../components/ModePage';
 import { PersonNameInput } from '../../components/PersonNameInput';
-import { useI18n } from '../../i18n';
+import { useI18n, type MessageKey } from '../../i18n';
 import { api } from '../../lib/api';
 import { dataUrlToBlob } from '../../lib/image';
+import { useAction } from '../../lib/requests';
 import { useSession } from '../../lib/session';
 import type { EnrollReport, Person } from '../../lib/types';
 import { CameraCapture } from './CameraCapture';
@@ -14,18 +16,33 @@ import { EnrollResult } from './EnrollResult';
 
 let nextKey = 1;
 
+type Source = 'photos' | 'camera';
+const SOURCES: { id: Source; label: MessageKey }[] = [
+  { id: 'photos', label: 'enroll.fromPhotos' },
+  { id: 'camera', label: 'enroll.fromCamera' },
+];
+
+/** The heading of one of the page's numbered steps. */
+function StepTitle({ n, children }: { n: number; children: ReactNode }) {
+  return (
+    <h3>
+      <span className="step">{n}</span>
+      {children}
+    </h3>
+  );
+}
+
 export function EnrollPage() {
   const { t, tError } = useI18n();
   const { isAdmin } = useSession();
   const [name, setName] = useState('');
   const [existing, setExisting] = useState<Person | null>(null);
-  const [source, setSource] = useState<'photos' | 'camera'>('photos');
+  const [source, setSource] = useState<Source>('photos');
   const [crops, setCrops] = useState<Crop[]>([]);
   const [problems, setProblems] = useState<{ source: string; message: string }[]>([]);
   const [pending, setPending] = useState(0);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useAction();
   const [report, setReport] = useState<EnrollReport | null>(null);
-  const [error, setError] = useState<string | null>(null);
 
   const onMatch = useCallback((p: Person | null) => setExisting(p), []);
 
@@ -70,11 +87,9 @@ export function EnrollPage() {
   };
 
   const kept = crops.filter((c) => c.keep);
-  const submit = async () => {
-    setBusy(true);
-    setError(null);
+  const submit = () => {
     setReport(null);
-    try {
+    void run(async () => {
       const r = await api.enroll(
         name.trim(),
         kept.map((c) => c.upload),
@@ -89,11 +104,7 @@ export function EnrollPage() {
         const page = await api.people(person.name, 8, 0);
         setExisting(page.items.find((p) => p.id === person.id) ?? null);
       }
-    } catch (e) {
-      setError(tError(e));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   if (!isAdmin) {
@@ -105,19 +116,10 @@ export function EnrollPage() {
   }
 
   return (
-    <div className="page">
-      <div className="page-head">
-        <div>
-          <h1>{t('enroll.title')}</h1>
-          <p className="muted">{t('enroll.subtitle')}</p>
-        </div>
-      </div>
+    <ModePage title={t('enroll.title')} subtitle={t('enroll.subtitle')}>
       <div className="enroll-layout">
         <section className="card">
-          <h3>
-            <span className="step">1</span>
-            {t('enroll.step.name')}
-          </h3>
+          <StepTitle n={1}>{t('enroll.step.name')}</StepTitle>
           <label className="field">
             <span>{t('enroll.name')}</span>
             <PersonNameInput
@@ -137,31 +139,21 @@ export function EnrollPage() {
               )}
             </p>
           )}
-          <h3>
-            <span className="step">2</span>
-            {t('enroll.step.source')}
-          </h3>
+          <StepTitle n={2}>{t('enroll.step.source')}</StepTitle>
           <div className="segmented" role="tablist">
-            <button
-              type="button"
-              role="tab"
-              aria-selected={source === 'photos'}
-              className={source === 'photos' ? 'active' : ''}
-              onClick={() => setSource('photos')}
-              data-testid="source-photos"
-            >
-              {t('enroll.fromPhotos')}
-            </button>
-            <button
-              type="button"
-              role="tab"
-              aria-selected={source === 'camera'}
-              className={source === 'camera' ? 'active' : ''}
-              onClick={() => setSource('camera')}
-              data-testid="source-camera"
-            >
-              {t('enroll.fromCamera')}
-            </button>
+            {SOURCES.map((s) => (
+              <button
+                key={s.id}
+                type="button"
+                role="tab"
+                aria-selected={source === s.id}
+                className={source === s.id ? 'active' : ''}
+                onClick={() => setSource(s.id)}
+                data-testid={`source-${s.id}`}
+              >
+                {t(s.label)}
+              </button>
+            ))}
           </div>
           {source === 'photos' ? (
             <FilePicker
@@ -181,10 +173,7 @@ export function EnrollPage() {
 
         <section className="card">
           <div className="card-head">
-            <h3>
-              <span className="step">3</span>
-              {t('enroll.step.crops')}
-            </h3>
+            <StepTitle n={3}>{t('enroll.step.crops')}</StepTitle>
             {crops.length > 0 && (
               <button type="button" className="ghost small" onClick={() => setCrops([])}>
                 {t('enroll.clear')}
@@ -218,7 +207,7 @@ export function EnrollPage() {
                 type="button"
                 className="primary"
                 disabled={busy || !name.trim() || kept.length === 0}
-                onClick={() => void submit()}
+                onClick={submit}
                 data-testid="enroll-submit"
               >
                 {busy ? t('enroll.enrolling') : t('enroll.submitCount', { n: kept.length })}
@@ -230,6 +219,6 @@ export function EnrollPage() {
           {report && <EnrollResult report={report} />}
         </section>
       </div>
-    </div>
+    </ModePage>
   );
 }

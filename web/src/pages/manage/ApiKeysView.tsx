@@ -1,90 +1,66 @@
 // API keys (admins): create one (its secret is shown once, here), list, revoke.
-import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import { Alert, Spinner } from '../../components/Alert';
 import { ConfirmDialog, Modal } from '../../components/Modal';
+import { RoleBadge, RoleField } from '../../components/Role';
+import { Table } from '../../components/Table';
+import { TextField } from '../../components/TextField';
 import { useI18n } from '../../i18n';
 import { api } from '../../lib/api';
+import { useAction, useFetched } from '../../lib/requests';
 import type { ApiKeyItem, Role } from '../../lib/types';
 
 export function ApiKeysView() {
-  const { t, tError, date } = useI18n();
-  const [items, setItems] = useState<ApiKeyItem[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const { t, date } = useI18n();
+  const keys = useFetched(() => api.apiKeys(), []);
+  const { busy, error, run } = useAction();
   const [name, setName] = useState('');
   const [role, setRole] = useState<Role>('viewer');
   const [created, setCreated] = useState<{ name: string; key: string } | null>(null);
   const [revoking, setRevoking] = useState<ApiKeyItem | null>(null);
-  const [busy, setBusy] = useState(false);
   const [copied, setCopied] = useState(false);
 
-  const load = useCallback(() => {
-    api
-      .apiKeys()
-      .then((r) => setItems(r.items))
-      .catch((e) => setError(tError(e)));
-  }, [tError]);
-  useEffect(load, [load]);
-
-  const create = async (e: FormEvent) => {
+  const create = (e: FormEvent) => {
     e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    void run(async () => {
       const k = await api.createApiKey(name.trim(), role);
       setCreated({ name: k.name, key: k.key });
       setCopied(false);
       setName('');
-      load();
-    } catch (err) {
-      setError(tError(err));
-    } finally {
-      setBusy(false);
-    }
+      keys.reload();
+    });
   };
 
-  const revoke = async () => {
-    if (!revoking) return;
-    setBusy(true);
-    try {
-      await api.revokeApiKey(revoking.id);
-      setRevoking(null);
-      load();
-    } catch (err) {
-      setError(tError(err));
-      setRevoking(null);
-    } finally {
-      setBusy(false);
-    }
+  const revoke = async (key: ApiKeyItem) => {
+    await run(async () => {
+      await api.revokeApiKey(key.id);
+      keys.reload();
+    });
+    setRevoking(null);
   };
 
+  const items = keys.value?.items;
+  const problem = error ?? keys.error;
   return (
     <div className="stack">
       <section className="card">
         <h3>{t('keys.create')}</h3>
         <p className="muted">{t('keys.explain')}</p>
-        <form className="inline-form" onSubmit={(e) => void create(e)}>
-          <label className="field">
-            <span>{t('keys.name')}</span>
-            <input
-              value={name}
-              onChange={(e) => setName(e.target.value)}
-              required
-              maxLength={100}
-              data-testid="key-name"
-            />
-          </label>
-          <label className="field">
-            <span>{t('users.role')}</span>
-            <select value={role} onChange={(e) => setRole(e.target.value as Role)}>
-              <option value="viewer">{t('role.viewer')}</option>
-              <option value="admin">{t('role.admin')}</option>
-            </select>
-          </label>
+        <form className="inline-form" onSubmit={create}>
+          <TextField
+            label={t('keys.name')}
+            value={name}
+            onChange={setName}
+            required
+            maxLength={100}
+            data-testid="key-name"
+          />
+          <RoleField value={role} onChange={setRole} />
           <button type="submit" className="primary" disabled={busy || !name.trim()} data-testid="key-create">
             {t('keys.createButton')}
           </button>
         </form>
-        {error && <Alert>{error}</Alert>}
+        {problem && <Alert>{problem}</Alert>}
       </section>
       <section className="card">
         <h3>{t('keys.title')}</h3>
@@ -93,41 +69,39 @@ export function ApiKeysView() {
         ) : items.length === 0 ? (
           <p className="muted empty">{t('keys.empty')}</p>
         ) : (
-          <div className="table-wrap">
-            <table className="table" data-testid="keys-table">
-              <thead>
-                <tr>
-                  <th>{t('keys.name')}</th>
-                  <th>{t('users.role')}</th>
-                  <th>{t('users.created')}</th>
-                  <th>{t('keys.lastUsed')}</th>
-                  <th />
-                </tr>
-              </thead>
-              <tbody>
-                {items.map((k) => (
-                  <tr key={k.id}>
-                    <td>{k.name}</td>
-                    <td>
-                      <span className={`role-badge ${k.role}`}>{t(`role.${k.role}`)}</span>
-                    </td>
-                    <td className="nowrap">{date(k.createdAt)}</td>
-                    <td className="nowrap">{date(k.lastUsedAt)}</td>
-                    <td className="actions">
-                      <button
-                        type="button"
-                        className="small danger-text"
-                        onClick={() => setRevoking(k)}
-                        data-testid="key-revoke"
-                      >
-                        {t('keys.revoke')}
-                      </button>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <Table
+            testId="keys-table"
+            head={
+              <>
+                <th>{t('keys.name')}</th>
+                <th>{t('users.role')}</th>
+                <th>{t('users.created')}</th>
+                <th>{t('keys.lastUsed')}</th>
+                <th />
+              </>
+            }
+          >
+            {items.map((k) => (
+              <tr key={k.id}>
+                <td>{k.name}</td>
+                <td>
+                  <RoleBadge role={k.role} />
+                </td>
+                <td className="nowrap">{date(k.createdAt)}</td>
+                <td className="nowrap">{date(k.lastUsedAt)}</td>
+                <td className="actions">
+                  <button
+                    type="button"
+                    className="small danger-text"
+                    onClick={() => setRevoking(k)}
+                    data-testid="key-revoke"
+                  >
+                    {t('keys.revoke')}
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </Table>
         )}
       </section>
       {created && (
@@ -166,7 +140,7 @@ export function ApiKeysView() {
           danger
           busy={busy}
           onCancel={() => setRevoking(null)}
-          onConfirm={() => void revoke()}
+          onConfirm={() => void revoke(revoking)}
         />
       )}
     </div>

@@ -1,13 +1,17 @@
 // The event history: every stored recognition with its snapshot, filtered, paged and exportable as CSV.
 import { useEffect, useState } from 'react';
 import { Alert, Spinner } from '../../components/Alert';
+import { UnknownTag } from '../../components/FaceName';
+import { Table } from '../../components/Table';
 import { useI18n } from '../../i18n';
 import { api, type EventFilter } from '../../lib/api';
+import { useFetched } from '../../lib/requests';
 import { href } from '../../lib/router';
-import type { EventItem, Page } from '../../lib/types';
 import { Pager } from './Pager';
 
 const PAGE = 25;
+/** The source filter is typed: wait for a pause. */
+const DEBOUNCE_MS = 150;
 
 export function EventsView() {
   const { t } = useI18n();
@@ -38,78 +42,65 @@ export function EventsView() {
 }
 
 export function EventsTable({ filter, compact = false }: { filter: EventFilter; compact?: boolean }) {
-  const { t, tError, number, date } = useI18n();
+  const { t, number, date } = useI18n();
   const [offset, setOffset] = useState(0);
-  const [page, setPage] = useState<Page<EventItem> | null>(null);
-  const [error, setError] = useState<string | null>(null);
   const key = JSON.stringify(filter);
-
   useEffect(() => setOffset(0), [key]);
-  useEffect(() => {
-    let cancelled = false;
-    const timer = setTimeout(() => {
-      api
-        .events({ ...(JSON.parse(key) as EventFilter), limit: PAGE, offset })
-        .then((p) => !cancelled && (setPage(p), setError(null)))
-        .catch((e) => !cancelled && setError(tError(e)));
-    }, 150);
-    return () => {
-      cancelled = true;
-      clearTimeout(timer);
-    };
-  }, [key, offset, tError]);
+  const { value: page, error } = useFetched(
+    () => api.events({ ...filter, limit: PAGE, offset }),
+    [key, offset],
+    DEBOUNCE_MS,
+  );
 
   if (error) return <Alert>{error}</Alert>;
   if (!page) return <Spinner label={t('common.loading')} />;
   if (page.items.length === 0) return <p className="muted empty">{t('events.empty')}</p>;
   return (
     <>
-      <div className="table-wrap">
-        <table className="table" data-testid="events-table">
-          <thead>
-            <tr>
-              <th aria-label={t('events.snapshot')} />
-              <th>{t('events.time')}</th>
-              {!compact && <th>{t('results.name')}</th>}
-              <th>{t('results.source')}</th>
-              <th>{t('results.at')}</th>
-              <th className="num">{t('results.score')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {page.items.map((e) => (
-              <tr key={e.id}>
-                <td className="snap-cell">
-                  {e.hasSnapshot ? (
-                    <img className="snap" src={api.eventSnapshotUrl(e.id)} alt="" loading="lazy" />
-                  ) : null}
-                </td>
-                <td className="nowrap">{date(e.time)}</td>
-                {!compact && (
-                  <td>
-                    {e.name && e.personId ? (
-                      <a href={href('manage', 'people', e.personId)}>{e.name}</a>
-                    ) : (
-                      <span className="tag unknown">{t('face.unknown')}</span>
-                    )}
-                  </td>
+      <Table
+        testId="events-table"
+        head={
+          <>
+            <th aria-label={t('events.snapshot')} />
+            <th>{t('events.time')}</th>
+            {!compact && <th>{t('results.name')}</th>}
+            <th>{t('results.source')}</th>
+            <th>{t('results.at')}</th>
+            <th className="num">{t('results.score')}</th>
+          </>
+        }
+      >
+        {page.items.map((e) => (
+          <tr key={e.id}>
+            <td className="snap-cell">
+              {e.hasSnapshot ? (
+                <img className="snap" src={api.eventSnapshotUrl(e.id)} alt="" loading="lazy" />
+              ) : null}
+            </td>
+            <td className="nowrap">{date(e.time)}</td>
+            {!compact && (
+              <td>
+                {e.name && e.personId ? (
+                  <a href={href('manage', 'people', e.personId)}>{e.name}</a>
+                ) : (
+                  <UnknownTag />
                 )}
-                <td className="ellipsis" title={e.source}>
-                  {e.source}
-                </td>
-                <td className="nowrap">
-                  {e.frame !== null
-                    ? t('events.frame', { n: e.frame })
-                    : e.offsetS !== null
-                      ? `${number(e.offsetS, 1)} s`
-                      : '—'}
-                </td>
-                <td className="num">{number(e.score)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+              </td>
+            )}
+            <td className="ellipsis" title={e.source}>
+              {e.source}
+            </td>
+            <td className="nowrap">
+              {e.frame !== null
+                ? t('events.frame', { n: e.frame })
+                : e.offsetS !== null
+                  ? `${number(e.offsetS, 1)} s`
+                  : '—'}
+            </td>
+            <td className="num">{e.score === null ? '—' : number(e.score)}</td>
+          </tr>
+        ))}
+      </Table>
       <Pager total={page.total} offset={offset} limit={PAGE} onOffset={setOffset} />
     </>
   );

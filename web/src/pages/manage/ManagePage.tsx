@@ -1,4 +1,5 @@
 // Manage (管理人脸): people and their samples, the event history, and (admins) API keys and users.
+import { ModePage } from '../../components/ModePage';
 import { Tabs } from '../../components/Tabs';
 import { useI18n } from '../../i18n';
 import { useSession } from '../../lib/session';
@@ -24,14 +25,11 @@ export function ManagePage({ route }: { route: string[] }) {
   const tab = tabs.some((x) => x.id === route[0]) ? route[0] : 'people';
   const personId = tab === 'people' && route[1] ? Number(route[1]) : null;
   return (
-    <div className="page">
-      <div className="page-head">
-        <div>
-          <h1>{t('manage.title')}</h1>
-          <p className="muted">{t('manage.subtitle')}</p>
-        </div>
-        <Tabs base="manage" tabs={tabs} active={tab} />
-      </div>
+    <ModePage
+      title={t('manage.title')}
+      subtitle={t('manage.subtitle')}
+      tabs={<Tabs base="manage" tabs={tabs} active={tab} />}
+    >
       {tab === 'events' ? (
         <EventsView />
       ) : tab === 'keys' ? (
@@ -43,6 +41,6 @@ export function ManagePage({ route }: { route: string[] }) {
       ) : (
         <PeopleList />
       )}
-    </div>
+    </ModePage>
   );
 }

@@ -1,37 +1,26 @@
 // People as a grid of cards: thumbnail, name, sample count, last seen; search and pages.
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { Alert, Spinner } from '../../components/Alert';
 import { useI18n } from '../../i18n';
 import { api } from '../../lib/api';
+import { useFetched } from '../../lib/requests';
 import { href } from '../../lib/router';
 import { useSession } from '../../lib/session';
-import type { Page, Person } from '../../lib/types';
 import { Pager } from './Pager';
 
 const PAGE = 24;
 const DEBOUNCE_MS = 250;
 
 export function PeopleList() {
-  const { t, tError, date } = useI18n();
+  const { t, date } = useI18n();
   const { isAdmin } = useSession();
   const [search, setSearch] = useState('');
   const [offset, setOffset] = useState(0);
-  const [page, setPage] = useState<Page<Person> | null>(null);
-  const [error, setError] = useState<string | null>(null);
-
-  useEffect(() => {
-    let cancelled = false;
-    const timer = setTimeout(() => {
-      api
-        .people(search.trim(), PAGE, offset)
-        .then((p) => !cancelled && (setPage(p), setError(null)))
-        .catch((e) => !cancelled && setError(tError(e)));
-    }, DEBOUNCE_MS);
-    return () => {
-      cancelled = true;
-      clearTimeout(timer);
-    };
-  }, [search, offset, tError]);
+  const { value: page, error } = useFetched(
+    () => api.people(search.trim(), PAGE, offset),
+    [search, offset],
+    DEBOUNCE_MS,
+  );
 
   return (
     <div className="stack">

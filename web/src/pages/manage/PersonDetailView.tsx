@@ -1,13 +1,15 @@
 // One person: rename, merge into someone else, delete; their samples (remove, move); their events.
-import { useCallback, useEffect, useState } from 'react';
+import { useState } from 'react';
 import { Alert, Spinner } from '../../components/Alert';
 import { ChoosePersonDialog } from '../../components/ChoosePersonDialog';
-import { ConfirmDialog, Modal } from '../../components/Modal';
+import { ActionDialog, ConfirmDialog } from '../../components/Modal';
+import { TextField } from '../../components/TextField';
 import { useI18n } from '../../i18n';
 import { api } from '../../lib/api';
+import { useAction, useFetched } from '../../lib/requests';
 import { href, navigate } from '../../lib/router';
 import { useSession } from '../../lib/session';
-import type { PersonDetail, Sample } from '../../lib/types';
+import type { Sample } from '../../lib/types';
 import { EventsTable } from './EventsView';
 
 type Dialog =
@@ -19,22 +21,14 @@ type Dialog =
   | null;
 
 export function PersonDetailView({ id }: { id: number }) {
-  const { t, tError, date } = useI18n();
+  const { t, date } = useI18n();
   const { isAdmin } = useSession();
-  const [person, setPerson] = useState<PersonDetail | null>(null);
-  const [loadError, setLoadError] = useState<string | null>(null);
+  const loaded = useFetched(() => api.person(id), [id]);
+  const { busy, error, setError, run } = useAction();
   const [dialog, setDialog] = useState<Dialog>(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
   const [newName, setNewName] = useState('');
-
-  const load = useCallback(() => {
-    api
-      .person(id)
-      .then(setPerson)
-      .catch((e) => setLoadError(tError(e)));
-  }, [id, tError]);
-  useEffect(load, [load]);
+  const person = loaded.value;
+  const load = loaded.reload;
 
   const open = (d: Dialog) => {
     setDialog(d);
@@ -43,21 +37,14 @@ export function PersonDetailView({ id }: { id: number }) {
   };
 
   /** Runs a dialog's action; on success the dialog closes and `after` runs. */
-  const run = async (action: () => Promise<unknown>, after: () => void) => {
-    setBusy(true);
-    setError(null);
-    try {
+  const act = (action: () => Promise<unknown>, after: () => void) =>
+    run(async () => {
       await action();
       setDialog(null);
       after();
-    } catch (e) {
-      setError(tError(e));
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
 
-  if (loadError) return <Alert>{loadError}</Alert>;
+  if (loaded.error) return <Alert>{loaded.error}</Alert>;
   if (!person) return <Spinner label={t('common.loading')} />;
 
   const thumb = person.samples[0];
@@ -114,10 +101,12 @@ export function PersonDetailView({ id }: { id: number }) {
                   <span className="ellipsis" title={s.sourceName ?? ''}>
                     {s.sourceName?.split(/[\\/]/).pop() ?? '—'}
                   </span>
-                  <small className="muted">
-                    {t('quality.size')} {Math.round(s.quality.size)} px · {t('quality.sharpness')}{' '}
-                    {Math.round(s.quality.sharpness)}
-                  </small>
+                  {s.quality && (
+                    <small className="muted">
+                      {t('quality.size')} {Math.round(s.quality.size)} px · {t('quality.sharpness')}{' '}
+                      {Math.round(s.quality.sharpness)}
+                    </small>
+                  )}
                   {isAdmin && (
                     <span className="row">
                       <button
@@ -151,37 +140,22 @@ export function PersonDetailView({ id }: { id: number }) {
       </section>
 
       {dialog?.kind === 'rename' && (
-        <Modal
+        <ActionDialog
           title={t('manage.renameTitle')}
-          onClose={() => setDialog(null)}
-          footer={
-            <>
-              <button type="button" onClick={() => setDialog(null)}>
-                {t('common.cancel')}
-              </button>
-              <button
-                type="button"
-                className="primary"
-                disabled={busy || !newName.trim() || newName.trim() === person.name}
-                onClick={() => void run(() => api.updatePerson(id, { name: newName.trim() }), load)}
-                data-testid="confirm"
-              >
-                {t('common.save')}
-              </button>
-            </>
-          }
+          actionLabel={t('common.save')}
+          onAction={() => void act(() => api.updatePerson(id, { name: newName.trim() }), load)}
+          onCancel={() => setDialog(null)}
+          disabled={busy || !newName.trim() || newName.trim() === person.name}
+          error={error}
         >
-          <label className="field">
-            <span>{t('enroll.name')}</span>
-            <input
-              value={newName}
-              onChange={(e) => setNewName(e.target.value)}
-              maxLength={100}
-              data-testid="rename-input"
-            />
-          </label>
-          {error && <Alert>{error}</Alert>}
-        </Modal>
+          <TextField
+            label={t('enroll.name')}
+            value={newName}
+            onChange={setNewName}
+            maxLength={100}
+            data-testid="rename-input"
+          />
+        </ActionDialog>
       )}
       {dialog?.kind === 'merge' && (
         <ChoosePersonDialog
@@ -193,7 +167,7 @@ export function PersonDetailView({ id }: { id: number }) {
           error={error}
           onCancel={() => setDialog(null)}
           onChoose={(into) =>
-            void run(
+            void act(
               () => api.mergePerson(id, into.id),
               () => navigate('manage', 'people', into.id),
             )
@@ -210,7 +184,7 @@ export function PersonDetailView({ id }: { id: number }) {
           error={error}
           onCancel={() => setDialog(null)}
           onConfirm={() =>
-            void run(
+            void act(
               () => api.deletePerson(id),
               () => navigate('manage', 'people'),
             )
@@ -226,7 +200,7 @@ export function PersonDetailView({ id }: { id: number }) {
           busy={busy}
           error={error}
           onCancel={() => setDialog(null)}
-          onConfirm={() => void run(() => api.deleteSample(dialog.sample.id), load)}
+          onConfirm={() => void act(() => api.deleteSample(dialog.sample.id), load)}
         />
       )}
       {dialog?.kind === 'moveSample' && (
@@ -238,7 +212,7 @@ export function PersonDetailView({ id }: { id: number }) {
           busy={busy}
           error={error}
           onCancel={() => setDialog(null)}
-          onChoose={(to) => void run(() => api.moveSample(dialog.sample.id, to.id), load)}
+          onChoose={(to) => void act(() => api.moveSample(dialog.sample.id, to.id), load)}
         />
       )}
     </div>

@@ -2,9 +2,12 @@
 // seen by one of them as they come, over its server-sent event stream.
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { Alert, Spinner } from '../../components/Alert';
+import { FaceName } from '../../components/FaceName';
 import { ConfirmDialog } from '../../components/Modal';
+import { TextField } from '../../components/TextField';
 import { useI18n } from '../../i18n';
 import { api } from '../../lib/api';
+import { useAction } from '../../lib/requests';
 import { useSession } from '../../lib/session';
 import type { Camera, CameraFaceEvent } from '../../lib/types';
 
@@ -22,10 +25,9 @@ export function CamerasView() {
   const { t, tError, number, clock } = useI18n();
   const { isAdmin } = useSession();
   const [cameras, setCameras] = useState<Camera[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, setError, run: act } = useAction();
   const [name, setName] = useState('');
   const [url, setUrl] = useState('');
-  const [busy, setBusy] = useState(false);
   const [watched, setWatched] = useState<number | null>(null);
   const [feed, setFeed] = useState<FeedItem[]>([]);
   const [deleting, setDeleting] = useState<Camera | null>(null);
@@ -81,18 +83,6 @@ export function CamerasView() {
     return () => source.close();
   }, [watched]);
 
-  const act = async (action: () => Promise<unknown>) => {
-    setBusy(true);
-    setError(null);
-    try {
-      await action();
-    } catch (e) {
-      setError(tError(e));
-    } finally {
-      setBusy(false);
-    }
-  };
-
   const add = (e: FormEvent) => {
     e.preventDefault();
     void act(async () => {
@@ -112,27 +102,24 @@ export function CamerasView() {
           <section className="card">
             <h3>{t('cameras.add')}</h3>
             <form className="inline-form" onSubmit={add}>
-              <label className="field">
-                <span>{t('cameras.name')}</span>
-                <input
-                  value={name}
-                  onChange={(e) => setName(e.target.value)}
-                  required
-                  maxLength={100}
-                  data-testid="camera-name"
-                />
-              </label>
-              <label className="field wide-field">
-                <span>{t('cameras.url')}</span>
-                <input
-                  value={url}
-                  onChange={(e) => setUrl(e.target.value)}
-                  required
-                  maxLength={2000}
-                  placeholder="rtsp://camera.local:554/stream"
-                  data-testid="camera-url"
-                />
-              </label>
+              <TextField
+                label={t('cameras.name')}
+                value={name}
+                onChange={setName}
+                required
+                maxLength={100}
+                data-testid="camera-name"
+              />
+              <TextField
+                label={t('cameras.url')}
+                wide
+                value={url}
+                onChange={setUrl}
+                required
+                maxLength={2000}
+                placeholder="rtsp://camera.local:554/stream"
+                data-testid="camera-url"
+              />
               <button
                 type="submit"
                 className="primary"
@@ -219,11 +206,7 @@ export function CamerasView() {
           <ul className="camera-feed" data-testid="camera-feed">
             {feed.map((f) => (
               <li key={f.key}>
-                {f.track.name ? (
-                  <strong>{f.track.name}</strong>
-                ) : (
-                  <span className="tag unknown">{t('face.unknown')}</span>
-                )}
+                <FaceName name={f.track.name} />
                 <small className="muted">
                   {clock(f.time)} · {number(f.track.score)}
                   {f.type === 'track_end' && ` · ${t('cameras.left')}`}

@@ -3,12 +3,13 @@
 // corrections these are recorded on the face's event; without them, enrolling uploads the face cut from
 // the photo.
 import { useRef, useState } from 'react';
-import { Alert } from '../../components/Alert';
-import { Modal } from '../../components/Modal';
+import { FaceName } from '../../components/FaceName';
+import { ActionDialog } from '../../components/Modal';
 import { PersonNameInput } from '../../components/PersonNameInput';
 import { useI18n } from '../../i18n';
 import { api } from '../../lib/api';
 import { cropFace } from '../../lib/image';
+import { useAction } from '../../lib/requests';
 import { useSession } from '../../lib/session';
 import type { RecognizedFace } from '../../lib/types';
 
@@ -25,10 +26,9 @@ export function FaceActions(props: {
   const { t, tError, tCode, number } = useI18n();
   const { isAdmin, capabilities } = useSession();
   const { face } = props;
+  const { busy, error, setError, run } = useAction();
   const [dialog, setDialog] = useState<Dialog>(null);
   const [name, setName] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
 
   const canCorrect = isAdmin && capabilities.correct && face.eventId !== undefined;
@@ -38,28 +38,21 @@ export function FaceActions(props: {
     setError(null);
   };
 
-  /** Runs a dialog's action; a returned message is shown in the dialog, which then stays open. */
-  const run = async (action: () => Promise<string | void>) => {
-    setBusy(true);
-    setError(null);
-    try {
-      const problem = await action();
-      if (problem) setError(problem);
-      else setDialog(null);
-    } catch (e) {
-      setError(tError(e));
-    } finally {
-      setBusy(false);
-    }
-  };
-
   /** The face as recognized, to show again when a correction is undone. */
   const recognized = useRef(face);
   const [corrected, setCorrected] = useState(false);
 
+  /** Runs a dialog's action; a returned message is shown in the dialog, which then stays open. */
+  const act = (action: () => Promise<string | void>) =>
+    run(async () => {
+      const problem = await action();
+      if (problem) setError(problem);
+      else setDialog(null);
+    });
+
   /** "This is …" and "enroll as …": the face becomes that person (created when new). */
   const assign = () =>
-    run(async () => {
+    act(async () => {
       const wanted = name.trim();
       if (canCorrect) {
         const r = await api.correct(face.eventId!, { is: wanted });
@@ -80,7 +73,7 @@ export function FaceActions(props: {
     });
 
   const correctNot = () =>
-    run(async () => {
+    act(async () => {
       await api.correct(face.eventId!, { not: face.name! });
       setNotice(t('face.correctedNot', { name: face.name! }));
       props.onChange({ ...face, name: null, personId: null });
@@ -102,11 +95,7 @@ export function FaceActions(props: {
     <li className={`face-row${props.selected ? ' selected' : ''}`} onClick={props.onSelect}>
       <span className={`face-index ${face.name ? 'known' : 'unknown'}`}>{props.index + 1}</span>
       <span className="face-who">
-        {face.name ? (
-          <strong data-testid="face-name">{face.name}</strong>
-        ) : (
-          <span className="tag unknown">{t('face.unknown')}</span>
-        )}
+        <FaceName name={face.name} testId="face-name" />
         <small className="muted">
           {t('face.score')} {number(face.score)}
           {face.decision === 'ambiguous' && ` · ${t('face.ambiguous')}`}
@@ -147,58 +136,32 @@ export function FaceActions(props: {
       </span>
 
       {dialog === 'not' && (
-        <Modal
+        <ActionDialog
           title={t('face.notTitle')}
-          onClose={() => setDialog(null)}
-          footer={
-            <>
-              <button type="button" onClick={() => setDialog(null)}>
-                {t('common.cancel')}
-              </button>
-              <button
-                type="button"
-                className="primary"
-                disabled={busy}
-                onClick={() => void correctNot()}
-                data-testid="confirm"
-              >
-                {t('face.not', { name: face.name ?? '' })}
-              </button>
-            </>
-          }
+          actionLabel={t('face.not', { name: face.name ?? '' })}
+          onAction={() => void correctNot()}
+          onCancel={() => setDialog(null)}
+          disabled={busy}
+          error={error}
         >
           <p>{t('face.notMessage', { name: face.name ?? '' })}</p>
-          {error && <Alert>{error}</Alert>}
-        </Modal>
+        </ActionDialog>
       )}
       {(dialog === 'is' || dialog === 'enroll') && (
-        <Modal
+        <ActionDialog
           title={dialog === 'is' ? t('face.thisIsTitle') : t('face.enrollTitle')}
-          onClose={() => setDialog(null)}
-          footer={
-            <>
-              <button type="button" onClick={() => setDialog(null)}>
-                {t('common.cancel')}
-              </button>
-              <button
-                type="button"
-                className="primary"
-                disabled={busy || !name.trim()}
-                onClick={() => void assign()}
-                data-testid="confirm"
-              >
-                {dialog === 'is' ? t('common.save') : t('enroll.submit')}
-              </button>
-            </>
-          }
+          actionLabel={dialog === 'is' ? t('common.save') : t('enroll.submit')}
+          onAction={() => void assign()}
+          onCancel={() => setDialog(null)}
+          disabled={busy || !name.trim()}
+          error={error}
         >
           <p className="muted">{dialog === 'is' ? t('face.thisIsMessage') : t('face.enrollMessage')}</p>
           <label className="field">
             <span>{t('enroll.name')}</span>
             <PersonNameInput value={name} onChange={setName} autoFocus testId="face-name-input" />
           </label>
-          {error && <Alert>{error}</Alert>}
-        </Modal>
+        </ActionDialog>
       )}
     </li>
   );

@@ -2,6 +2,8 @@
 // a canvas over the video, with frames/s and latency.
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { Alert } from '../../components/Alert';
+import { FaceName } from '../../components/FaceName';
+import { Icon } from '../../components/Icon';
 import { useI18n } from '../../i18n';
 import { CAMERA_HEIGHT, CAMERA_WIDTH, useCamera } from '../../lib/camera';
 import { LiveSession, type LiveState, type LiveStats } from '../../lib/live';
@@ -81,16 +83,11 @@ export function LiveCamera() {
           <canvas ref={overlay} width={CAMERA_WIDTH} height={CAMERA_HEIGHT} data-testid="live-overlay" />
           {!camera.active && (
             <div className="video-placeholder">
-              <svg viewBox="0 0 24 24" width="40" height="40" aria-hidden="true">
-                <path
-                  d="M15 10l4.55-2.28A1 1 0 0 1 21 8.62v6.76a1 1 0 0 1-1.45.9L15 14M5 18h8a2 2 0 0 0 2-2V8a2 2 0 0 0-2-2H5a2 2 0 0 0-2 2v8a2 2 0 0 0 2 2z"
-                  fill="none"
-                  stroke="currentColor"
-                  strokeWidth="1.6"
-                  strokeLinecap="round"
-                  strokeLinejoin="round"
-                />
-              </svg>
+              <Icon
+                path="M15 10l4.55-2.28A1 1 0 0 1 21 8.62v6.76a1 1 0 0 1-1.45.9L15 14M5 18h8a2 2 0 0 0 2-2V8a2 2 0 0 0-2-2H5a2 2 0 0 0-2 2v8a2 2 0 0 0 2 2z"
+                size={40}
+                strokeWidth={1.6}
+              />
               <span>{t('live.off')}</span>
             </div>
           )}
@@ -145,7 +142,7 @@ export function LiveCamera() {
           <ul className="in-view" data-testid="live-names">
             {names.map((n, i) => (
               <li key={i}>
-                {n ? <strong>{n}</strong> : <span className="tag unknown">{t('face.unknown')}</span>}
+                <FaceName name={n || null} />
               </li>
             ))}
           </ul>

@@ -1,4 +1,5 @@
 // Recognize (识别人脸): photos, a video file, or the camera.
+import { ModePage } from '../../components/ModePage';
 import { Tabs } from '../../components/Tabs';
 import { useI18n } from '../../i18n';
 import { useSession } from '../../lib/session';
@@ -18,14 +19,11 @@ export function RecognizePage({ route }: { route: string[] }) {
   ];
   const tab = tabs.some((x) => x.id === route[0]) ? route[0] : 'photos';
   return (
-    <div className="page">
-      <div className="page-head">
-        <div>
-          <h1>{t('recognize.title')}</h1>
-          <p className="muted">{t('recognize.subtitle')}</p>
-        </div>
-        <Tabs base="recognize" tabs={tabs} active={tab} />
-      </div>
+    <ModePage
+      title={t('recognize.title')}
+      subtitle={t('recognize.subtitle')}
+      tabs={<Tabs base="recognize" tabs={tabs} active={tab} />}
+    >
       {tab === 'video' ? (
         <VideoRecognize />
       ) : tab === 'camera' ? (
@@ -35,6 +33,6 @@ export function RecognizePage({ route }: { route: string[] }) {
       ) : (
         <PhotoRecognize />
       )}
-    </div>
+    </ModePage>
   );
 }
