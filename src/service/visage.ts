@@ -14,7 +14,7 @@ import { isVisageError } from '../errors.js';
 import { enroll, type EnrollInput, type EnrollOptions, type EnrollReport } from './enrollment.js';
 import { FaceService, type ServiceOptions } from './face-service.js';
 import { round, roundBox, type Box } from './json.js';
-import { Recognizer, type Candidate, type Decision } from './recognition.js';
+import { Recognizer, type Identification } from './recognition.js';
 import { People } from './people.js';
 import { importPeopleFolder, type ImportFolderOptions, type ImportFolderReport } from './bulk-import.js';
 import {
@@ -41,17 +41,10 @@ export interface VisageOptions extends ServiceOptions {
   aggregation?: Aggregation;
 }
 
-export interface RecognizedFace {
+/** A face found in an image with the Recognizer's answer (rounded for output) and its stored event. */
+export interface RecognizedFace extends Identification {
   box: Box;
   detectionScore: number;
-  name: string | null;
-  personId: number | null;
-  score: number;
-  distance: number | null;
-  threshold: number;
-  sampleId: number | null;
-  decision: Decision;
-  candidates: Candidate[];
   eventId?: number;
 }
 
