@@ -9,7 +9,7 @@ import { iou } from '../src/engine/detect/nms.js';
 import { largestFace, type Face } from '../src/engine/face.js';
 import { decodeImage } from '../src/engine/image/decode.js';
 import type { Box } from '../src/engine/types.js';
-import { dlibBoxes, facePath, galleryImages, loadLabels } from './dataset.js';
+import { dlibBoxes, facePath, galleryImages, inLabelOrder, loadLabels } from './dataset.js';
 
 const DETECTORS = ['blazeface-back', 'ssd-mobilenetv1'];
 const EMBEDDERS = process.argv.includes('--embedders')
@@ -114,11 +114,7 @@ function nearest(
 
 /** Faces of a labelled scene matched to its left-to-right labels (the listed count of largest faces). */
 function labelFaces(faces: Face[], names: string[]): { name: string; face: Face }[] {
-  const chosen = [...faces]
-    .sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height)
-    .slice(0, names.length)
-    .sort((a, b) => a.box.x + a.box.width / 2 - (b.box.x + b.box.width / 2));
-  return chosen.map((face, i) => ({ name: names[i]!, face }));
+  return inLabelOrder(faces, names.length).listed.map((face, i) => ({ name: names[i]!, face }));
 }
 
 interface EmbedderFigures {

@@ -100,3 +100,16 @@ export function dlibFivePoints(xml: string): { file: string; points: Point[] }[]
   }
   return faces;
 }
+
+/**
+ * The faces a scene's labels speak of, in label order: the `count` largest (labels leave out background
+ * faces), left to right by box centre; the rest are extra faces. labels.json orders faces this way.
+ */
+export function inLabelOrder<T extends { box: Box }>(
+  faces: readonly T[],
+  count: number,
+): { listed: T[]; extra: T[] } {
+  const bySize = [...faces].sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height);
+  const centre = (f: T): number => f.box.x + f.box.width / 2;
+  return { listed: bySize.slice(0, count).sort((a, b) => centre(a) - centre(b)), extra: bySize.slice(count) };
+}

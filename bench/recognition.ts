@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Aggregation } from '../src/gallery/embedding-index.js';
 import { Visage, type RecognizedFace } from '../src/service/visage.js';
-import { facePath, galleryImages, loadLabels } from './dataset.js';
+import { facePath, galleryImages, inLabelOrder, loadLabels } from './dataset.js';
 
 export interface SceneScore {
   right: number;
@@ -52,10 +52,8 @@ export async function enrollGallery(
  */
 export function scoreScene(faces: RecognizedFace[], names: string[], optional: string[] = []): SceneScore {
   const score: SceneScore = { right: 0, wrong: 0, unknown: 0, strangersNamed: 0, details: [] };
-  const bySize = [...faces].sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height);
+  const { listed, extra } = inLabelOrder(faces, names.length);
   const centre = (f: RecognizedFace): number => f.box.x + f.box.width / 2;
-  const listed = bySize.slice(0, names.length).sort((a, b) => centre(a) - centre(b));
-  const extra = bySize.slice(names.length);
   // Faces in two rows can have centres within a few pixels; the labels' boxes may order such a pair the
   // other way, so neighbours closer than half a face width may swap when that matches the labels.
   for (let i = 0; i + 1 < listed.length; i++) {

@@ -1,7 +1,7 @@
 // Options every command shares, and the one place a command gets its FaceService from.
 import { Command, Option } from 'commander';
 import { resolveDataDir } from '../data-dir.js';
-import { FaceService } from '../service/face-service.js';
+import { FaceService, type ServiceOptions } from '../service/face-service.js';
 import { Visage } from '../service/visage.js';
 import { log } from './output.js';
 
@@ -30,19 +30,16 @@ export function positiveInt(value: string): number {
 /** Wrong use of the command line: exit code 2. */
 export class UsageError extends Error {}
 
+/** What every service needs from the command line: where the data lives, threads, and where to log. */
+function serviceOptions(opts: GlobalOptions): ServiceOptions {
+  return { dataDir: resolveDataDir(opts.data), threads: opts.threads, onConvert: (message) => log(message) };
+}
+
 export function openFaceService(opts: GlobalOptions): FaceService {
-  return new FaceService({
-    dataDir: resolveDataDir(opts.data),
-    threads: opts.threads,
-    onConvert: (message) => log(message),
-  });
+  return new FaceService(serviceOptions(opts));
 }
 
 /** The service over the data directory's gallery (opens or creates its database). */
 export function openVisage(opts: GlobalOptions): Visage {
-  return new Visage({
-    dataDir: resolveDataDir(opts.data),
-    threads: opts.threads,
-    onConvert: (message) => log(message),
-  });
+  return new Visage(serviceOptions(opts));
 }

@@ -28,7 +28,6 @@ export function toolPath(tool: Tool): string {
 }
 
 export const ffmpegPath = (): string => toolPath('ffmpeg');
-export const ffprobePath = (): string => toolPath('ffprobe');
 
 /** The error for a tool that could not be started at all (missing, not executable). */
 export function toolMissing(tool: Tool, cause: Error): VisageError {

@@ -2,7 +2,7 @@
 // code (CONVENTIONS.md, "HTTP API"). Services throw VisageError with a stable code; this is the only place
 // that turns codes into statuses, so a new code needs one line here.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { isVisageError, VisageError } from '../errors.js';
+import { isVisageError } from '../errors.js';
 
 export interface ErrorEnvelope {
   error: { code: string; message: string; details: Record<string, unknown> };
@@ -131,8 +131,4 @@ export function installErrorHandling(app: FastifyInstance): void {
     if (status === 503) void reply.header('retry-after', '5');
     return reply.code(status).type('application/json; charset=utf-8').send(body);
   });
-}
-
-export function notFound(what: string, details: Record<string, unknown> = {}): VisageError {
-  return new VisageError('not_found', `${what} not found.`, details);
 }

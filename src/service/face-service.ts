@@ -24,9 +24,11 @@ export interface ImageErrorJson {
   message: string;
 }
 
-export type ImageResult =
-  | { file: string; width: number; height: number; faces: FaceJson[] }
-  | { file: string; error: ImageErrorJson };
+/** One input's result: its size plus `T`, or the error that made it unreadable (the others still run). */
+export type PerImage<T> =
+  ({ file: string; width: number; height: number } & T) | { file: string; error: ImageErrorJson };
+
+export type ImageResult = PerImage<{ faces: FaceJson[] }>;
 
 export interface CompareResult extends Comparison {
   model: string;
@@ -62,7 +64,7 @@ export class FaceService {
   async detectFile(file: string, withEmbeddings = false): Promise<ImageResult> {
     return this.perImage(file, async (image) => {
       const faces = withEmbeddings ? await this.analyzer.analyze(image) : await this.analyzer.detect(image);
-      return faces.map((f) => faceJson(f, withEmbeddings));
+      return { faces: faces.map((f) => faceJson(f, withEmbeddings)) };
     });
   }
 
@@ -91,10 +93,11 @@ export class FaceService {
     await this.analyzer.close();
   }
 
-  private async perImage(file: string, run: (image: RgbImage) => Promise<FaceJson[]>): Promise<ImageResult> {
+  /** Decodes `file` and runs `run` on it; a VisageError becomes the file's error entry instead of a throw. */
+  async perImage<T extends object>(file: string, run: (image: RgbImage) => Promise<T>): Promise<PerImage<T>> {
     try {
       const image = await this.loadImage(file);
-      return { file, width: image.width, height: image.height, faces: await run(image) };
+      return { file, width: image.width, height: image.height, ...(await run(image)) };
     } catch (e) {
       if (!isVisageError(e)) throw e;
       return { file, error: { code: e.code, message: e.message } };

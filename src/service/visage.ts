@@ -10,9 +10,8 @@ import type { Aggregation } from '../gallery/embedding-index.js';
 import type { Person } from '../gallery/people-repository.js';
 import type { Sample } from '../gallery/samples-repository.js';
 import { annotate, KNOWN_COLOR, UNKNOWN_COLOR } from '../media/annotate.js';
-import { isVisageError } from '../errors.js';
 import { enroll, type EnrollInput, type EnrollOptions, type EnrollReport } from './enrollment.js';
-import { FaceService, type ServiceOptions } from './face-service.js';
+import { FaceService, type PerImage, type ServiceOptions } from './face-service.js';
 import { round, roundBox, type Box } from './json.js';
 import { Recognizer, type Identification } from './recognition.js';
 import { People } from './people.js';
@@ -48,9 +47,7 @@ export interface RecognizedFace extends Identification {
   eventId?: number;
 }
 
-export type RecognizeResult =
-  | { file: string; width: number; height: number; faces: RecognizedFace[]; annotated?: string }
-  | { file: string; error: { code: string; message: string } };
+export type RecognizeResult = PerImage<{ faces: RecognizedFace[]; annotated?: string }>;
 
 export interface RecognizeOptions {
   /** Store every face as an event (default true). */
@@ -90,17 +87,13 @@ export class Visage {
 
   /** Every face of an image file with its identity; a bad file gives an error entry, never a throw. */
   async recognizeFile(file: string, options: RecognizeOptions = {}): Promise<RecognizeResult> {
-    try {
-      const image = await this.faces.loadImage(file);
+    return this.faces.perImage(file, async (image) => {
       const faces = await this.recognizeImage(image, file, options);
       const annotated = options.annotateDir
         ? await this.writeAnnotated(image, faces, file, options.annotateDir)
         : undefined;
-      return { file, width: image.width, height: image.height, faces, ...(annotated ? { annotated } : {}) };
-    } catch (e) {
-      if (!isVisageError(e)) throw e;
-      return { file, error: { code: e.code, message: e.message } };
-    }
+      return { faces, ...(annotated ? { annotated } : {}) };
+    });
   }
 
   async recognizeImage(
