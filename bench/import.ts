@@ -37,8 +37,8 @@ async function measure(folder: 'people' | 'knn/train', runs: number): Promise<Ro
     try {
       // Load (and on first use convert) the models outside the timed part.
       await visage.faces.analyzer.analyze(await visage.faces.loadImage(facePath('scenes/obama-240p.jpg')));
-      const first = await visage.importFolder(facePath(folder));
-      const again = await visage.importFolder(facePath(folder));
+      const first = await visage.enrollment.importFolder(facePath(folder));
+      const again = await visage.enrollment.importFolder(facePath(folder));
       files = first.totals.files;
       accepted = first.totals.accepted;
       rates.push(first.totals.files / first.seconds);

@@ -25,7 +25,7 @@ const video = makeFakeCameraVideo(facePath('knn/train/obama/obama.jpg'), 4, 30);
 const server = await startServer(import.meta.filename, { adminPassword: PASSWORD });
 const browser = await launchBrowser({ fakeCamera: video });
 try {
-  await server.context.visage.enroll(NAME, [{ source: facePath('knn/train/obama/obama2.jpg') }]);
+  await server.context.visage.enrollment.enroll(NAME, [{ source: facePath('knn/train/obama/obama2.jpg') }]);
   const { page, errors } = await newPage(browser, server);
   await page.goto('/');
   await login(page, 'admin', PASSWORD);

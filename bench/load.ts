@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import sharp, { type Sharp } from 'sharp';
-import type { EnrollReport } from '../src/service/enrollment.js';
+import type { EnrollReport } from '../src/service/enroll/enrollment.js';
 import { facePath, galleryImages, loadLabels } from './dataset.js';
 import { ApiClient, sessionCookie, type Reply, type Upload } from '../test/support/server.js';
 

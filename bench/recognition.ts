@@ -5,7 +5,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Aggregation } from '../src/gallery/embedding-index.js';
-import { Visage, type RecognizedFace } from '../src/service/visage.js';
+import { Visage } from '../src/service/visage.js';
+import type { RecognizedFace } from '../src/service/recognize/photos.js';
 import { facePath, galleryImages, inLabelOrder, loadLabels } from './dataset.js';
 
 export interface SceneScore {
@@ -35,7 +36,7 @@ export async function enrollGallery(
   let total = 0;
   const rejected: string[] = [];
   for (const [name, files] of galleryImages(folder)) {
-    const report = await visage.enroll(
+    const report = await visage.enrollment.enroll(
       name,
       files.map((source) => ({ source })),
     );
@@ -85,7 +86,7 @@ async function run(aggregation: Aggregation): Promise<Record<string, unknown>> {
     const total: SceneScore = { right: 0, wrong: 0, unknown: 0, strangersNamed: 0, details: [] };
     for (const [scene, label] of Object.entries(labels.scenes)) {
       if (label.gallery !== gallery) continue;
-      const r = await visage.recognizeFile(facePath(scene), { storeEvents: false });
+      const r = await visage.photos.recognizeFile(facePath(scene), { storeEvents: false });
       if ('error' in r) throw new Error(r.error.message);
       const s = scoreScene(r.faces, label.faces, label.optional);
       total.right += s.right;

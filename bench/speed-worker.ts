@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { FaceService } from '../src/service/face-service.js';
+import { FaceService } from '../src/service/faces/face-service.js';
 
 type Pipeline = (file: string) => Promise<number>;
 

@@ -10,10 +10,12 @@ import { facePath } from './dataset.js';
 
 /** Enrols who can be seen in hamilton_clip.mp4 (labels.json): Lin-Manuel Miranda, Alex Lacamoire, Obama. */
 export async function enrollHamiltonPeople(visage: Visage): Promise<void> {
-  await visage.enroll('lin-manuel-miranda', [{ source: facePath('scenes/lin-manuel-miranda.png') }]);
+  await visage.enrollment.enroll('lin-manuel-miranda', [
+    { source: facePath('scenes/lin-manuel-miranda.png') },
+  ]);
   for (const name of ['alex_lacamoire', 'obama']) {
     const dir = facePath('knn/train', name);
-    await visage.enroll(
+    await visage.enrollment.enroll(
       name,
       fs.readdirSync(dir).map((f) => ({ source: path.join(dir, f) })),
     );

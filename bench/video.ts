@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ffmpegPath } from '../src/media/ffmpeg.js';
-import { LiveSource, processVideo } from '../src/service/video.js';
+import { LiveSource, processVideo } from '../src/service/video/video.js';
 import type { Visage } from '../src/service/visage.js';
 import { facePath } from './dataset.js';
 import { freshVisage } from './recognition.js';

@@ -5,10 +5,10 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { facePath } from '../bench/dataset.js';
-import { parseCsv } from '../src/cli/csv.js';
+import { parseCsv } from '../src/service/csv.js';
 import { Gallery } from '../src/gallery/gallery.js';
-import type { ArchiveImportReport, ExportReport } from '../src/service/archive.js';
-import type { RecognizeResult } from '../src/service/visage.js';
+import type { ArchiveImportReport, ExportReport } from '../src/service/archive/archive.js';
+import type { RecognizeResult } from '../src/service/recognize/photos.js';
 import { runCli, runCliJson, tempDir } from './support/cli.js';
 
 const work = tempDir('db-archive');

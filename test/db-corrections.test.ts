@@ -3,9 +3,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { facePath } from '../bench/dataset.js';
 import { Gallery } from '../src/gallery/gallery.js';
-import type { CorrectionReport, UndoReport } from '../src/service/corrections.js';
-import type { SampleJson } from '../src/service/people.js';
-import { Visage, type RecognizedFace, type RecognizeResult } from '../src/service/visage.js';
+import type { CorrectionReport, UndoReport } from '../src/service/enroll/corrections.js';
+import type { SampleJson } from '../src/service/people/people.js';
+import { Visage } from '../src/service/visage.js';
+import type { RecognizedFace, RecognizeResult } from '../src/service/recognize/photos.js';
 import { runCli, runCliJson, tempDir } from './support/cli.js';
 
 const dataDir = tempDir('db-correct');
@@ -123,12 +124,18 @@ test('in one process, --not and its undo take effect at once (the loaded index f
   const visage = new Visage({ dataDir });
   try {
     const image = await visage.faces.loadImage(facePath('scenes/obama-720p.jpg'));
-    const [face] = await visage.recognizeImage(image, 'obama-720p.jpg');
+    const [face] = await visage.photos.recognizeImage(image, 'obama-720p.jpg');
     assert.equal(face!.name, 'obama');
-    await visage.correct(face!.eventId!, { not: 'obama' });
-    assert.notEqual((await visage.recognizeImage(image, 'again', { storeEvents: false }))[0]!.name, 'obama');
-    visage.uncorrect(face!.eventId!);
-    assert.equal((await visage.recognizeImage(image, 'again', { storeEvents: false }))[0]!.name, 'obama');
+    await visage.enrollment.correct(face!.eventId!, { not: 'obama' });
+    assert.notEqual(
+      (await visage.photos.recognizeImage(image, 'again', { storeEvents: false }))[0]!.name,
+      'obama',
+    );
+    visage.enrollment.uncorrect(face!.eventId!);
+    assert.equal(
+      (await visage.photos.recognizeImage(image, 'again', { storeEvents: false }))[0]!.name,
+      'obama',
+    );
   } finally {
     await visage.close();
   }

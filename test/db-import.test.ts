@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { facePath } from '../bench/dataset.js';
 import { Gallery } from '../src/gallery/gallery.js';
-import type { ImportFolderReport } from '../src/service/bulk-import.js';
+import type { ImportFolderReport } from '../src/service/enroll/bulk-import.js';
 import { runCliJson, tempDir } from './support/cli.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');

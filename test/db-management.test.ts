@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { facePath } from '../bench/dataset.js';
 import { Gallery } from '../src/gallery/gallery.js';
-import type { EnrollReport } from '../src/service/enrollment.js';
+import type { EnrollReport } from '../src/service/enroll/enrollment.js';
 import type {
   DeleteResult,
   MergeJson,
@@ -17,7 +17,7 @@ import type {
   SampleChange,
   SampleJson,
   SampleMove,
-} from '../src/service/people.js';
+} from '../src/service/people/people.js';
 import { runCli, runCliJson, tempDir } from './support/cli.js';
 
 const dataDir = tempDir('db-manage');

@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { facePath, loadLabels } from '../bench/dataset.js';
 import { scoreScene } from '../bench/recognition.js';
-import type { EnrollReport } from '../src/service/enrollment.js';
-import type { ImportFolderReport } from '../src/service/bulk-import.js';
-import type { RecognizeResult } from '../src/service/visage.js';
+import type { EnrollReport } from '../src/service/enroll/enrollment.js';
+import type { ImportFolderReport } from '../src/service/enroll/bulk-import.js';
+import type { RecognizeResult } from '../src/service/recognize/photos.js';
 import { runCliJson, tempDir } from './support/cli.js';
 
 const labels = loadLabels();

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { facePath, galleryImages } from '../bench/dataset.js';
 import { cosineDistance } from '../src/engine/compare.js';
 import { Gallery } from '../src/gallery/gallery.js';
-import type { ReindexReport } from '../src/service/reindex.js';
+import type { ReindexReport } from '../src/service/enroll/reindex.js';
 import { Visage } from '../src/service/visage.js';
 import { runCli, runCliJson, tempDir } from './support/cli.js';
 
@@ -57,7 +57,7 @@ test('reindex --model faceres: 40 crops embedded, each next to the faceres vecto
     for (const [name, files] of galleryImages('people')) {
       assert.equal(
         (
-          await direct.enroll(
+          await direct.enrollment.enroll(
             name,
             files.map((source) => ({ source })),
           )
@@ -92,7 +92,7 @@ test('reindex --model faceres: 40 crops embedded, each next to the faceres vecto
       'scenes/bbt5.jpg',
     ]) {
       const names = async (v: Visage): Promise<(string | null)[]> => {
-        const result = await v.recognizeFile(facePath(scene), { storeEvents: false });
+        const result = await v.photos.recognizeFile(facePath(scene), { storeEvents: false });
         assert.ok('faces' in result);
         return result.faces.map((f) => f.name);
       };

@@ -1,7 +1,7 @@
 // The model-work queue: one job at a time, live frames before waiting uploads, a bounded wait list.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { WorkQueue } from '../src/server/work-queue.js';
+import { WorkQueue } from '../src/service/scheduler.js';
 
 const tick = () => new Promise((r) => setTimeout(r, 5));
 

@@ -39,13 +39,13 @@ before(async () => {
   ({ en, zh } = await dictionaries());
   server = await startServer(import.meta.filename, { adminPassword: PASSWORD });
   // A gallery to show: two people, one recognition event each.
-  await server.context.visage.enroll(
+  await server.context.visage.enrollment.enroll(
     '张伟',
     ['sheldon1.png', 'sheldon2.png', 'sheldon3.png'].map((f) => ({
       source: facePath(`people/sheldon/${f}`),
     })),
   );
-  await server.context.visage.enroll(
+  await server.context.visage.enrollment.enroll(
     'Penny',
     ['penny1.png', 'penny2.png'].map((f) => ({ source: facePath(`people/penny/${f}`) })),
   );

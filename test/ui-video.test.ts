@@ -30,7 +30,9 @@ let open: OpenPage;
 
 before(async () => {
   server = await startServer(import.meta.filename, { adminPassword: PASSWORD });
-  await server.context.visage.enroll(NAME, [{ source: facePath('scenes/lin-manuel-miranda.png') }]);
+  await server.context.visage.enrollment.enroll(NAME, [
+    { source: facePath('scenes/lin-manuel-miranda.png') },
+  ]);
   browser = await launchBrowser();
   open = await signedInPage(browser, server, 'admin', PASSWORD);
 });

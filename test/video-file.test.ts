@@ -12,7 +12,7 @@ import { enrollHamiltonPeople } from '../bench/video-fixtures.js';
 import { ffmpegPath } from '../src/media/ffmpeg.js';
 import { probeMedia } from '../src/media/probe.js';
 import { openSource } from '../src/media/source.js';
-import type { VideoResult } from '../src/service/video.js';
+import type { VideoResult } from '../src/service/video/video.js';
 import { Visage } from '../src/service/visage.js';
 import { runCli, runCliJson, tempDir } from './support/cli.js';
 import { freshDataDir } from './support/server.js';
@@ -114,7 +114,7 @@ test('hamilton_clip.mp4: every Lin-Manuel Miranda track named him, no track name
       result.tracks.map((t) => t.eventId),
     );
     assert.ok(events.every((e) => e.hasSnapshot && e.hasEmbedding && e.offsetS !== null));
-    const lin = v.person('lin-manuel-miranda');
+    const lin = v.people.find('lin-manuel-miranda');
     const linEvents = v.gallery.events
       .list({ personId: lin.id, from: started, to: Date.now() + 1 })
       .map((e) => e.id)

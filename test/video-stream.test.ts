@@ -20,7 +20,9 @@ const data = ['--data', dataDir];
 
 before(async () => {
   const visage = new Visage({ dataDir });
-  await visage.enroll('lin-manuel-miranda', [{ source: facePath('scenes/lin-manuel-miranda.png') }]);
+  await visage.enrollment.enroll('lin-manuel-miranda', [
+    { source: facePath('scenes/lin-manuel-miranda.png') },
+  ]);
   await visage.close();
 });
 
@@ -112,7 +114,7 @@ test('watch: a local HTTP stream is recognised live; a killed server means recon
   }
   const visage = new Visage({ dataDir });
   try {
-    const lin = visage.person('lin-manuel-miranda');
+    const lin = visage.people.find('lin-manuel-miranda');
     assert.ok(visage.gallery.events.count({ source: 'stage', personId: lin.id }) >= 1);
   } finally {
     await visage.close();

@@ -8,11 +8,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { facePath } from '../bench/dataset.js';
 import { ffmpegPath } from '../src/media/ffmpeg.js';
 import { FrameReader, PpmSplitter } from '../src/media/frame-reader.js';
-import { IdentityVotes, voteWeight, type Vote } from '../src/media/identity-vote.js';
+import { IdentityVotes, voteWeight, type Vote } from '../src/service/video/identity-vote.js';
 import { probeMedia } from '../src/media/probe.js';
-import { SceneCutDetector } from '../src/media/scene-cut.js';
+import { SceneCutDetector } from '../src/service/video/scene-cut.js';
 import { openSource } from '../src/media/source.js';
-import { FaceTracker } from '../src/media/tracker.js';
+import { FaceTracker } from '../src/service/video/tracker.js';
 
 const TINY = facePath('video/faceapi_test.mp4');
 const CLIP = facePath('video/hamilton_clip.mp4');

@@ -1,7 +1,7 @@
 // Options every command shares, and the one place a command gets its FaceService from.
 import { Command, Option } from 'commander';
 import { resolveDataDir } from '../data-dir.js';
-import { FaceService, type ServiceOptions } from '../service/face-service.js';
+import { FaceService, type ServiceOptions } from '../service/faces/face-service.js';
 import { Visage } from '../service/visage.js';
 import { log } from './output.js';
 

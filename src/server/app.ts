@@ -12,7 +12,7 @@ import type { Point, RgbImage } from '../engine/types.js';
 import type { Visage } from '../service/visage.js';
 import { guard } from './auth/guard.js';
 import { AuthStore } from './auth/store.js';
-import { Cameras } from './cameras.js';
+import { Cameras } from '../service/video/cameras.js';
 import type { ServerContext } from './context.js';
 import { EventStreams } from './event-streams.js';
 import { installErrorHandling } from './errors.js';
@@ -30,8 +30,8 @@ import { registerVideoRoutes } from './routes/videos.js';
 import { addSharedSchemas } from './schemas.js';
 import { DEFAULT_UPLOAD_LIMITS, type UploadLimits } from './uploads.js';
 import { DEFAULT_WEB_ROOT, registerWebUi } from './web.js';
-import { VideoJobs } from './video-jobs.js';
-import { WorkQueue } from './work-queue.js';
+import { VideoJobs } from '../service/video/video-jobs.js';
+import { WorkQueue } from '../service/scheduler.js';
 
 export interface AppOptions {
   visage: Visage;

@@ -4,10 +4,10 @@ import type { Command } from 'commander';
 import { compareEmbeddings } from '../../engine/compare.js';
 import type { Face } from '../../engine/face.js';
 import { isVisageError, VisageError } from '../../errors.js';
-import type { FaceService } from '../../service/face-service.js';
+import type { FaceService } from '../../service/faces/face-service.js';
 import { roundBox } from '../../service/json.js';
 import { openFaceService, UsageError, withGlobalOptions, type GlobalOptions } from '../context.js';
-import { parseCsv } from '../csv.js';
+import { parseCsv } from '../../service/csv.js';
 import { printJson, printTable, progress } from '../output.js';
 
 interface CompareOptions extends GlobalOptions {

@@ -1,6 +1,6 @@
 // `visage correct EVENT_ID --is NAME | --not NAME | --undo`: fix a recognition so it stays fixed.
 import type { Command } from 'commander';
-import type { Correction } from '../../service/corrections.js';
+import type { Correction } from '../../service/enroll/corrections.js';
 import { openVisage, positiveInt, UsageError, withGlobalOptions, type GlobalOptions } from '../context.js';
 import { printJson } from '../output.js';
 import { examples } from './people.js';
@@ -49,7 +49,7 @@ say \`--not X\` (or add --force).`,
       const visage = openVisage(opts);
       try {
         if (opts.undo) {
-          const report = visage.uncorrect(eventId);
+          const report = visage.enrollment.uncorrect(eventId);
           if (opts.json) return printJson(report);
           process.stdout.write(
             `undid event ${eventId}'s corrections: ${report.removedSampleIds.length} samples and ${report.removedNegativeIds.length} negatives removed` +
@@ -58,7 +58,7 @@ say \`--not X\` (or add --force).`,
           return;
         }
         const correction: Correction = opts.is !== undefined ? { is: opts.is } : { not: opts.not! };
-        const report = await visage.correct(eventId, correction, { force: opts.force });
+        const report = await visage.enrollment.correct(eventId, correction, { force: opts.force });
         if (opts.json) return printJson(report);
         if (report.action === 'is') {
           process.stdout.write(

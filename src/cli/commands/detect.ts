@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { openFaceService, withGlobalOptions, type GlobalOptions } from '../context.js';
 import { printJson, printTable, progress } from '../output.js';
-import type { ImageResult } from '../../service/face-service.js';
+import type { ImageResult } from '../../service/faces/face-service.js';
 
 export function registerDetect(program: Command): void {
   withGlobalOptions(

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { EnrollReport } from '../../service/enrollment.js';
+import type { EnrollReport } from '../../service/enroll/enrollment.js';
 import { openVisage, withGlobalOptions, type GlobalOptions } from '../context.js';
 import { printJson, printTable, progress } from '../output.js';
 import { expandImagePaths } from './recognize.js';
@@ -35,7 +35,7 @@ Examples:
       const bar = progress(files.length, 'images');
       let report: EnrollReport;
       try {
-        report = await visage.enroll(
+        report = await visage.enrollment.enroll(
           opts.name,
           files.map((source) => ({ source })),
           {

@@ -40,14 +40,14 @@ snapshots/*.jpg and vectors/*.f32 (float32 embeddings, model ids in the manifest
       const visage = openVisage(opts);
       try {
         if (opts.csv) {
-          const report = visage.exportCsv(file, opts.model);
+          const report = visage.archives.exportCsv(file, opts.model);
           if (opts.json) return printJson(report);
           process.stdout.write(
             `wrote ${report.people} people (${report.model}) to ${file}${report.skipped.length ? `; left out (no ${report.model} embedding): ${report.skipped.join(', ')}` : ''}\n`,
           );
           return;
         }
-        const report = visage.exportArchive(file, { events: opts.events });
+        const report = visage.archives.export(file, { events: opts.events });
         if (opts.json) return printJson(report);
         const models =
           Object.entries(report.embeddings)

@@ -4,8 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { VisageError } from '../../errors.js';
-import type { ArchiveImportReport } from '../../service/archive.js';
-import type { ImportFolderReport } from '../../service/bulk-import.js';
+import type { ArchiveImportReport } from '../../service/archive/archive.js';
+import type { ImportFolderReport } from '../../service/enroll/bulk-import.js';
 import { openVisage, withGlobalOptions, type GlobalOptions } from '../context.js';
 import { log, printJson, printTable, progress, type Progress } from '../output.js';
 import { examples } from './people.js';
@@ -77,7 +77,7 @@ async function importFolderCommand(dir: string, opts: ImportOptions): Promise<vo
   process.on('SIGINT', onInterrupt);
   let report: ImportFolderReport;
   try {
-    report = await visage.importFolder(dir, {
+    report = await visage.enrollment.importFolder(dir, {
       largest: opts.largest,
       force: opts.force,
       retryFailed: opts.retryFailed,
@@ -133,7 +133,7 @@ async function importArchiveCommand(file: string, opts: GlobalOptions): Promise<
   const visage = openVisage(opts);
   let report: ArchiveImportReport;
   try {
-    report = visage.importArchive(file);
+    report = visage.archives.import(file);
   } finally {
     await visage.close();
   }

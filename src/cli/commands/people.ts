@@ -1,7 +1,7 @@
 // Managing people and samples: people, show, rename, merge, delete, samples, remove-sample, move-sample.
 // Every change goes through the audited gallery changes (src/service/people.ts).
 import type { Command } from 'commander';
-import type { PersonJson, SampleJson } from '../../service/people.js';
+import type { PersonJson, SampleJson } from '../../service/people/people.js';
 import type { Visage } from '../../service/visage.js';
 import { openVisage, positiveInt, withGlobalOptions, type GlobalOptions } from '../context.js';
 import { printJson, printTable } from '../output.js';

@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
-import type { RecognizeResult } from '../../service/visage.js';
+import type { RecognizeResult } from '../../service/recognize/photos.js';
 import { openVisage, withGlobalOptions, type GlobalOptions } from '../context.js';
 import { printJson, printTable, progress } from '../output.js';
 
@@ -47,7 +47,7 @@ Examples:
       try {
         for (const file of files) {
           results.push(
-            await visage.recognizeFile(file, { annotateDir: opts.annotate, storeEvents: opts.events }),
+            await visage.photos.recognizeFile(file, { annotateDir: opts.annotate, storeEvents: opts.events }),
           );
           bar.tick(path.basename(file));
         }

@@ -1,6 +1,6 @@
 // `visage reindex [--model ID]`: re-embed the stored face crops with an embedding model.
 import type { Command } from 'commander';
-import type { ReindexReport } from '../../service/reindex.js';
+import type { ReindexReport } from '../../service/enroll/reindex.js';
 import { openVisage, withGlobalOptions, type GlobalOptions } from '../context.js';
 import { printJson, printTable, progress, type Progress } from '../output.js';
 import { examples } from './people.js';
@@ -32,7 +32,7 @@ continues where it stopped when run again.`,
       let bar: Progress = { tick: () => {}, stop: () => {} };
       let report: ReindexReport;
       try {
-        report = await visage.reindex({
+        report = await visage.enrollment.reindex({
           model: opts.model,
           all: opts.all,
           onStart: (n) => (bar = progress(n, 'samples')),

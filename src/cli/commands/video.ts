@@ -1,18 +1,18 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { isVisageError } from '../../errors.js';
-import { DEFAULT_TRACKER_OPTIONS } from '../../media/tracker.js';
+import { DEFAULT_TRACKER_OPTIONS } from '../../service/video/tracker.js';
 import { ANNOTATED_EXTENSIONS } from '../../media/video-writer.js';
-import { DEFAULT_RECOGNIZE_EVERY_S } from '../../service/video-recognizer.js';
+import { DEFAULT_RECOGNIZE_EVERY_S } from '../../service/video/video-recognizer.js';
 import {
   DEFAULT_MAX_SIDE,
   processVideo,
   type VideoOptions,
   type VideoProgress,
   type VideoResult,
-} from '../../service/video.js';
+} from '../../service/video/video.js';
 import { openVisage, positiveInt, UsageError, withGlobalOptions, type GlobalOptions } from '../context.js';
-import { csvField } from '../csv.js';
+import { csvField } from '../../service/csv.js';
 import { log, printJson, printTable, progress, type Progress } from '../output.js';
 
 interface VideoCliOptions extends GlobalOptions {

@@ -5,7 +5,7 @@ import { actorOf } from '../auth/guard.js';
 import { ROLES, type Role } from '../auth/users.js';
 import type { ServerContext } from '../context.js';
 import { idParams, ref, responses, schema, noContent } from '../schemas.js';
-import { iso } from '../views.js';
+import { iso } from '../../service/people/views.js';
 
 const { obj, str, int } = schema;
 

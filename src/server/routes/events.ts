@@ -1,13 +1,13 @@
 // Recognition history: filter by person (or unknown), source and time; page as JSON or export as CSV;
 // each event's face snapshot.
 import type { FastifyInstance } from 'fastify';
-import { csvField } from '../../cli/csv.js';
+import { csvField } from '../../service/csv.js';
 import { VisageError } from '../../errors.js';
 import type { EventQuery } from '../../gallery/events-repository.js';
 import { actorOf } from '../auth/guard.js';
 import type { ServerContext } from '../context.js';
 import { binary, idParams, ref, responses, schema } from '../schemas.js';
-import { eventView } from '../views.js';
+import { eventView } from '../../service/people/views.js';
 
 const { obj, str, int } = schema;
 
@@ -182,7 +182,7 @@ export function registerEventRoutes(app: FastifyInstance, { visage, queue }: Ser
       const correction = is !== undefined ? { is } : { not: not! };
       // `is` analyses the stored snapshot again: model work, so it waits its turn.
       return queue.run(() =>
-        visage.correct(request.params.id, correction, { force, actor: actorOf(request) }),
+        visage.enrollment.correct(request.params.id, correction, { force, actor: actorOf(request) }),
       );
     },
   );
@@ -198,7 +198,7 @@ export function registerEventRoutes(app: FastifyInstance, { visage, queue }: Ser
         response: responses({ 200: ref('UndoReport') }),
       },
     },
-    async (request) => visage.uncorrect(request.params.id, { actor: actorOf(request) }),
+    async (request) => visage.enrollment.uncorrect(request.params.id, { actor: actorOf(request) }),
   );
 }
 

@@ -71,7 +71,7 @@ export function registerLiveRoutes(app: FastifyInstance, { visage, queue }: Serv
           try {
             const faces = await queue.run(async () => {
               const image = await visage.faces.loadImage(jpeg);
-              return visage.recognizeImage(image, 'live', { storeEvents: false });
+              return visage.photos.recognizeImage(image, 'live', { storeEvents: false });
             }, 'live');
             send({
               frame,

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { actorOf } from '../auth/guard.js';
 import type { ServerContext } from '../context.js';
 import { idParams, ref, responses, schema, noContent } from '../schemas.js';
-import { personById, personView, sampleView } from '../views.js';
+import { personById, personView, sampleView } from '../../service/people/views.js';
 
 const { obj, str, int } = schema;
 

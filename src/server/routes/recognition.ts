@@ -64,7 +64,7 @@ export function registerRecognitionRoutes(
       const file = requireFile(await readUploads(request, limits, ['file']), 'file');
       return queue.run(async () => {
         const image = await oneImage(file);
-        const faces = await visage.recognizeImage(image, file.filename, {
+        const faces = await visage.photos.recognizeImage(image, file.filename, {
           storeEvents: request.query.events,
         });
         return { width: image.width, height: image.height, faces };

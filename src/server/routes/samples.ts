@@ -1,12 +1,12 @@
 // Samples: enrol uploads (per-image accept/reject reasons), thumbnails, delete, move to another person.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { VisageError } from '../../errors.js';
-import type { EnrollReport } from '../../service/enrollment.js';
+import type { EnrollReport } from '../../service/enroll/enrollment.js';
 import { actorOf } from '../auth/guard.js';
 import type { ServerContext } from '../context.js';
 import { binary, idParams, ref, responses, schema, noContent } from '../schemas.js';
 import { readUploads, type Upload } from '../uploads.js';
-import { sampleView } from '../views.js';
+import { sampleView } from '../../service/people/views.js';
 
 const { obj, int } = schema;
 
@@ -52,7 +52,7 @@ export function registerSampleRoutes(app: FastifyInstance, ctx: ServerContext): 
     if (files.length === 0)
       throw new VisageError('missing_file', 'Attach at least one photo as the multipart field "file".');
     return queue.run(() =>
-      visage.enroll(
+      visage.enrollment.enroll(
         nameOf(),
         files.map((f) => ({ source: f.filename, bytes: f.bytes })),
         { ...options, actor: actorOf(request) },
@@ -122,7 +122,7 @@ export function registerSampleRoutes(app: FastifyInstance, ctx: ServerContext): 
       },
     },
     async (request, reply) => {
-      visage.sample(request.params.id);
+      visage.people.sample(request.params.id);
       const crop = gallery.samples.crop(request.params.id);
       if (!crop)
         throw new VisageError('not_found', `Sample ${request.params.id} has no stored crop.`, {

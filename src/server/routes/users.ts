@@ -4,7 +4,7 @@ import { ROLES, type Role } from '../auth/users.js';
 import { actorOf } from '../auth/guard.js';
 import type { ServerContext } from '../context.js';
 import { ref, responses, schema, noContent } from '../schemas.js';
-import { iso } from '../views.js';
+import { iso } from '../../service/people/views.js';
 
 const { obj, str } = schema;
 const role = { type: 'string', enum: ROLES } as const;

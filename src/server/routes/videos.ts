@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { VisageError } from '../../errors.js';
 import type { ServerContext } from '../context.js';
 import { binary, ref, responses, schema } from '../schemas.js';
-import type { JobView } from '../video-jobs.js';
+import type { JobView } from '../../service/video/video-jobs.js';
 
 const { obj, str } = schema;
 const MB = 1024 * 1024;

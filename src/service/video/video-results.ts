@@ -1,10 +1,10 @@
 // A finished (or running) track as the product shows it — one row per track in CONVENTIONS.md's "Video
 // and stream results" shape — and as it is stored: one recognition event with the best view's snapshot.
-import { encodeJpeg } from '../engine/image/encode.js';
-import type { Box } from '../engine/types.js';
-import type { NewEvent } from '../gallery/events-repository.js';
-import type { Track } from '../media/tracker.js';
-import { round, roundBox } from './json.js';
+import { encodeJpeg } from '../../engine/image/encode.js';
+import type { Box } from '../../engine/types.js';
+import type { NewEvent } from '../../gallery/events-repository.js';
+import type { Track } from './tracker.js';
+import { round, roundBox } from '../json.js';
 
 export interface TrackJson {
   id: number;

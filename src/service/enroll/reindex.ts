@@ -1,12 +1,12 @@
 // Re-embedding the stored sample crops with an embedding model, e.g. after the default model changed:
 // no original photo is needed, and the other models' vectors are kept (one per sample and model).
 // Each crop is re-analysed as the engine's own crop (stored-crops.ts), not detected again.
-import { FaceEmbedder } from '../engine/embed/embedder.js';
-import { listModels } from '../engine/models/catalog.js';
-import type { ChangeContext } from '../gallery/gallery.js';
-import { isVisageError, VisageError } from '../errors.js';
+import { FaceEmbedder } from '../../engine/embed/embedder.js';
+import { listModels } from '../../engine/models/catalog.js';
+import type { ChangeContext, Gallery } from '../../gallery/gallery.js';
+import { isVisageError, VisageError } from '../../errors.js';
 import { analyzeStoredCrop } from './stored-crops.js';
-import type { Visage } from './visage.js';
+import type { FaceService } from '../faces/face-service.js';
 
 export interface ReindexOptions extends ChangeContext {
   /** Embedding model (catalog id); default: the one recognition uses. */
@@ -30,12 +30,15 @@ export interface ReindexReport {
   seconds: number;
 }
 
-export async function reindex(visage: Visage, options: ReindexOptions = {}): Promise<ReindexReport> {
+export async function reindex(
+  deps: { gallery: Gallery; faces: FaceService },
+  options: ReindexOptions = {},
+): Promise<ReindexReport> {
   const started = performance.now();
-  const modelId = options.model ?? visage.faces.embeddingModel;
+  const modelId = options.model ?? deps.faces.embeddingModel;
   checkEmbedder(modelId);
-  const gallery = visage.gallery;
-  const analyzer = visage.faces.analyzer;
+  const gallery = deps.gallery;
+  const analyzer = deps.faces.analyzer;
   // A second embedder shares the analyzer's runtime: same model cache, threads and FaceMesh.
   const embedder =
     modelId === analyzer.embedder.modelId ? analyzer.embedder : new FaceEmbedder(analyzer.runtime, modelId);
@@ -60,7 +63,7 @@ export async function reindex(visage: Visage, options: ReindexOptions = {}): Pro
       else {
         const face = await analyzeStoredCrop(
           analyzer,
-          await visage.faces.loadImage(crop),
+          await deps.faces.loadImage(crop),
           sample.box,
           embedder,
         );

@@ -3,7 +3,7 @@
 // Written through a file descriptor entry by entry, read by scanning headers and reading entries on demand,
 // so neither side holds a whole archive in memory. Any tar tool can list or unpack the result.
 import fs from 'node:fs';
-import { VisageError } from '../errors.js';
+import { VisageError } from '../../errors.js';
 
 const BLOCK = 512;
 const MAX_NAME = 100;

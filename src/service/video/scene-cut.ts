@@ -2,7 +2,7 @@
 // alone would carry the old track (and its name) over to a different person; so across a cut, tracks
 // continue only when the face itself is recognised as the same (see video-recognizer.ts). A false alarm
 // only costs one extra recognition, so the test errs on the side of seeing cuts.
-import type { RgbImage } from '../engine/types.js';
+import type { RgbImage } from '../../engine/types.js';
 
 /** The frame is compared as a GRID_W × GRID_H grid of mean brightness: layout, not colour. */
 const GRID_W = 16;

@@ -14,13 +14,13 @@
 // same archive twice changes nothing. People and samples get new ids and creation times; events keep theirs.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Box } from '../engine/types.js';
-import type { ChangeContext, Gallery } from '../gallery/gallery.js';
-import type { NewEvent } from '../gallery/events-repository.js';
-import type { NewSample } from '../gallery/samples-repository.js';
-import { blobToVector, vectorToBlob } from '../gallery/vectors.js';
-import { csvField } from '../cli/csv.js';
-import { VisageError } from '../errors.js';
+import type { Box } from '../../engine/types.js';
+import type { ChangeContext, Gallery } from '../../gallery/gallery.js';
+import type { NewEvent } from '../../gallery/events-repository.js';
+import type { NewSample } from '../../gallery/samples-repository.js';
+import { blobToVector, vectorToBlob } from '../../gallery/vectors.js';
+import { csvField } from '../csv.js';
+import { VisageError } from '../../errors.js';
 import { invalidArchive, TarReader, TarWriter } from './tar.js';
 
 export const ARCHIVE_FORMAT = 'visage-archive';

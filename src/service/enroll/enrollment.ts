@@ -1,17 +1,17 @@
 // Enrolment: each image must give exactly one usable face, or it is rejected with a reason; one bad image
 // never stops the others, and everything accepted for a person is stored in one transaction.
-import { contentHash } from '../gallery/content-hash.js';
-import type { Gallery } from '../gallery/gallery.js';
-import { normalizePersonName } from '../gallery/names.js';
-import type { NewSample } from '../gallery/samples-repository.js';
-import { cosineDistance } from '../engine/compare.js';
-import { largestFace, type Face } from '../engine/face.js';
-import { encodeJpeg } from '../engine/image/encode.js';
-import { readImageFile } from '../engine/image/decode.js';
-import { isVisageError } from '../errors.js';
-import type { FaceService } from './face-service.js';
-import type { Recognizer } from './recognition.js';
-import { qualityJson, roundBox, type Box, type FaceQualityJson } from './json.js';
+import { contentHash } from '../../gallery/content-hash.js';
+import type { Gallery } from '../../gallery/gallery.js';
+import { normalizePersonName } from '../../gallery/names.js';
+import type { NewSample } from '../../gallery/samples-repository.js';
+import { cosineDistance } from '../../engine/compare.js';
+import { largestFace, type Face } from '../../engine/face.js';
+import { encodeJpeg } from '../../engine/image/encode.js';
+import { readImageFile } from '../../engine/image/decode.js';
+import { isVisageError } from '../../errors.js';
+import type { FaceService } from '../faces/face-service.js';
+import type { Recognizer } from '../recognize/recognizer.js';
+import { qualityJson, roundBox, type Box, type FaceQualityJson } from '../json.js';
 
 /** Limits of a usable sample, checked on the face's quality figures. */
 export const SAMPLE_LIMITS = {

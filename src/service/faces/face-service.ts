@@ -2,13 +2,13 @@
 // Results follow ../shared/CONVENTIONS.md: one result per input, an unreadable input carries an error
 // instead of faces and never stops the others.
 import path from 'node:path';
-import { FaceAnalyzer, type AnalyzerOptions } from '../engine/analyzer.js';
-import { compareEmbeddings, type Comparison } from '../engine/compare.js';
-import { largestFace, type Face } from '../engine/face.js';
-import { decodeImage, MAX_PIXELS } from '../engine/image/decode.js';
-import type { Box, RgbImage } from '../engine/types.js';
-import { faceJson, roundBox, type FaceJson } from './json.js';
-import { isVisageError, VisageError } from '../errors.js';
+import { FaceAnalyzer, type AnalyzerOptions } from '../../engine/analyzer.js';
+import { compareEmbeddings, type Comparison } from '../../engine/compare.js';
+import { largestFace, type Face } from '../../engine/face.js';
+import { decodeImage, MAX_PIXELS } from '../../engine/image/decode.js';
+import type { Box, RgbImage } from '../../engine/types.js';
+import { faceJson, roundBox, type FaceJson } from '../json.js';
+import { isVisageError, VisageError } from '../../errors.js';
 
 export interface ServiceOptions {
   dataDir: string;

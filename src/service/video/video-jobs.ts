@@ -6,9 +6,9 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { isVisageError } from '../errors.js';
-import { processVideo, type VideoResult } from '../service/video.js';
-import type { Visage } from '../service/visage.js';
+import { isVisageError } from '../../errors.js';
+import { processVideo, type VideoResult } from './video.js';
+import type { Visage } from '../visage.js';
 
 export type JobState = 'queued' | 'running' | 'done' | 'failed';
 

@@ -2,12 +2,12 @@
 // person's samples. A thin layer over Gallery's change methods, which audit every change; this adds the
 // lookups by name and sample id with messages that say what to do, and the JSON shapes of people,
 // samples and events (the same fields as the HTTP API's, src/server/views.ts).
-import type { ChangeContext, Gallery } from '../gallery/gallery.js';
-import type { RecognitionEvent } from '../gallery/events-repository.js';
-import type { Person, PersonSummary } from '../gallery/people-repository.js';
-import type { Sample } from '../gallery/samples-repository.js';
-import { VisageError } from '../errors.js';
-import type { Box } from './json.js';
+import type { ChangeContext, Gallery } from '../../gallery/gallery.js';
+import type { RecognitionEvent } from '../../gallery/events-repository.js';
+import type { Person, PersonSummary } from '../../gallery/people-repository.js';
+import type { Sample } from '../../gallery/samples-repository.js';
+import { VisageError } from '../../errors.js';
+import type { Box } from '../json.js';
 
 export interface PersonJson {
   id: number;

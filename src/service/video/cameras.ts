@@ -2,10 +2,10 @@
 // database (table `cameras`, created here like the auth tables) so it survives restarts; watching is
 // per process and starts only when asked. Each running camera is a LiveSource (src/service/video-live.ts)
 // whose state changes and recognitions are passed to subscribers (the SSE route).
-import { statement, type Db } from '../gallery/database.js';
-import { VisageError, isVisageError } from '../errors.js';
-import { LiveSource, type LiveEvent, type LiveState, type LiveStateChange } from '../service/video.js';
-import type { Visage } from '../service/visage.js';
+import { statement, type Db } from '../../gallery/database.js';
+import { VisageError, isVisageError } from '../../errors.js';
+import { LiveSource, type LiveEvent, type LiveState, type LiveStateChange } from './video.js';
+import type { Visage } from '../visage.js';
 
 export interface CameraView {
   id: number;

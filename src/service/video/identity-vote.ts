@@ -1,7 +1,7 @@
 // A track's name, decided over all its recognitions rather than frame by frame: each recognition votes
 // for a person (or for "unknown") with a weight that says how usable the face was, so a frontal, sharp,
 // large view outweighs a blurred profile, and one odd frame cannot rename a track.
-import type { FaceQuality } from '../engine/face.js';
+import type { FaceQuality } from '../../engine/face.js';
 
 export interface Vote {
   /** null: the recognizer answered unknown. */

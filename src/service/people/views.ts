@@ -1,11 +1,11 @@
 // Gallery records as the API shows them (schemas.ts): the service layer's JSON shapes (people.ts, shared
 // with the CLI), plus what only the UI needs, such as a person's thumbnail.
-import type { Gallery } from '../gallery/gallery.js';
-import type { PersonSummary } from '../gallery/people-repository.js';
-import type { RecognitionEvent } from '../gallery/events-repository.js';
-import { eventJson, personJson, type EventJson, type PersonJson } from '../service/people.js';
+import type { Gallery } from '../../gallery/gallery.js';
+import type { PersonSummary } from '../../gallery/people-repository.js';
+import type { RecognitionEvent } from '../../gallery/events-repository.js';
+import { eventJson, personJson, type EventJson, type PersonJson } from './people.js';
 
-export { sampleJson as sampleView } from '../service/people.js';
+export { sampleJson as sampleView } from './people.js';
 
 export const iso = (ms: number): string => new Date(ms).toISOString();
 

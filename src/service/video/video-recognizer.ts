@@ -2,15 +2,15 @@
 // keep tracks going; landmarks, quality and embeddings — several times the detector's cost — run only on
 // frames where some track needs recognising: when it starts, every `recognizeEveryS`, when its face grew,
 // and after a shot change. Each recognition is a weighted vote for the track's name (identity-vote.ts).
-import { cosineDistance } from '../engine/compare.js';
-import { iou } from '../engine/detect/nms.js';
-import type { Face } from '../engine/face.js';
-import { faceSize } from '../engine/quality.js';
-import type { Box, RgbImage } from '../engine/types.js';
-import { voteWeight } from '../media/identity-vote.js';
-import { SceneCutDetector } from '../media/scene-cut.js';
-import { FaceTracker, type Track, type TrackerOptions } from '../media/tracker.js';
-import type { Visage } from './visage.js';
+import { cosineDistance } from '../../engine/compare.js';
+import { iou } from '../../engine/detect/nms.js';
+import type { Face } from '../../engine/face.js';
+import { faceSize } from '../../engine/quality.js';
+import type { Box, RgbImage } from '../../engine/types.js';
+import { voteWeight } from './identity-vote.js';
+import { SceneCutDetector } from './scene-cut.js';
+import { FaceTracker, type Track, type TrackerOptions } from './tracker.js';
+import type { Visage } from '../visage.js';
 
 export interface TrackingOptions extends Partial<TrackerOptions> {
   /** Recognise every track again after this long, s. */

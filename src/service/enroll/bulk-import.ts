@@ -6,12 +6,12 @@
 // samples, so it adds nothing twice. The result equals an uninterrupted run.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { contentHash } from '../gallery/content-hash.js';
-import type { ImportStatus } from '../gallery/import-progress.js';
-import { normalizePersonName } from '../gallery/names.js';
-import { isVisageError, VisageError } from '../errors.js';
-import type { EnrollReport } from './enrollment.js';
-import type { Visage } from './visage.js';
+import { contentHash } from '../../gallery/content-hash.js';
+import type { ImportStatus } from '../../gallery/import-progress.js';
+import { normalizePersonName } from '../../gallery/names.js';
+import { isVisageError, VisageError } from '../../errors.js';
+import type { EnrollInput, EnrollOptions, EnrollReport } from './enrollment.js';
+import type { Gallery } from '../../gallery/gallery.js';
 
 export interface ImportFolderOptions {
   /** With several faces in a photo, take the largest (else the photo is rejected as multiple_faces). */
@@ -107,8 +107,20 @@ export async function scanPeopleFolder(dir: string): Promise<{ people: PersonFol
   return { people, ignored };
 }
 
+/** What a folder import needs: the gallery's import progress, and enrolment itself. */
+export interface ImportDeps {
+  gallery: Gallery;
+  enroll: EnrollFn;
+}
+
+export type EnrollFn = (
+  name: string,
+  inputs: readonly EnrollInput[],
+  options: EnrollOptions,
+) => Promise<EnrollReport>;
+
 export async function importPeopleFolder(
-  visage: Visage,
+  deps: ImportDeps,
   dir: string,
   options: ImportFolderOptions = {},
 ): Promise<ImportFolderReport> {
@@ -131,7 +143,7 @@ export async function importPeopleFolder(
       report.interrupted = true;
       break;
     }
-    const outcomes = await importPerson(visage, folder, options);
+    const outcomes = await importPerson(deps, folder, options);
     analysed += outcomes.analysed;
     report.people.push(outcomes.person);
     report.files.push(...outcomes.files);
@@ -146,7 +158,7 @@ export async function importPeopleFolder(
 }
 
 async function importPerson(
-  visage: Visage,
+  { gallery, enroll }: ImportDeps,
   { folder, files }: PersonFolder,
   options: ImportFolderOptions,
 ): Promise<{ person: PersonImport; files: FileOutcome[]; analysed: number }> {
@@ -191,7 +203,7 @@ async function importPerson(
       continue;
     }
     const hash = contentHash(bytes);
-    const previous = visage.gallery.imports.get(f.relative, hash);
+    const previous = gallery.imports.get(f.relative, hash);
     if (previous && !(previous.status === 'failed' && options.retryFailed)) {
       const was =
         previous.status === 'failed'
@@ -204,7 +216,7 @@ async function importPerson(
   }
   if (pending.length === 0) return { person, files: outcomes, analysed: 0 };
 
-  const enrolled: EnrollReport = await visage.enroll(
+  const enrolled: EnrollReport = await enroll(
     name,
     pending.map((p) => ({ source: p.file, bytes: p.bytes })),
     {
@@ -238,8 +250,8 @@ async function importPerson(
     person[duplicate ? 'skipped' : 'rejected']++;
     progress.push([p.relative, p.hash, duplicate ? 'skipped' : 'failed', `${r.reason}: ${r.message}`]);
   }
-  const imports = visage.gallery.imports;
-  visage.gallery.db.transaction(() => {
+  const imports = gallery.imports;
+  gallery.db.transaction(() => {
     for (const [relative, hash, status, message] of progress) imports.record(relative, hash, status, message);
   })();
   outcomes.sort((a, b) => compare(a.file, b.file));

@@ -3,19 +3,19 @@
 // cameras and streams are in video-live.ts.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { Box } from '../engine/types.js';
-import { VisageError } from '../errors.js';
-import { KNOWN_COLOR, UNKNOWN_COLOR } from '../media/annotate.js';
-import { FrameAnnotator } from '../media/frame-annotator.js';
-import { FrameReader } from '../media/frame-reader.js';
-import { probeMedia, unreadable, type MediaInfo } from '../media/probe.js';
-import { openSource, type VideoSource } from '../media/source.js';
-import type { Track } from '../media/tracker.js';
-import { checkOutputPath, VideoWriter } from '../media/video-writer.js';
-import { round } from './json.js';
+import type { Box } from '../../engine/types.js';
+import { VisageError } from '../../errors.js';
+import { KNOWN_COLOR, UNKNOWN_COLOR } from '../../media/annotate.js';
+import { FrameAnnotator } from '../../media/frame-annotator.js';
+import { FrameReader } from '../../media/frame-reader.js';
+import { probeMedia, unreadable, type MediaInfo } from '../../media/probe.js';
+import { openSource, type VideoSource } from '../../media/source.js';
+import type { Track } from './tracker.js';
+import { checkOutputPath, VideoWriter } from '../../media/video-writer.js';
+import { round } from '../json.js';
 import { VideoRecognizer, type TrackingOptions } from './video-recognizer.js';
 import { scaledBox, snapshotJpeg, trackEvent, trackJson, type TrackJson } from './video-results.js';
-import type { Visage } from './visage.js';
+import type { Visage } from '../visage.js';
 
 export {
   LiveSource,

@@ -1,9 +1,9 @@
 // Faces linked across frames. A detection continues the track whose last box it overlaps most (greedy,
 // best overlap first); a track ends once its face has been gone for a while. Identity (votes, the best
 // view, the reference embedding) is kept per track; deciding when to recognise is the caller's job.
-import { iou } from '../engine/detect/nms.js';
-import type { FaceQuality } from '../engine/face.js';
-import type { Box, RgbImage } from '../engine/types.js';
+import { iou } from '../../engine/detect/nms.js';
+import type { FaceQuality } from '../../engine/face.js';
+import type { Box, RgbImage } from '../../engine/types.js';
 import { IdentityVotes } from './identity-vote.js';
 
 export interface TrackerOptions {

@@ -8,14 +8,23 @@
 //   (Recognizer, VETO_FRACTION); the face is named by whoever else matches, or unknown.
 // Either also sets who the event shows. Both go through Gallery's audited changes, plus an
 // `event.correct` audit entry that remembers the event's earlier answer, so `undo` can put everything back.
-import { contentHash } from '../gallery/content-hash.js';
-import type { ChangeContext } from '../gallery/gallery.js';
-import type { RecognitionEvent } from '../gallery/events-repository.js';
-import { VisageError } from '../errors.js';
+import { contentHash } from '../../gallery/content-hash.js';
+import type { ChangeContext, Gallery } from '../../gallery/gallery.js';
+import type { RecognitionEvent } from '../../gallery/events-repository.js';
+import { VisageError } from '../../errors.js';
 import type { Rejected } from './enrollment.js';
-import { eventJson, ref, type EventJson, type PersonRef } from './people.js';
+import { eventJson, ref, type EventJson, type People, type PersonRef } from '../people/people.js';
 import { analyzeStoredCrop } from './stored-crops.js';
-import type { Visage } from './visage.js';
+import type { FaceService } from '../faces/face-service.js';
+import type { EnrollFn } from './bulk-import.js';
+
+/** What corrections need: the gallery, the engine (to re-read a snapshot), names, and enrolment. */
+export interface CorrectionDeps {
+  gallery: Gallery;
+  faces: FaceService;
+  people: People;
+  enroll: EnrollFn;
+}
 
 export type Correction = { is: string } | { not: string };
 
@@ -52,12 +61,12 @@ interface CorrectionAudit {
 }
 
 export async function correct(
-  visage: Visage,
+  deps: CorrectionDeps,
   eventId: number,
   correction: Correction,
   options: CorrectOptions = {},
 ): Promise<CorrectionReport> {
-  const gallery = visage.gallery;
+  const gallery = deps.gallery;
   const event = gallery.events.require(eventId);
   const stored = gallery.events.embedding(eventId);
   if (!stored) {
@@ -76,13 +85,13 @@ export async function correct(
   };
 
   if ('not' in correction) {
-    const person = visage.people.find(correction.not);
+    const person = deps.people.find(correction.not);
     const negative = gallery.addNegative(person.id, stored.modelId, stored.vector, eventId, options);
     gallery.db.transaction(() => {
       if (event.personId === person.id) gallery.events.setPerson(eventId, null);
       audit({ not: person.id, negativeId: negative.id });
     })();
-    return { event: describe(visage, eventId), action: 'not', person: ref(person), negativeId: negative.id };
+    return { event: describe(deps, eventId), action: 'not', person: ref(person), negativeId: negative.id };
   }
 
   const snapshot = gallery.events.snapshot(eventId);
@@ -92,11 +101,7 @@ export async function correct(
       `event ${eventId} has no stored snapshot of the face, so it cannot become a sample`,
       { eventId },
     );
-  const face = await analyzeStoredCrop(
-    visage.faces.analyzer,
-    await visage.faces.loadImage(snapshot),
-    event.box,
-  );
+  const face = await analyzeStoredCrop(deps.faces.analyzer, await deps.faces.loadImage(snapshot), event.box);
   if (!face)
     throw rejectedError(eventId, correction.is, {
       source: sourceOf(eventId),
@@ -104,7 +109,7 @@ export async function correct(
       message: 'no face could be found again in its snapshot',
     });
   if (stored.modelId === face.embeddingModel) face.embedding = stored.vector;
-  const report = await visage.enroll(correction.is, [{ source: sourceOf(eventId), bytes: snapshot, face }], {
+  const report = await deps.enroll(correction.is, [{ source: sourceOf(eventId), bytes: snapshot, face }], {
     force: options.force,
     actor: options.actor,
   });
@@ -116,7 +121,7 @@ export async function correct(
     audit({ is: person.id, sampleId: accepted.sampleId, createdPerson: report.created });
   })();
   return {
-    event: describe(visage, eventId),
+    event: describe(deps, eventId),
     action: 'is',
     person: ref(person),
     created: report.created,
@@ -129,8 +134,8 @@ export async function correct(
  * from it, and gives the event back the answer it had before its first correction. Errors:
  * `nothing_to_undo`.
  */
-export function uncorrect(visage: Visage, eventId: number, context: ChangeContext = {}): UndoReport {
-  const gallery = visage.gallery;
+export function uncorrect(deps: CorrectionDeps, eventId: number, context: ChangeContext = {}): UndoReport {
+  const gallery = deps.gallery;
   const event = gallery.events.require(eventId);
   const snapshot = gallery.events.snapshot(eventId);
   const samples = snapshot
@@ -139,7 +144,7 @@ export function uncorrect(visage: Visage, eventId: number, context: ChangeContex
         .filter((s) => s.sourceName === sourceOf(eventId))
     : [];
   const negatives = gallery.negatives.listByEvent(eventId);
-  const history = corrections(visage, eventId);
+  const history = corrections(deps, eventId);
   if (samples.length === 0 && negatives.length === 0 && history.length === 0) {
     throw new VisageError('nothing_to_undo', `event ${eventId} has no correction to undo`, { eventId });
   }
@@ -171,7 +176,7 @@ export function uncorrect(visage: Visage, eventId: number, context: ChangeContex
     );
   })();
   return {
-    event: describe(visage, eventId),
+    event: describe(deps, eventId),
     removedSampleIds: samples.map((s) => s.id),
     removedNegativeIds: negatives.map((n) => n.id),
     removedPeople,
@@ -179,9 +184,9 @@ export function uncorrect(visage: Visage, eventId: number, context: ChangeContex
 }
 
 /** The event's corrections since its last undo, newest first (from the audit log). */
-function corrections(visage: Visage, eventId: number): CorrectionAudit[] {
+function corrections(deps: CorrectionDeps, eventId: number): CorrectionAudit[] {
   const entries = (action: string) =>
-    visage.gallery.audit.list({ action, limit: -1 }).filter((a) => a.details['eventId'] === eventId);
+    deps.gallery.audit.list({ action, limit: -1 }).filter((a) => a.details['eventId'] === eventId);
   const lastUndo = entries('event.uncorrect')[0]?.id ?? 0;
   return entries('event.correct')
     .filter((a) => a.id > lastUndo)
@@ -196,9 +201,9 @@ function sourceOf(eventId: number): string {
   return `event ${eventId}`;
 }
 
-function describe(visage: Visage, eventId: number): EventJson {
-  const e: RecognitionEvent = visage.gallery.events.require(eventId);
-  return eventJson(e, e.personId === null ? null : (visage.gallery.people.get(e.personId)?.name ?? null));
+function describe(deps: CorrectionDeps, eventId: number): EventJson {
+  const e: RecognitionEvent = deps.gallery.events.require(eventId);
+  return eventJson(e, e.personId === null ? null : (deps.gallery.people.get(e.personId)?.name ?? null));
 }
 
 function rejectedError(eventId: number, name: string, r: Rejected): VisageError {

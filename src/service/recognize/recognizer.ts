@@ -1,10 +1,10 @@
 // Open-set identification: who is this face, or "unknown". A face is named only when its best person is
 // within the model's calibrated threshold, clearly ahead of the runner-up, and not vetoed by a "not this
 // person" correction. Each answer says why, and which enrolled sample it matched.
-import { distanceToScore } from '../engine/compare.js';
-import { getModelSpec } from '../engine/models/catalog.js';
-import type { Aggregation } from '../gallery/embedding-index.js';
-import type { Gallery } from '../gallery/gallery.js';
+import { distanceToScore } from '../../engine/compare.js';
+import { getModelSpec } from '../../engine/models/catalog.js';
+import type { Aggregation } from '../../gallery/embedding-index.js';
+import type { Gallery } from '../../gallery/gallery.js';
 
 export interface Candidate {
   personId: number;

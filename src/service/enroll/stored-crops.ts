@@ -3,12 +3,12 @@
 // exactly as the first time, instead of detecting the face again. On the 40 people/ crops this keeps a
 // re-embedded dlib-resnet vector within 0.007 cosine distance of the original (threshold 0.07), where
 // re-detecting on the crop moved some by 0.16: enough to turn a known person into a stranger.
-import { faceRegion, type FaceAnalyzer } from '../engine/analyzer.js';
-import type { FaceEmbedder } from '../engine/embed/embedder.js';
-import type { Face } from '../engine/face.js';
-import { CROP_ENLARGE } from '../engine/landmarks/facemesh.js';
-import { assessQuality } from '../engine/quality.js';
-import type { Box, RgbImage } from '../engine/types.js';
+import { faceRegion, type FaceAnalyzer } from '../../engine/analyzer.js';
+import type { FaceEmbedder } from '../../engine/embed/embedder.js';
+import type { Face } from '../../engine/face.js';
+import { CROP_ENLARGE } from '../../engine/landmarks/facemesh.js';
+import { assessQuality } from '../../engine/quality.js';
+import type { Box, RgbImage } from '../../engine/types.js';
 
 /** FaceMesh's own presence score below which a stored crop is taken to show no face (it is bimodal). */
 const MESH_CONFIRMS = 0.5;

@@ -2,13 +2,13 @@
 // they come (the reader drops what recognition cannot keep up with), names are announced once a track's
 // verdict stands, and each track is stored as an event when it ends. A lost stream is reopened with
 // exponential backoff; every state change is reported, so a caller (CLI, HTTP API) can show it.
-import { VisageError, isVisageError } from '../errors.js';
-import { FrameReader } from '../media/frame-reader.js';
-import { openSource, type VideoSource } from '../media/source.js';
-import type { Track } from '../media/tracker.js';
+import { VisageError, isVisageError } from '../../errors.js';
+import { FrameReader } from '../../media/frame-reader.js';
+import { openSource, type VideoSource } from '../../media/source.js';
+import type { Track } from './tracker.js';
 import { VideoRecognizer, type TrackingOptions } from './video-recognizer.js';
 import { snapshotJpeg, trackEvent, trackJson, type TrackJson } from './video-results.js';
-import type { Visage } from './visage.js';
+import type { Visage } from '../visage.js';
 
 export type LiveState = 'connecting' | 'live' | 'reconnecting' | 'stopped' | 'failed';
 
