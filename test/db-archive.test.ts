@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { facePath } from '../bench/dataset.js';
-import { parseCsv } from '../src/service/csv.js';
+import { parseCsv } from '../src/api/csv.js';
 import { Gallery } from '../src/gallery/gallery.js';
 import type { ArchiveImportReport, ExportReport } from '../src/service/archive/archive.js';
 import type { RecognizeResult } from '../src/service/recognize/photos.js';

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import sharp from 'sharp';
 import WebSocket from 'ws';
 import { facePath, galleryImages, loadLabels } from '../bench/dataset.js';
-import { parseCsv } from '../src/service/csv.js';
+import { parseCsv } from '../src/api/csv.js';
 import {
   errorCode,
   keyClient,

@@ -1,6 +1,7 @@
 // FaceAnalyzer runs the pipeline stages in order — detect → landmarks → align → embed — and builds one
 // Face record per face. Models load once (lazily) and are reused for every image.
-import { createDetector, type DetectOptions, type FaceDetector } from './detect/detector.js';
+import { createDetector } from './detect/create-detector.js';
+import type { DetectOptions, FaceDetector } from './detect/detector.js';
 import { FaceEmbedder } from './embed/embedder.js';
 import type { DetectedFace, Face } from './face.js';
 import { clampBox, crop, padImage } from './image/pixels.js';

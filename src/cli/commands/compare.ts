@@ -7,7 +7,7 @@ import { isVisageError, VisageError } from '../../errors.js';
 import type { FaceService } from '../../service/faces/face-service.js';
 import { roundBox } from '../../service/json.js';
 import { openFaceService, UsageError, withGlobalOptions, type GlobalOptions } from '../context.js';
-import { parseCsv } from '../../service/csv.js';
+import { parseCsv } from '../../api/csv.js';
 import { printJson, printTable, progress } from '../output.js';
 
 interface CompareOptions extends GlobalOptions {

@@ -12,7 +12,7 @@ import {
   type VideoResult,
 } from '../../service/video/video.js';
 import { openVisage, positiveInt, UsageError, withGlobalOptions, type GlobalOptions } from '../context.js';
-import { csvField } from '../../service/csv.js';
+import { csvRow } from '../../api/csv.js';
 import { log, printJson, printTable, progress, type Progress } from '../output.js';
 
 interface VideoCliOptions extends GlobalOptions {
@@ -191,14 +191,12 @@ function printCsv(results: VideoEntry[]): void {
   const lines = [header.join(',')];
   for (const r of results) {
     if ('error' in r) {
-      lines.push(
-        [r.file, '', '', '', '', '', '', '', '', '', '', '', '', '', r.error.message].map(csvField).join(','),
-      );
+      lines.push(csvRow([r.file, '', '', '', '', '', '', '', '', '', '', '', '', '', r.error.message]));
       continue;
     }
     for (const t of r.tracks) {
       lines.push(
-        [
+        csvRow([
           r.file,
           t.id,
           t.name ?? '',
@@ -214,9 +212,7 @@ function printCsv(results: VideoEntry[]): void {
           t.eventId ?? '',
           t.snapshot ?? '',
           '',
-        ]
-          .map(csvField)
-          .join(','),
+        ]),
       );
     }
   }

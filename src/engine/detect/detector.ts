@@ -1,9 +1,7 @@
-// The detector stage: any model that finds faces behind one interface, chosen by catalog id.
+// The detector stage's interface: any model that finds faces, behind one shape (create-detector.ts picks
+// the implementation by catalog id; the two files are apart so implementations can import this one).
 import type { DetectedFace } from '../face.js';
-import type { ModelRuntime } from '../runtime/sessions.js';
 import type { RgbImage } from '../types.js';
-import { BlazeFaceDetector } from './blazeface.js';
-import { SsdMobileNetDetector } from './ssd-mobilenet.js';
 
 export interface DetectOptions {
   /** Minimum face score in [0, 1]. */
@@ -17,15 +15,4 @@ export interface DetectOptions {
 export interface FaceDetector {
   readonly modelId: string;
   detect(image: RgbImage, options: DetectOptions): Promise<DetectedFace[]>;
-}
-
-export function createDetector(runtime: ModelRuntime, modelId: string): FaceDetector {
-  switch (modelId) {
-    case 'blazeface-back':
-      return new BlazeFaceDetector(runtime, modelId);
-    case 'ssd-mobilenetv1':
-      return new SsdMobileNetDetector(runtime);
-    default:
-      throw new Error(`'${modelId}' is not a face detector (detectors: blazeface-back, ssd-mobilenetv1)`);
-  }
 }

@@ -1,7 +1,7 @@
 // Recognition history: filter by person (or unknown), source and time; page as JSON or export as CSV;
 // each event's face snapshot.
 import type { FastifyInstance } from 'fastify';
-import { csvField } from '../../service/csv.js';
+import { csvRow } from '../../api/csv.js';
 import { VisageError } from '../../errors.js';
 import type { EventQuery } from '../../gallery/events-repository.js';
 import { actorOf } from '../auth/guard.js';
@@ -101,10 +101,10 @@ export function registerEventRoutes(app: FastifyInstance, { visage, queue }: Ser
         for (const e of page) {
           const v = eventView(gallery, e, names);
           lines.push(
-            [
+            csvRow([
               v.id,
               v.time,
-              text(v.source),
+              v.source,
               v.offsetS ?? '',
               v.frame ?? '',
               v.box.x,
@@ -112,12 +112,10 @@ export function registerEventRoutes(app: FastifyInstance, { visage, queue }: Ser
               v.box.width,
               v.box.height,
               v.personId ?? '',
-              text(v.name ?? ''),
+              v.name ?? '',
               v.score ?? '',
               v.distance ?? '',
-            ]
-              .map(csvField)
-              .join(','),
+            ]),
           );
         }
         if (page.length < CSV_PAGE) break;
@@ -224,9 +222,4 @@ function parseInstant(value: string, name: string): number {
     );
   }
   return ms;
-}
-
-/** Spreadsheets run cells starting with = + - @ as formulas; a leading apostrophe keeps a name a name. */
-function text(value: string): string {
-  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
 }

@@ -19,7 +19,7 @@ import type { ChangeContext, Gallery } from '../../gallery/gallery.js';
 import type { NewEvent } from '../../gallery/events-repository.js';
 import type { NewSample } from '../../gallery/samples-repository.js';
 import { blobToVector, vectorToBlob } from '../../gallery/vectors.js';
-import { csvField } from '../csv.js';
+import { csvRow } from '../../api/csv.js';
 import { VisageError } from '../../errors.js';
 import { invalidArchive, TarReader, TarWriter } from './tar.js';
 
@@ -363,7 +363,7 @@ export function exportCsv(gallery: Gallery, file: string, modelId: string): CsvE
     const mean = new Float64Array(vectors[0]!.length);
     for (const v of vectors) v.forEach((x, i) => (mean[i] += x / vectors.length));
     // Nine significant digits keep every float32 exact; fewer would not round-trip.
-    lines.push([csvField(p.name), ...Array.from(mean, (x) => String(Number(x.toPrecision(9))))].join(','));
+    lines.push(csvRow([p.name, ...Array.from(mean, (x) => Number(x.toPrecision(9)))]));
   }
   const tmp = `${file}.${process.pid}.tmp`;
   writable(file, () => fs.writeFileSync(tmp, lines.map((l) => `${l}\r\n`).join(''), 'utf8'));
