@@ -275,6 +275,9 @@ export interface RuleParams {
   perSizeHalving: number;
   perSharpnessHalving: number;
   perYaw10: number;
+  /** Margin-aware acceptance: threshold −= weight · min(margin − required, cap) (decision.ts). */
+  marginWeight?: number;
+  marginCap?: number;
 }
 
 export const TARGET: Record<SecurityLevel, number> = { strict: 0, balanced: 0.0075, lenient: 0.03 };
@@ -300,6 +303,7 @@ export function calibrationFrom(
     thresholds,
     margin: p.margin,
     lookalikeMargin: p.lookalikeMargin,
+    ...(p.marginWeight ? { marginCredit: { weight: p.marginWeight, cap: p.marginCap ?? 0 } } : {}),
     secondSampleWeight: p.secondSampleWeight,
     cohort: { weight: p.cohortWeight, size: p.cohortSize, prior: refs.prior, oneSided: true },
     quality: {
@@ -318,13 +322,14 @@ export function calibrationFrom(
 /**
  * The lowest threshold per level at which, on these scenarios, strangers named stay within the level's
  * rate and no enrolled probe is named wrong. Uses decide() once per probe with thresholds at 0: a probe
- * is named iff evidence ≥ threshold + penalty, so its "key" evidence − penalty orders the sweep.
+ * is named iff evidence ≥ threshold + penalty − credit, so its "key" evidence − penalty + credit orders
+ * the sweep (the margin credit does not depend on the threshold).
  */
 export function fitThresholds(outcomes: readonly ProbeOutcome[]): Record<SecurityLevel, number> {
   const keyOf = (o: ProbeOutcome): number =>
     o.result.decision === 'ambiguous' || o.result.decision === 'low_quality' || o.result.evidence === null
       ? -Infinity
-      : o.result.evidence - o.result.penalty;
+      : o.result.evidence - o.result.penalty + o.result.credit;
   const strangers = outcomes
     .filter((o) => !o.probe.enrolled)
     .map(keyOf)

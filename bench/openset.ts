@@ -77,6 +77,8 @@ function paramsOf(cal: Calibration): RuleParams {
     refSize: cal.quality.refSize,
     perSharpnessHalving: cal.quality.perSharpnessHalving,
     perYaw10: cal.quality.perYaw10,
+    marginWeight: cal.marginCredit?.weight ?? 0,
+    marginCap: cal.marginCredit?.cap ?? 0,
   };
 }
 
@@ -301,6 +303,28 @@ async function main(): Promise<void> {
       { secondSampleWeight: 0.3, perSizeHalving: 0.5, lookalikeMargin: 0.5 },
     ],
     ['second 0.5 + size 0.5', { secondSampleWeight: 0.5, perSizeHalving: 0.5 }],
+    // Margin-aware acceptance on the shipped rule (margin 0.6, second 0.3, size 0.25 below 64 px):
+    // threshold −= α · min(margin − 0.6, cap). bench/openset-margin.ts has the full grid and gallery sizes.
+    ...(
+      [
+        [1, 0.25],
+        [2, 0.25],
+        [3, 0.25],
+        [1, 0.5],
+        [2, 0.5],
+        [1, 1],
+      ] as const
+    ).map(([a, cap]): [string, Partial<RuleParams>] => [
+      `shipped rule + margin credit ${a} × min(margin − 0.6, ${cap})`,
+      {
+        margin: 0.6,
+        secondSampleWeight: 0.3,
+        perSizeHalving: 0.25,
+        refSize: 64,
+        marginWeight: a,
+        marginCap: cap,
+      },
+    ]),
   ];
   const onlyRules = process.argv
     .find((a) => a.startsWith('--configs='))
@@ -331,7 +355,11 @@ async function main(): Promise<void> {
     refSize: 64,
   };
   const candidates: [string, Config, Partial<RuleParams>][] = [
-    ['dlib-resnet+flip', { models: ['dlib-resnet'], flip: true }, RULE],
+    [
+      'dlib-resnet+flip',
+      { models: ['dlib-resnet'], flip: true },
+      { ...RULE, marginWeight: 2, marginCap: 0.25 },
+    ],
     ['dlib-resnet', { models: ['dlib-resnet'], flip: false }, RULE],
     ['fr-feature', { models: ['fr-feature'], flip: false }, { ...RULE, secondSampleWeight: 0 }],
     ['dlib-resnet+fr-feature', { models: ['dlib-resnet', 'fr-feature'], flip: false }, RULE],

@@ -46,7 +46,8 @@ test('a small face needs a higher score than a large one to be named', () => {
   const small: FaceQuality = { ...GOOD, size: 30 };
   assert.ok(qualityPenalty(small, cal.quality) > 0);
   assert.equal(qualityPenalty(GOOD, cal.quality), 0);
-  const t = cal.thresholds.balanced;
+  // The runner-up is far behind, so the face gets the full margin credit (if the calibration has one).
+  const t = cal.thresholds.balanced - (cal.marginCredit ? cal.marginCredit.weight * cal.marginCredit.cap : 0);
   const z = t + 0.05; // just above the large face's threshold (one sample: evidence = z)
   const candidates = [person(1, z), person(2, t - 3)];
   const large = decide({ candidates, quality: GOOD, calibration: cal });
@@ -85,6 +86,38 @@ test('ambiguous when the runner-up is within the margin; a match when it is clea
   });
   assert.equal(r.decision, 'ambiguous');
   assert.equal(decide({ candidates: [], quality: GOOD, calibration: cal }).decision, 'empty_gallery');
+});
+
+test('margin-aware acceptance: a clear lead over the runner-up lowers the threshold, a bare one does not', () => {
+  const mc = cal.marginCredit;
+  assert.ok(mc && mc.weight > 0, 'the default calibration has a margin credit');
+  const t = cal.thresholds.balanced;
+  const full = mc.weight * mc.cap;
+  const z = t - full / 2; // below the level's threshold, above it minus the full credit
+  const clear = decide({
+    candidates: [person(1, z), person(2, z - cal.margin - 2 * mc.cap)],
+    quality: GOOD,
+    calibration: cal,
+  });
+  assert.equal(clear.decision, 'match');
+  assert.ok(Math.abs(clear.credit - full) < 1e-9 && Math.abs(clear.threshold - (t - full)) < 1e-9);
+  const bare = decide({
+    candidates: [person(1, z), person(2, z - cal.margin - 0.01)],
+    quality: GOOD,
+    calibration: cal,
+  });
+  assert.equal(bare.decision, 'above_threshold');
+  assert.ok(bare.credit < full && bare.credit > 0);
+  // Below the required margin: no credit, and still 'ambiguous' when the evidence is high enough.
+  const within = decide({
+    candidates: [person(1, t + 1), person(2, t + 1 - cal.margin / 2)],
+    quality: GOOD,
+    calibration: cal,
+  });
+  assert.equal(within.decision, 'ambiguous');
+  assert.equal(within.credit, 0);
+  // One enrolled person (no runner-up) takes the full credit.
+  assert.equal(decide({ candidates: [person(1, z)], quality: GOOD, calibration: cal }).credit, full);
 });
 
 test('strict ⊂ balanced ⊂ lenient: what a stricter level names, a laxer one names the same way', () => {
