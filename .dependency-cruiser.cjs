@@ -53,6 +53,14 @@ module.exports = {
       to: { path: '^src/cli/' },
     },
     {
+      name: 'shells-call-the-service',
+      severity: 'error',
+      comment:
+        'CLI and HTTP routes are thin shells: they parse, call one service verb and render; they reach the engine, the gallery and media only through the service (types excepted)',
+      from: { path: '^src/(server|cli)/' },
+      to: { path: '^src/(engine|gallery|media)/', dependencyTypesNot: ['type-only'] },
+    },
+    {
       name: 'api-is-a-leaf',
       severity: 'error',
       comment: 'the contract is shared with the browser bundle: no Visage or Node imports',

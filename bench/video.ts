@@ -7,7 +7,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ffmpegPath } from '../src/media/ffmpeg.js';
-import { LiveSource, processVideo } from '../src/service/video/video.js';
 import type { Visage } from '../src/service/visage.js';
 import { facePath } from './dataset.js';
 import { freshVisage } from './recognition.js';
@@ -58,7 +57,7 @@ function scaleTo720p(): string {
 async function runFile(visage: Visage, file: string): Promise<FileRun> {
   const start = performance.now();
   const cpu = process.cpuUsage();
-  const r = await processVideo(visage, file, { storeEvents: false });
+  const r = await visage.video.process(file, { storeEvents: false });
   const seconds = (performance.now() - start) / 1000;
   const used = process.cpuUsage(cpu);
   const span = r.frames / r.analysisFps;
@@ -80,8 +79,7 @@ async function runLive(
 ): Promise<{ seconds: number; delivered: number; analysed: number; dropped: number; fps: number }> {
   const stream = await serveLiveStream(file);
   let firstFrameAt = 0;
-  const live = new LiveSource(
-    visage,
+  const live = visage.video.watch(
     stream.url,
     // Retries until the server listens.
     { storeEvents: false, failFast: false, retry: { initialDelayMs: 200 } },
@@ -119,7 +117,7 @@ const loadAverage = round(os.loadavg()[0]!, 2);
 const visage = freshVisage('nearest');
 try {
   await enrollHamiltonPeople(visage);
-  await processVideo(visage, facePath('video/faceapi_test.mp4'), { storeEvents: false }); // loads the models
+  await visage.video.process(facePath('video/faceapi_test.mp4'), { storeEvents: false }); // loads the models
   const hd = scaleTo720p();
   const native = await runFile(visage, CLIP);
   const file720p = await runFile(visage, hd);

@@ -93,7 +93,8 @@ test('compare --pairs: every pair in one run, paths relative to the CSV, a bad r
   );
   type Row = { a: string; b: string; same?: boolean; error?: { code: string } };
   const r = runCliJson<{ results: Row[] }>(['compare', '--pairs', csv, ...data]);
-  assert.equal(r.status, 0, r.stderr);
+  // Every row is reported; the bad one makes the run exit 1 (something to fix).
+  assert.equal(r.status, 1, r.stderr);
   assert.deepEqual(
     r.json.results.map((x) => x.same ?? x.error?.code),
     [true, false, true, 'unsupported_format'],
@@ -151,7 +152,8 @@ test('bad input: one clear line on stderr, exit 1, never a stack trace, within s
   }
   // detect keeps going: each bad file is an error entry, the good one still has its face.
   const r = runCliJson<{ results: ImageOut[] }>(['detect', ...files, obama, ...data]);
-  assert.equal(r.status, 0);
+  // …and the run exits 1, as some files had something to fix.
+  assert.equal(r.status, 1);
   const codes = r.json.results.map((x) => ('error' in x ? x.error.code : x.faces.length));
   assert.deepEqual(codes, [
     'empty_file',

@@ -14,7 +14,10 @@ import { registerExport } from './commands/export.js';
 import { registerCorrect } from './commands/correct.js';
 import { registerReindex } from './commands/reindex.js';
 import { registerServe } from './commands/serve.js';
+import { registerDoctor } from './commands/doctor.js';
 import { UsageError } from './context.js';
+import { cliHint } from './hints.js';
+import { printedJson, printJson } from './output.js';
 
 const program = new Command('visage')
   .description('Face recognition and face database, offline. Every command takes --json and --data DIR.')
@@ -35,15 +38,32 @@ registerExport(program);
 registerCorrect(program);
 registerReindex(program);
 registerServe(program);
+registerDoctor(program);
 
 const debug = process.argv.includes('--debug');
+const json = process.argv.includes('--json');
 
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
   process.exitCode = exitCodeFor(e);
+  // --json promises one document on stdout whatever happens: a failed command's is its error (unless the
+  // command got as far as printing its own, e.g. `watch` after some events).
+  if (json && process.exitCode !== 0 && !printedJson()) printJson({ error: errorJson(e) });
 }
 
+/** `{ code, message }` of a failure, in the API's vocabulary (usage errors: `usage`). */
+function errorJson(e: unknown): { code: string; message: string } {
+  if (isVisageError(e)) return { code: e.code, message: e.message };
+  if (e instanceof UsageError) return { code: 'usage', message: e.message };
+  if (e instanceof CommanderError) return { code: 'usage', message: e.message.replace(/^error: /, '') };
+  return { code: 'internal_error', message: e instanceof Error ? e.message : String(e) };
+}
+
+/**
+ * What to do next, in this command's words, for a service error whose message says only what happened
+ * (the service is shared with the HTTP API, which has no `visage people` or `--merge`).
+ */
 /** Exit codes (CONVENTIONS.md): 1 an error the user can fix, 2 bad usage. */
 function exitCodeFor(e: unknown): number {
   if (e instanceof CommanderError) {
@@ -56,7 +76,8 @@ function exitCodeFor(e: unknown): number {
     return 2;
   }
   if (isVisageError(e)) {
-    process.stderr.write(`visage: ${e.message}\n`);
+    const hint = cliHint(e);
+    process.stderr.write(`visage: ${e.message}${hint ? `; ${hint}` : ''}\n`);
     if (debug) process.stderr.write(`${e.stack}\n`);
     return 1;
   }

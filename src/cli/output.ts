@@ -2,8 +2,28 @@
 // readable tables otherwise; logs and progress on stderr (CONVENTIONS.md, "CLI").
 import cliProgress from 'cli-progress';
 
+let jsonPrinted = false;
+
+/**
+ * Prints the command's one JSON document. A batch document (`results`) with an item that failed
+ * (`error`) also sets exit code 1: the other items' results are all there, but the user has something
+ * to fix (CONVENTIONS.md, "Exit codes").
+ */
 export function printJson(value: unknown): void {
+  jsonPrinted = true;
+  exitOneIfAnyFailed((value as { results?: unknown } | null)?.results);
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Whether this process already printed its JSON document (so a later failure must not add a second). */
+export function printedJson(): boolean {
+  return jsonPrinted;
+}
+
+/** Exit code 1 when any item of a batch's results failed (`{ error }`), the same in text and JSON output. */
+export function exitOneIfAnyFailed(results: unknown): void {
+  if (Array.isArray(results) && results.some((r) => r !== null && typeof r === 'object' && 'error' in r))
+    process.exitCode = 1;
 }
 
 export function log(message: string): void {

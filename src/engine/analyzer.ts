@@ -4,7 +4,7 @@ import { createDetector } from './detect/create-detector.js';
 import type { DetectOptions, FaceDetector } from './detect/detector.js';
 import { FaceEmbedder } from './embed/embedder.js';
 import type { DetectedFace, Face } from './face.js';
-import { clampBox, crop, padImage } from './image/pixels.js';
+import { clampBox, crop, padForDetection, paddedToOriginal } from './image/pixels.js';
 import { FaceMeshLandmarker } from './landmarks/facemesh.js';
 import { assessQuality, SHARPNESS_SIZE } from './quality.js';
 import { ModelRuntime, type RuntimeOptions } from './runtime/sessions.js';
@@ -112,18 +112,26 @@ export class FaceAnalyzer {
   private async detectInPadded(image: RgbImage): Promise<Face[]> {
     const pad = Math.round(Math.max(image.width, image.height) * TIGHT_CROP_PADDING);
     const minSide = Math.min(image.width, image.height) * TIGHT_CROP_MIN_FACE;
-    const padded = padImage(image, pad);
+    // Only the detector needs the padded frame, and only at its own input size: padding the original
+    // (a 65535×700 panorama would become 131071×66236) is bounded by padForDetection's budget instead.
+    // The landmark stage then reads the original, whose warps fill outside it with black, as padding did.
+    const padded = await padForDetection(image, pad);
+    const toOriginal = (p: Point): Point => paddedToOriginal(padded, p);
+    const candidates = (
+      await this.detector.detect(padded.image, {
+        ...this.detectOptions,
+        minFaceSize: this.detectOptions.minFaceSize * padded.scale,
+      })
+    ).map((d) => {
+      const [x, y] = toOriginal([d.box.x, d.box.y]);
+      const box = { x, y, width: d.box.width / padded.scale, height: d.box.height / padded.scale };
+      return { ...d, box, keypoints: d.keypoints.map(toOriginal) };
+    });
     // Only what this fallback is for: a face FaceMesh confirms that fills much of the original frame.
-    const found = (await this.describe(padded, await this.candidates(padded))).filter(
+    const found = (await this.describe(image, candidates)).filter(
       (f) => f.meshConfidence! >= MESH_CONFIRMS && Math.max(f.box.width, f.box.height) >= minSide,
     );
-    const shift = ([x, y]: Point): Point => [x - pad, y - pad];
-    return found.map((f) => ({
-      ...f,
-      box: clampBox({ ...f.box, x: f.box.x - pad, y: f.box.y - pad }, image.width, image.height),
-      keypoints: f.keypoints.map(shift),
-      landmarks: f.landmarks?.map(shift),
-    }));
+    return found.map((f) => ({ ...f, box: clampBox(f.box, image.width, image.height) }));
   }
 }
 

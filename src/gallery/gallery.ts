@@ -1,20 +1,28 @@
 // The face database as services use it: repositories for reading, and the changes that touch people or
 // samples, each of which commits to SQLite, appends to the audit log in the same transaction, and then
-// updates the in-memory indexes, so a search never reads the database.
+// updates what is kept in memory: the per-model indexes and every person's name. So a search, and
+// `Recognizer.identify` with it (per face, per analysed video frame), never reads the database once they
+// are loaded: `searchIndex()` and `personName()` answer from memory (test/gallery-hot-path.test.ts runs
+// identify on a closed connection to hold that).
 //
 // So write people, samples and negatives through this class, not through the repositories; events,
 // audit and import progress have no index and are written through their repositories.
 //
-// Several processes may share one data directory (CLI, server, an import). Triggers bump a generation
-// counter on every index-relevant change (migrations.ts); `index()` compares it, a cheap one-row read,
-// and reloads when another process changed the gallery.
+// Several processes may share one data directory (CLI, server, an import). Triggers bump two counters
+// (migrations.ts): `value` on every index-relevant change, `names` when people are created, renamed or
+// deleted. `index()` compares them (a one-row read) on every call, for management code that must see
+// another process's change at once. The search path does not: a timer started by the first
+// `searchIndex()` compares them every REFRESH_MS and reloads what changed, off the hot path. Tried and
+// dropped: the comparison on each identify (the generation SELECT this replaces: one read per face per
+// frame), and rate-limiting it there (still a read on the hot path, and a stall of a whole index reload
+// landing on whichever frame came next).
 import { openDatabase, statement, type Db, type OpenDatabaseOptions } from './database.js';
 import { AuditLog } from './audit-log.js';
 import { EmbeddingIndex, type Aggregation } from './embedding-index.js';
 import { EventsRepository } from './events-repository.js';
 import { ImportProgress } from './import-progress.js';
 import { NegativesRepository, type Negative } from './negatives-repository.js';
-import { PeopleRepository, type MergeResult, type Person } from './people-repository.js';
+import { PeopleRepository, personNotFound, type MergeResult, type Person } from './people-repository.js';
 import { SamplesRepository, type NewSample, type Sample } from './samples-repository.js';
 import { VisageError } from '../errors.js';
 
@@ -44,6 +52,19 @@ export interface EnrolResult {
   duplicates: { index: number; sampleId: number }[];
 }
 
+/**
+ * How often a gallery that searches looks for another process's changes. A second: an enrolment made
+ * from the CLI shows in a running server's recognitions within that, and the look is one row read
+ * (~2 µs), negligible however often. Changes made through this object are seen at once, whatever it is.
+ */
+export const REFRESH_MS = 1000;
+
+/** The two counters of gallery_generation (migrations.ts v1 and v4). */
+interface Generation {
+  index: number;
+  names: number;
+}
+
 export class Gallery {
   readonly people: PeopleRepository;
   readonly samples: SamplesRepository;
@@ -52,7 +73,18 @@ export class Gallery {
   readonly audit: AuditLog;
   readonly imports: ImportProgress;
   private readonly indexes = new Map<string, EmbeddingIndex>();
-  private knownGeneration: number;
+  /**
+   * Every person's display name, by id, for identify; null until an index is first loaded (management
+   * code needs none). Invariant: loaded in the same read transaction as the indexes' generation, and
+   * changed by the same methods, so every person an index holds has a name here. Kept here rather than
+   * in each EmbeddingIndex: a name is per person, not per model. Cost: ~83 MB of heap for a million
+   * people (measured with "person N" names), next to 640 MB of vectors for a million 128-D samples.
+   */
+  private names: Map<number, string> | null = null;
+  private known: Generation;
+  /** Models asked for through searchIndex: kept loaded by refresh, so a search never has to load them. */
+  private readonly searched = new Set<string>();
+  private poll: NodeJS.Timeout | null = null;
 
   /** Opens `<dataDir>/visage.db` (see openDatabase for errors). Indexes load lazily, per model. */
   static open(dataDir: string, options: GalleryOptions = {}): Gallery {
@@ -69,48 +101,84 @@ export class Gallery {
     this.negatives = new NegativesRepository(db);
     this.audit = new AuditLog(db);
     this.imports = new ImportProgress(db);
-    this.knownGeneration = this.generation();
+    this.known = this.generation();
   }
 
   close(): void {
+    this.stopPolling();
     this.db.close();
   }
 
   /**
    * The in-memory index of a model's embeddings and negatives: loaded from the database on first use
    * (7.5 s for a million 128-D vectors, bench/gallery.ts --db), kept in step by this object's changes,
-   * and reloaded if another process changed the gallery since. Search it with `.search()`/`.isVetoed()`.
+   * and, because this reads the generation counters first, reloaded at once if another process changed
+   * the gallery since. Search it with `.search()`/`.isVetoed()`. The recognition path uses searchIndex.
    */
   index(modelId: string): EmbeddingIndex {
-    if (this.generation() !== this.knownGeneration) this.forgetIndexes();
-    let index = this.indexes.get(modelId);
-    if (!index) {
-      const loaded = this.db.transaction(() => ({
-        index: this.load(modelId),
-        generation: this.generation(),
-      }))();
-      if (loaded.generation !== this.knownGeneration) this.forgetIndexes(loaded.generation);
-      index = loaded.index;
-      this.indexes.set(modelId, index);
-    }
-    return index;
+    this.sync(this.generation());
+    return this.loaded(modelId);
+  }
+
+  /**
+   * The same index for the hot path: no database read once loaded (on first use). Another process's
+   * changes reach it within REFRESH_MS through the refresh timer this starts (which never keeps the
+   * process alive), and whatever they made stale is reloaded there, or right after the local change
+   * that noticed them first, never by the search.
+   */
+  searchIndex(modelId: string): EmbeddingIndex {
+    this.searched.add(modelId);
+    this.startPolling();
+    return this.loaded(modelId);
+  }
+
+  /**
+   * The display name of a person a loaded index holds, from memory. Errors: `person_not_found` for an
+   * id no index holds (the invariant of `names` makes this the only way to miss the map; the reload
+   * before failing is a safety net, not a path a search takes).
+   */
+  personName(personId: number): string {
+    const name = this.names?.get(personId);
+    if (name !== undefined) return name;
+    this.db.transaction(() => {
+      this.sync(this.generation());
+      this.names = this.loadNames();
+    })();
+    const reloaded = this.names!.get(personId);
+    if (reloaded === undefined) throw personNotFound(personId);
+    return reloaded;
+  }
+
+  /**
+   * Catches up with other processes' changes now (what the refresh timer does every REFRESH_MS): reads
+   * the two counters and reloads the indexes that were loaded or searched, or only the names, if they
+   * moved.
+   */
+  refresh(): void {
+    const models = new Set([...this.indexes.keys(), ...this.searched]);
+    this.sync(this.generation());
+    for (const modelId of models) this.loaded(modelId);
   }
 
   createPerson(name: string, note = '', context: ChangeContext = {}): Person {
-    return this.change(context, (audit) => {
+    const created = this.change(context, (audit) => {
       const person = this.people.create(name, note);
       audit('person.create', { personId: person.id, name: person.name });
       return person;
     });
+    this.names?.set(created.id, created.name);
+    return created;
   }
 
   renamePerson(personId: number, name: string, context: ChangeContext = {}): Person {
-    return this.change(context, (audit) => {
+    const renamed = this.change(context, (audit) => {
       const before = this.people.require(personId);
       const person = this.people.rename(personId, name);
       audit('person.rename', { personId, from: before.name, to: person.name });
       return person;
     });
+    this.names?.set(renamed.id, renamed.name);
+    return renamed;
   }
 
   setNote(personId: number, note: string, context: ChangeContext = {}): Person {
@@ -157,6 +225,7 @@ export class Gallery {
       });
       return { person, created, added, duplicates };
     });
+    this.names?.set(result.person.id, result.person.name);
     for (const [sample, input] of stored) {
       for (const e of input.embeddings ?? [])
         this.indexes.get(e.modelId)?.add(sample.id, sample.personId, e.vector);
@@ -166,12 +235,42 @@ export class Gallery {
 
   /** Stores (or replaces) one sample's embedding for a model, e.g. when re-embedding crops for a new model. */
   setEmbedding(sampleId: number, modelId: string, vector: Float32Array, context: ChangeContext = {}): void {
-    const sample = this.change(context, (audit) => {
-      this.samples.setEmbedding(sampleId, modelId, vector);
-      audit('sample.embed', { sampleId, modelId });
-      return this.samples.require(sampleId);
+    const [failure] = this.setEmbeddings(modelId, [{ sampleId, vector }], context);
+    if (failure) throw failure.error;
+  }
+
+  /**
+   * Stores (or replaces) many samples' embeddings for one model in one transaction, with one audit entry
+   * per sample as setEmbedding writes: what reindex commits per batch. An entry that fails with a
+   * VisageError (`sample_not_found`: removed meanwhile by another process; `invalid_embedding`;
+   * `dimension_mismatch`) is rolled back alone (a savepoint) and returned; the others are stored.
+   */
+  setEmbeddings(
+    modelId: string,
+    entries: readonly { sampleId: number; vector: Float32Array }[],
+    context: ChangeContext = {},
+  ): { sampleId: number; error: VisageError }[] {
+    const failures: { sampleId: number; error: VisageError }[] = [];
+    const stored: { sampleId: number; personId: number; vector: Float32Array }[] = [];
+    this.change(context, (audit) => {
+      for (const { sampleId, vector } of entries) {
+        try {
+          // Nested: better-sqlite3 runs it as a savepoint, so a failure undoes only this entry.
+          const personId = this.db.transaction(() => {
+            this.samples.setEmbedding(sampleId, modelId, vector);
+            audit('sample.embed', { sampleId, modelId });
+            return this.samples.require(sampleId).personId;
+          })();
+          stored.push({ sampleId, personId, vector });
+        } catch (e) {
+          if (!(e instanceof VisageError)) throw e;
+          failures.push({ sampleId, error: e });
+        }
+      }
     });
-    this.indexes.get(modelId)?.add(sampleId, sample.personId, vector);
+    const index = this.indexes.get(modelId);
+    for (const s of stored) index?.add(s.sampleId, s.personId, s.vector);
+    return failures;
   }
 
   removeSample(sampleId: number, context: ChangeContext = {}): Sample {
@@ -204,6 +303,7 @@ export class Gallery {
       return deleted;
     });
     for (const index of this.indexes.values()) index.removePerson(personId);
+    this.names?.delete(personId);
     return person;
   }
 
@@ -225,6 +325,7 @@ export class Gallery {
       for (const sampleId of result.droppedSampleIds) index.remove(sampleId);
       index.mergePerson(fromId, intoId);
     }
+    this.names?.delete(fromId);
     return result;
   }
 
@@ -257,14 +358,16 @@ export class Gallery {
       });
       return removed;
     });
-    // The index keeps negatives as bare vectors without ids: reload this model's on next use (rare action).
-    this.indexes.delete(negative.modelId);
+    // The index keeps negatives as bare vectors without ids: reload this model's (rare action), now rather
+    // than on the next search, which must not read the database.
+    if (this.indexes.delete(negative.modelId)) this.loaded(negative.modelId);
     return negative;
   }
 
   /**
    * Runs one change in a write transaction with its audit entry. The caller updates the loaded indexes
-   * after the commit, unless another process's change was detected: then they are dropped and reload.
+   * and names after the commit, unless another process's change was detected: then what it made stale
+   * is dropped (sync) and, for a gallery that searches, reloaded right after (below).
    */
   private change<T>(
     context: ChangeContext,
@@ -274,8 +377,8 @@ export class Gallery {
       // An outer transaction could roll back after the indexes were updated.
       throw new Error('Gallery changes run their own transaction; do not call them inside one');
     }
-    let before = 0;
-    let after = 0;
+    let before = this.known;
+    let after = this.known;
     const result = this.db
       .transaction(() => {
         before = this.generation();
@@ -284,9 +387,45 @@ export class Gallery {
         return value;
       })
       .immediate();
-    if (before !== this.knownGeneration) this.forgetIndexes();
-    this.knownGeneration = after;
+    const dropped = this.sync(before);
+    this.known = after;
+    // Another process's change, noticed here first: reload what sync dropped once the caller has made its
+    // own in-memory update (a no-op on what was dropped), i.e. in a microtask, so a search need not.
+    if (dropped && this.searched.size > 0) queueMicrotask(() => this.refreshQuietly());
     return result;
+  }
+
+  /** The model's index and the names, loading what is missing in one read transaction with the counters. */
+  private loaded(modelId: string): EmbeddingIndex {
+    const ready = this.indexes.get(modelId);
+    if (ready && this.names) return ready;
+    return this.db.transaction(() => {
+      // Read inside the transaction: what is loaded below is exactly of this generation.
+      this.sync(this.generation());
+      this.names ??= this.loadNames();
+      let index = this.indexes.get(modelId);
+      if (!index) this.indexes.set(modelId, (index = this.load(modelId)));
+      return index;
+    })();
+  }
+
+  /**
+   * Drops what another process's changes made stale, given the counters as read now: every index and
+   * the names when `value` moved (an index cannot tell which of its vectors changed), only the names when
+   * only `names` moved. Then takes the counters as known. True when something was dropped.
+   */
+  private sync(current: Generation): boolean {
+    let dropped = false;
+    if (current.index !== this.known.index) {
+      dropped = this.indexes.size > 0 || this.names !== null;
+      this.indexes.clear();
+      this.names = null;
+    } else if (current.names !== this.known.names) {
+      dropped = this.names !== null;
+      this.names = null;
+    }
+    this.known = current;
+    return dropped;
   }
 
   private load(modelId: string): EmbeddingIndex {
@@ -298,12 +437,42 @@ export class Gallery {
     return index;
   }
 
-  private forgetIndexes(generation = this.generation()): void {
-    this.indexes.clear();
-    this.knownGeneration = generation;
+  private loadNames(): Map<number, string> {
+    const rows = statement(this.db, 'SELECT id, name FROM people').raw(true).all() as [number, string][];
+    return new Map(rows);
   }
 
-  private generation(): number {
-    return statement(this.db, 'SELECT value FROM gallery_generation WHERE id = 1', 'pluck').get() as number;
+  private generation(): Generation {
+    const row = statement(this.db, 'SELECT value, names FROM gallery_generation WHERE id = 1').get() as {
+      value: number;
+      names: number;
+    };
+    return { index: row.value, names: row.names };
+  }
+
+  private startPolling(): void {
+    if (this.poll) return;
+    this.poll = setInterval(() => this.refreshQuietly(), REFRESH_MS);
+    this.poll.unref();
+  }
+
+  /** refresh() for the timer and the microtask of change(), which have no caller to throw to. */
+  private refreshQuietly(): void {
+    // Closed under us (db.close() rather than gallery.close()): nothing left to refresh.
+    if (!this.db.open) return this.stopPolling();
+    // Never from inside someone's transaction (a timer cannot interrupt better-sqlite3's synchronous
+    // ones; this is for a manual BEGIN): the counters would be read in their snapshot.
+    if (this.db.inTransaction) return;
+    try {
+      this.refresh();
+    } catch {
+      // A read failing now (e.g. a WAL recovery outlasting the busy timeout) is retried next tick;
+      // throwing from a timer would take the whole server down.
+    }
+  }
+
+  private stopPolling(): void {
+    if (this.poll) clearInterval(this.poll);
+    this.poll = null;
   }
 }

@@ -5,9 +5,11 @@
 // little-endian float32 (vectors.ts), stored as the model produced them (the index normalises);
 // boxes and quality are JSON text; every foreign-key column is indexed, so deleting a parent never
 // scans a child table.
-import type { Db } from './database.js';
+// The connection type straight from better-sqlite3 (database.ts's Db is the same type): database.ts
+// imports this list, so importing it back would be the one import circle of src/gallery.
+import type Database from 'better-sqlite3';
 
-export type Migration = (db: Db) => void;
+export type Migration = (db: Database.Database) => void;
 
 const v1: Migration = (db) =>
   db.exec(`
@@ -120,5 +122,70 @@ const v1: Migration = (db) =>
       BEGIN UPDATE gallery_generation SET value = value + 1; END;
   `);
 
+// The server's accounts (users, sessions, API keys). Releases up to 4fa47d3 created these tables ad hoc
+// when the server started (server/auth/schema.ts), outside the version count, so a database may reach
+// this migration with them already there, or (a CLI-only data directory) without: IF NOT EXISTS makes
+// both end in the same schema. The ad hoc DDL was identical in every release that had it, so an existing
+// table is the table this migration would create. Kept in the one list (issue 8): one mechanism for every
+// table of the file, and `database_too_new` now protects the server's tables too.
+const v2: Migration = (db) =>
+  db.exec(`
+    CREATE TABLE IF NOT EXISTS users (
+      id             INTEGER PRIMARY KEY,
+      name           TEXT NOT NULL UNIQUE COLLATE NOCASE,
+      role           TEXT NOT NULL CHECK (role IN ('admin', 'viewer')),
+      password_hash  TEXT NOT NULL,      -- server/auth/passwords.ts: scrypt with its parameters and salt
+      created_at     INTEGER NOT NULL
+    );
+
+    -- The cookie carries a random token; only its SHA-256 is stored, so a copy of the database
+    -- does not let anyone in.
+    CREATE TABLE IF NOT EXISTS sessions (
+      token_hash  TEXT PRIMARY KEY,
+      user_id     INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+      csrf_token  TEXT NOT NULL,
+      created_at  INTEGER NOT NULL,
+      expires_at  INTEGER NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS sessions_user ON sessions (user_id);
+
+    -- Same for API keys: shown once when created, stored as SHA-256.
+    CREATE TABLE IF NOT EXISTS api_keys (
+      id            INTEGER PRIMARY KEY,
+      name          TEXT NOT NULL,
+      role          TEXT NOT NULL CHECK (role IN ('admin', 'viewer')),
+      key_hash      TEXT NOT NULL UNIQUE,
+      created_at    INTEGER NOT NULL,
+      last_used_at  INTEGER
+    );
+  `);
+
+// Cameras the server watches (service/video/cameras.ts), kept so the list survives restarts. Created ad
+// hoc by the Cameras constructor up to 4fa47d3: IF NOT EXISTS for the same reason as v2.
+const v3: Migration = (db) =>
+  db.exec(`
+    CREATE TABLE IF NOT EXISTS cameras (
+      id          INTEGER PRIMARY KEY,
+      name        TEXT NOT NULL UNIQUE COLLATE NOCASE,
+      url         TEXT NOT NULL,       -- may hold a stream password; masked whenever shown
+      created_at  INTEGER NOT NULL
+    );
+  `);
+
+// Names live in memory next to the index, so identify never reads SQLite (gallery.ts). A second counter
+// tells another process's renames (and new or deleted people) apart from index changes: bumping `value`
+// instead would make every process reload every vector (7.5 s per million) for a rename, which only
+// needs the one people query. Existing databases start at 0; only changes matter, not the value.
+const v4: Migration = (db) =>
+  db.exec(`
+    ALTER TABLE gallery_generation ADD COLUMN names INTEGER NOT NULL DEFAULT 0;
+    CREATE TRIGGER people_insert_names AFTER INSERT ON people
+      BEGIN UPDATE gallery_generation SET names = names + 1; END;
+    CREATE TRIGGER people_rename_names AFTER UPDATE OF name ON people
+      BEGIN UPDATE gallery_generation SET names = names + 1; END;
+    CREATE TRIGGER people_delete_names AFTER DELETE ON people
+      BEGIN UPDATE gallery_generation SET names = names + 1; END;
+  `);
+
 /** All migrations, oldest first; the schema version of a database is how many of them it has applied. */
-export const MIGRATIONS: readonly Migration[] = [v1];
+export const MIGRATIONS: readonly Migration[] = [v1, v2, v3, v4];

@@ -47,6 +47,13 @@ const SUMMARY_COLUMNS = `p.*,
   (SELECT COUNT(*) FROM samples s WHERE s.person_id = p.id) AS sample_count,
   (SELECT MAX(e.time) FROM events e WHERE e.person_id = p.id) AS last_seen`;
 
+/** The people a listing's query matches (list and count share it); @query is listQuery's key or NULL. */
+const LIST_FILTER = '(@query IS NULL OR instr(p.name_key, @query) > 0)';
+
+function listQuery(options: Pick<ListPeopleOptions, 'query'>): string | null {
+  return options.query?.trim() ? nameKey(options.query) : null;
+}
+
 export class PeopleRepository {
   constructor(private readonly db: Db) {}
 
@@ -96,18 +103,25 @@ export class PeopleRepository {
 
   /** People ordered by name key, with sample counts and last-seen times. */
   list(options: ListPeopleOptions = {}): PersonSummary[] {
-    const query = options.query?.trim() ? nameKey(options.query) : null;
+    const query = listQuery(options);
     const rows = statement(
       this.db,
-      `SELECT ${SUMMARY_COLUMNS} FROM people p
-         WHERE @query IS NULL OR instr(p.name_key, @query) > 0
+      `SELECT ${SUMMARY_COLUMNS} FROM people p WHERE ${LIST_FILTER}
          ORDER BY p.name_key LIMIT @limit OFFSET @offset`,
     ).all({ query, limit: options.limit ?? -1, offset: options.offset ?? 0 }) as SummaryRow[];
     return rows.map(toSummary);
   }
 
-  count(): number {
-    return (statement(this.db, 'SELECT COUNT(*) AS n FROM people').get() as { n: number }).n;
+  /**
+   * How many people `list` would return without limit and offset, counted by SQL: the HTTP listing's
+   * total used to load every match (with its sample count and last-seen subqueries) just to take
+   * `.length`. The filter is list's own, so a page and its total cannot disagree.
+   */
+  count(options: Pick<ListPeopleOptions, 'query'> = {}): number {
+    const query = listQuery(options);
+    return statement(this.db, `SELECT COUNT(*) FROM people p WHERE ${LIST_FILTER}`, 'pluck').get({
+      query,
+    }) as number;
   }
 
   /** Renames; changing only case or spacing of one's own name is allowed. Errors: `name_taken`, `invalid_name`. */

@@ -117,6 +117,13 @@ export class SamplesRepository {
     return rows.map(toSample);
   }
 
+  /** Every sample, by id, in one query (reindex's work list; listing person by person was one query each). */
+  list(): Sample[] {
+    return (
+      statement(this.db, `SELECT ${SAMPLE_COLUMNS} FROM samples s ORDER BY s.id`).all() as SampleRow[]
+    ).map(toSample);
+  }
+
   /** Samples of any person with this content (e.g. to warn "this photo is already enrolled as X"). */
   findByContentHash(contentHash: string): Sample[] {
     const rows = statement(
@@ -131,6 +138,20 @@ export class SamplesRepository {
       (statement(this.db, 'SELECT crop_jpeg FROM samples WHERE id = ?', 'pluck').get(id) as Buffer | null) ??
       undefined
     );
+  }
+
+  /**
+   * The stored crops of several samples in one query: null for a sample without one, absent for an id
+   * with no sample (removed meanwhile by another process).
+   */
+  crops(ids: readonly number[]): Map<number, Buffer | null> {
+    const rows = statement(
+      this.db,
+      'SELECT id, crop_jpeg FROM samples WHERE id IN (SELECT value FROM json_each(?))',
+    )
+      .raw(true)
+      .all(JSON.stringify(ids)) as [number, Buffer | null][];
+    return new Map(rows);
   }
 
   embedding(sampleId: number, modelId: string): Float32Array | undefined {

@@ -9,8 +9,9 @@ import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import type { RgbImage } from '../engine/types.js';
 import { VisageError } from '../errors.js';
-import { ffmpegPath, failureReason, toolMissing } from './ffmpeg.js';
+import { ffmpegPath, failureReason, signalReason, toolMissing } from './ffmpeg.js';
 import type { VideoSource } from './source.js';
+import { CATEGORY_TEXT, maskCredentials, streamFailureCategory } from './url-policy.js';
 
 export interface DecodeOptions {
   /** Output frames per second; omitted: every frame of the source. */
@@ -95,12 +96,15 @@ export class FrameReader implements AsyncIterable<Frame> {
     this.child.stdout.on('data', (chunk: Buffer) => this.onData(chunk));
     this.child.on('close', (code, signal) => {
       if (this.closedByUs || code === 0) return this.finish(null);
-      const reason = signal ? `ffmpeg was stopped by ${signal}` : failureReason(this.stderrTail, source.name);
+      let reason = signal ? signalReason('ffmpeg', signal) : failureReason(this.stderrTail, source.name);
+      // A network source's own answer ("Server returned 404 Not Found") is not repeated: a category only.
+      if (source.kind === 'stream' && !signal) reason = CATEGORY_TEXT[streamFailureCategory(reason)];
+      const name = source.kind === 'stream' ? maskCredentials(source.name) : source.name;
       this.finish(
         new VisageError(
           this.received === 0 && source.live ? 'source_unreachable' : 'decode_failed',
-          `${source.name}: ${reason}`,
-          { source: source.name, reason },
+          `${name}: ${reason}`,
+          { source: name, reason },
         ),
       );
     });

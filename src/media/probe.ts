@@ -2,8 +2,9 @@
 // and duration, and the audio to keep in an annotated copy. Anything ffprobe cannot read,
 // or that has no video stream, is refused here with a clear error, before any work is done.
 import { VisageError } from '../errors.js';
-import { failureReason, runTool } from './ffmpeg.js';
+import { failureReason, runTool, signalReason } from './ffmpeg.js';
 import type { VideoSource } from './source.js';
+import { CATEGORY_TEXT, maskCredentials, streamFailureCategory } from './url-policy.js';
 
 export interface MediaInfo {
   width: number;
@@ -58,8 +59,32 @@ export async function probeMedia(source: VideoSource): Promise<MediaInfo> {
       `${source.name}: no answer within ${PROBE_TIMEOUT_MS / 1000} s`,
       { file: source.name },
     );
-  if (run.code !== 0) throw unreadable(source.name, failureReason(run.stderr, source.name));
-  const out = JSON.parse(run.stdout) as ProbeOutput;
+  // A crash (the bundled 2018-era builds segfaulted on ordinary MPEG-TS) says so, rather than "no reason".
+  if (run.signal) throw unreadable(source.name, signalReason('ffprobe', run.signal));
+  if (run.code !== 0) {
+    const reason = failureReason(run.stderr, source.name);
+    // The demuxer whitelist (source.ts) refused it: say what that means rather than list the whitelist.
+    const refused = /Format (\S+) is not on whitelist|Format not on whitelist/i.exec(reason);
+    if (refused) {
+      const format = refused[1] ?? /\[(\w+) @/.exec(run.stderr)?.[1];
+      throw new VisageError(
+        'unsupported_format',
+        `${source.name} is ${format ? `in the ${format} format, ` : ''}not a video container Visage reads; playlists and scripts that name other inputs are refused.`,
+        { file: source.name, reason: 'format_not_allowed', ...(format ? { format } : {}) },
+      );
+    }
+    // A network source's own answer is not repeated (it would read other services through the camera
+    // form): only what kind of failure it was.
+    if (source.kind === 'stream')
+      throw unreadable(maskCredentials(source.name), CATEGORY_TEXT[streamFailureCategory(reason)]);
+    throw unreadable(source.name, reason);
+  }
+  let out: ProbeOutput;
+  try {
+    out = JSON.parse(run.stdout) as ProbeOutput;
+  } catch {
+    throw unreadable(source.name, 'ffprobe gave no readable description of it');
+  }
   const streams = out.streams ?? [];
   // Cover art in an audio file is a "video" stream of one picture: not a video.
   const video = streams.find((s) => s.codec_type === 'video' && !s.disposition?.attached_pic);

@@ -7,6 +7,7 @@ import type { Writable, Readable } from 'node:stream';
 import type { RgbImage } from '../engine/types.js';
 import { VisageError } from '../errors.js';
 import { failureReason, ffmpegPath, runTool, toolMissing } from './ffmpeg.js';
+import { FILE_DEMUXERS, FILE_PROTOCOLS } from './source.js';
 
 export interface VideoWriterOptions {
   output: string;
@@ -84,7 +85,21 @@ export class VideoWriter {
       '-i',
       'pipe:0',
       ...(audio
-        ? ['-i', audio.file, '-map', '0:v:0', '-map', '1:a:0?', '-c:a', copyAudio ? 'copy' : 'aac']
+        ? [
+            // The source again, for its audio: read under the same whitelists as when it was decoded.
+            '-protocol_whitelist',
+            FILE_PROTOCOLS,
+            '-format_whitelist',
+            FILE_DEMUXERS,
+            '-i',
+            `file:${audio.file}`,
+            '-map',
+            '0:v:0',
+            '-map',
+            '1:a:0?',
+            '-c:a',
+            copyAudio ? 'copy' : 'aac',
+          ]
         : ['-map', '0:v:0']),
       ...(await videoEncoderArgs()),
       // 4:2:0 chroma needs even sides; players expect it.

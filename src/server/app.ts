@@ -11,7 +11,6 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type { Point, RgbImage } from '../engine/types.js';
 import type { Visage } from '../service/visage.js';
 import { guard } from './auth/guard.js';
-import { AuthStore } from './auth/store.js';
 import { Cameras } from '../service/video/cameras.js';
 import type { ServerContext } from './context.js';
 import { EventStreams } from './event-streams.js';
@@ -30,8 +29,7 @@ import { registerVideoRoutes } from './routes/videos.js';
 import { addSharedSchemas } from './schemas.js';
 import { DEFAULT_UPLOAD_LIMITS, type UploadLimits } from './uploads.js';
 import { DEFAULT_WEB_ROOT, registerWebUi } from './web.js';
-import { VideoJobs } from '../service/video/video-jobs.js';
-import { WorkQueue } from '../service/scheduler.js';
+import { VideoJobs, type VideoJobsOptions } from '../service/video/video-jobs.js';
 
 export interface AppOptions {
   visage: Visage;
@@ -40,8 +38,10 @@ export interface AppOptions {
   /** Folder of the built UI (default web/dist of this project). */
   webRoot?: string;
   limits?: Partial<UploadLimits>;
-  /** Jobs allowed to wait for the models before requests get 503 busy. */
+  /** Units of model work allowed to wait before requests get 503 busy (the Visage scheduler's bound). */
   maxQueued?: number;
+  /** Video jobs: how many run at once, how many may wait, and each job's limits (video-jobs.ts). */
+  videoJobs?: VideoJobsOptions;
   /** Creates the admin at start when none exists (VISAGE_ADMIN_PASSWORD). */
   adminPassword?: string;
 }
@@ -75,18 +75,19 @@ export const defaultLogger = (
 export async function buildApp(options: AppOptions): Promise<VisageApp> {
   const { visage } = options;
   const dataDir = path.dirname(visage.gallery.db.name);
+  if (options.maxQueued !== undefined) visage.scheduler.maxWaiting = options.maxQueued;
   const context: ServerContext = {
     visage,
-    auth: new AuthStore(visage.gallery.db),
-    queue: new WorkQueue(options.maxQueued),
+    auth: visage.accounts,
     limits: { ...DEFAULT_UPLOAD_LIMITS, ...options.limits },
     videos: new VideoJobs(
-      visage,
+      visage.video,
       path.join(dataDir, 'videos'),
       (id) => `${API_PREFIX}/videos/${id}/annotated.mp4`,
+      options.videoJobs,
     ),
     streams: new EventStreams(),
-    cameras: new Cameras(visage.gallery.db, visage),
+    cameras: new Cameras(visage.gallery.db, visage.video),
   };
   const app = Fastify({
     logger: options.logger ?? defaultLogger(),
@@ -150,10 +151,10 @@ export async function buildApp(options: AppOptions): Promise<VisageApp> {
 }
 
 /**
- * Loads every model through the queue (converting them on a fresh data directory), so the first real
+ * Loads every model through the scheduler (converting them on a fresh data directory), so the first real
  * request does not pay for it. A grey picture exercises detector, landmarks and embedder without a face.
  */
-export async function warmUp({ visage, queue }: ServerContext): Promise<void> {
+export async function warmUp({ visage }: ServerContext): Promise<void> {
   const side = 256;
   const grey: RgbImage = { data: new Uint8Array(side * side * 3).fill(128), width: side, height: side };
   const eyesNoseMouth: Point[] = [
@@ -164,7 +165,7 @@ export async function warmUp({ visage, queue }: ServerContext): Promise<void> {
     [151, 170],
   ];
   const { analyzer } = visage.faces;
-  await queue.run(async () => {
+  await visage.scheduler.run(async () => {
     await analyzer.detect(grey);
     await analyzer.landmarker.landmarks(grey, [
       { box: { x: 64, y: 64, width: 128, height: 128 }, score: 1, keypoints: eyesNoseMouth },

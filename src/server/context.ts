@@ -1,18 +1,28 @@
-// What every route needs: the service layer, the accounts, the model-work queue and the upload limits.
+// What every route needs: the service layer, the accounts, the upload limits, the server's long-lived
+// work (video jobs, cameras, event streams), and whose turn a request's model work takes.
+import type { FastifyRequest } from 'fastify';
 import type { Visage } from '../service/visage.js';
-import type { AuthStore } from './auth/store.js';
+import type { WorkOptions } from '../service/scheduler.js';
+import type { AuthStore } from '../service/accounts/store.js';
+import { actorOf } from './auth/guard.js';
 import type { Cameras } from '../service/video/cameras.js';
 import type { EventStreams } from './event-streams.js';
 import type { UploadLimits } from './uploads.js';
 import type { VideoJobs } from '../service/video/video-jobs.js';
-import type { WorkQueue } from '../service/scheduler.js';
 
 export interface ServerContext {
   visage: Visage;
   auth: AuthStore;
-  queue: WorkQueue;
   limits: UploadLimits;
   videos: VideoJobs;
   streams: EventStreams;
   cameras: Cameras;
+}
+
+/**
+ * The scheduler lane of a request's model work: its user or API key (`user:ada`, `key:scripts`), so each
+ * caller gets a fair share of the models however many requests another one sends.
+ */
+export function workOf(request: FastifyRequest, kind: WorkOptions['kind'] = 'request'): WorkOptions {
+  return { lane: actorOf(request) ?? 'anonymous', kind };
 }

@@ -47,6 +47,8 @@ const STATUS_BY_CODE: Record<string, number> = {
   event_not_correctable: 422,
   nothing_to_undo: 409,
   upgrade_required: 426,
+  // Login throttling (src/server/auth/throttle.ts); the response carries Retry-After.
+  too_many_attempts: 429,
   busy: 503,
 };
 
@@ -122,13 +124,21 @@ function frameworkMessage(code: string, fallback = ''): string {
   }
 }
 
+function retryAfterS(details: Record<string, unknown>): number | null {
+  const s = details.retryAfterS;
+  return typeof s === 'number' && Number.isFinite(s) && s > 0 ? Math.ceil(s) : null;
+}
+
 /** Installs the envelope for every error and for unknown API routes. */
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const { status, body, unexpected } = toErrorResponse(error);
     if (unexpected) request.log.error({ err: error }, 'unexpected error');
     else request.log.info({ code: body.error.code, status }, 'request refused');
-    if (status === 503) void reply.header('retry-after', '5');
+    // An error that knows when to come back says so (`busy`: the scheduler's estimate from recent work;
+    // `too_many_attempts`: the login lockout); any other 503, in 5 s.
+    const retryAfter = retryAfterS(body.error.details) ?? (status === 503 ? 5 : null);
+    if (retryAfter !== null) void reply.header('retry-after', String(retryAfter));
     return reply.code(status).type('application/json; charset=utf-8').send(body);
   });
 }

@@ -1,9 +1,10 @@
-// The OpenAPI document, generated from the routes' JSON schemas, at /api/v1/openapi.json, with the
-// interactive page at /docs.
+// The OpenAPI document at /api/v1/openapi.json, with the interactive page at /docs. It is generated from
+// the routes' schemas, which come from the API contract (src/api, through schemas.ts): the named shapes
+// are its components, each route's entry in ROUTES its parameters, bodies and answers.
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance, FastifySchema } from 'fastify';
-import type { MultipartSpec } from './schemas.js';
+import type { MultipartSpec } from '../api/index.js';
 
 export const API_PREFIX = '/api/v1';
 

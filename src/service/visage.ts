@@ -1,6 +1,7 @@
 // Visage's wiring: one object per data directory that opens the face engine and the gallery once and
 // builds each feature's service over them with only the dependencies that feature uses. It has no verbs
 // of its own: the CLI and the HTTP API call `visage.<feature>.<verb>`, e.g. `visage.photos.recognizeFile`.
+// The one scheduler of model work (scheduler.ts) is made here and given to every feature that runs models.
 import type { ChangeContext } from '../gallery/gallery.js';
 import { Gallery } from '../gallery/gallery.js';
 import type { Aggregation } from '../gallery/embedding-index.js';
@@ -13,14 +14,20 @@ import {
   type ExportOptions,
   type ExportReport,
 } from './archive/archive.js';
+import { AuthStore } from './accounts/store.js';
 import { Enrollment } from './enroll/index.js';
+import { Events } from './events/events.js';
 import { FaceService, type ServiceOptions } from './faces/face-service.js';
 import { People } from './people/people.js';
 import { PhotoRecognition } from './recognize/photos.js';
 import { Recognizer } from './recognize/recognizer.js';
+import { Scheduler, type SchedulerOptions } from './scheduler.js';
+import { VideoService } from './video/video.js';
 
 export interface VisageOptions extends ServiceOptions {
   aggregation?: Aggregation;
+  /** The model-work scheduler's bounds (the server sets how much may wait before 503 busy). */
+  scheduler?: SchedulerOptions;
 }
 
 /** Archives and the original tool's CSV: whole-gallery export and import (archive/). */
@@ -31,8 +38,8 @@ export class Archives {
     return exportArchive(this.deps.gallery, file, options);
   }
 
-  /** Merges an archive made by `export` into this gallery. */
-  import(file: string, context: ChangeContext = {}): ArchiveImportReport {
+  /** Merges an archive made by `export` into this gallery, all or nothing. */
+  import(file: string, context: ChangeContext = {}): Promise<ArchiveImportReport> {
     return importArchive(this.deps.gallery, file, context);
   }
 
@@ -43,6 +50,8 @@ export class Archives {
 }
 
 export class Visage {
+  /** Every unit of model work of this process goes through it, round-robin by owner (scheduler.ts). */
+  readonly scheduler: Scheduler;
   /** The face engine's verbs on images: detect, embed, compare, crops (faces/). */
   readonly faces: FaceService;
   readonly gallery: Gallery;
@@ -55,9 +64,16 @@ export class Visage {
   /** Enrolment, folder import, corrections, reindex (enroll/). */
   readonly enrollment: Enrollment;
   readonly archives: Archives;
+  /** Users, sessions and API keys, on the gallery's database (accounts/). */
+  readonly accounts: AuthStore;
+  /** Recognition history: filtered pages, CSV, snapshots (events/). */
+  readonly events: Events;
+  /** Video files and live streams: tracks, names, events (video/). */
+  readonly video: VideoService;
 
   constructor(options: VisageOptions) {
-    this.faces = new FaceService(options);
+    this.scheduler = new Scheduler(options.scheduler);
+    this.faces = new FaceService(options, this.scheduler);
     this.gallery = Gallery.open(options.dataDir, { aggregation: options.aggregation });
     this.recognizer = new Recognizer(this.gallery, this.faces.embeddingModel, {
       aggregation: options.aggregation,
@@ -67,14 +83,24 @@ export class Visage {
       faces: this.faces,
       recognizer: this.recognizer,
       events: this.gallery.events,
+      scheduler: this.scheduler,
     });
     this.enrollment = new Enrollment({
       faces: this.faces,
       gallery: this.gallery,
       recognizer: this.recognizer,
       people: this.people,
+      scheduler: this.scheduler,
     });
     this.archives = new Archives({ gallery: this.gallery, recognizer: this.recognizer });
+    this.accounts = new AuthStore(this.gallery.db);
+    this.events = new Events({ events: this.gallery.events, people: this.gallery.people });
+    this.video = new VideoService({
+      faces: this.faces,
+      recognizer: this.recognizer,
+      events: this.gallery.events,
+      scheduler: this.scheduler,
+    });
   }
 
   async close(): Promise<void> {

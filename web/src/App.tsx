@@ -6,7 +6,7 @@ import { useI18n } from './i18n';
 import { api, ApiError, setCsrfToken, setUnauthorizedHandler } from './lib/api';
 import { navigate, useRoute } from './lib/router';
 import { capabilitiesOf, SessionContext, type Capabilities } from './lib/session';
-import type { SessionInfo } from './lib/types';
+import type { SessionInfo } from './lib/api';
 import { LoginPage, SetupPage } from './pages/AuthPages';
 import { EnrollPage } from './pages/enroll/EnrollPage';
 import { ManagePage } from './pages/manage/ManagePage';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { openFaceService, withGlobalOptions, type GlobalOptions } from '../context.js';
-import { printJson, printTable, progress } from '../output.js';
+import { exitOneIfAnyFailed, printJson, printTable, progress } from '../output.js';
 import type { ImageResult } from '../../service/faces/face-service.js';
 
 export function registerDetect(program: Command): void {
@@ -66,6 +66,7 @@ function printResults(
   embed = false,
 ): void {
   if (opts.json) return printJson(out);
+  exitOneIfAnyFailed(out.results);
   const rows: (string | number)[][] = [];
   for (const r of out.results) {
     if ('error' in r) {

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { EnrollReport } from '../../service/enroll/enrollment.js';
+import { rejectionText } from '../hints.js';
 import { openVisage, withGlobalOptions, type GlobalOptions } from '../context.js';
 import { printJson, printTable, progress } from '../output.js';
 import { expandImagePaths } from './recognize.js';
@@ -58,7 +59,7 @@ export function printEnrollReport(report: EnrollReport): void {
     ['file', 'result', 'detail'],
     [
       ...report.accepted.map((a) => [a.source, 'accepted', `sample ${a.sampleId}`]),
-      ...report.rejected.map((r) => [r.source, `rejected: ${r.reason}`, r.message]),
+      ...report.rejected.map((r) => [r.source, `rejected: ${r.reason}`, rejectionText(r)]),
     ],
   );
   const who = report.person ? `${report.person.name}${report.created ? ' (new)' : ''}` : 'nobody';

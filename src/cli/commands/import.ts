@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { VisageError } from '../../errors.js';
 import type { ArchiveImportReport } from '../../service/archive/archive.js';
 import type { ImportFolderReport } from '../../service/enroll/bulk-import.js';
+import { rejectionText } from '../hints.js';
 import { openVisage, withGlobalOptions, type GlobalOptions } from '../context.js';
 import { log, printJson, printTable, progress, type Progress } from '../output.js';
 import { examples } from './people.js';
@@ -106,7 +107,7 @@ async function importFolderCommand(dir: string, opts: ImportOptions): Promise<vo
       notes.map((f) => [
         f.file,
         f.status === 'skipped' ? 'skipped' : `rejected: ${f.reason}`,
-        f.message ?? '',
+        rejectionText(f),
       ]),
     );
     process.stdout.write('\n');
@@ -133,7 +134,7 @@ async function importArchiveCommand(file: string, opts: GlobalOptions): Promise<
   const visage = openVisage(opts);
   let report: ArchiveImportReport;
   try {
-    report = visage.archives.import(file);
+    report = await visage.archives.import(file);
   } finally {
     await visage.close();
   }

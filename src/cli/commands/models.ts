@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { listModels } from '../../engine/models/catalog.js';
-import { DEFAULT_DETECTOR, DEFAULT_EMBEDDER } from '../../engine/analyzer.js';
+import { modelCatalog } from '../../service/models/models.js';
 import { withGlobalOptions, type GlobalOptions } from '../context.js';
 import { printJson, printTable } from '../output.js';
 
@@ -10,21 +9,7 @@ export function registerModels(program: Command): void {
   )
     .addHelpText('after', '\nExamples:\n  $ visage models\n  $ visage models --json')
     .action((opts: GlobalOptions) => {
-      const models = listModels().map((m) => ({
-        id: m.id,
-        task: m.task,
-        default: m.id === DEFAULT_DETECTOR || m.id === DEFAULT_EMBEDDER,
-        description: m.description,
-        input: { width: m.inputSize[0], height: m.inputSize[1], layout: 'NHWC', scaling: m.scaling },
-        output: m.output,
-        source: {
-          package: m.source.package,
-          file: m.source.file,
-          licence: m.source.licence,
-          provenance: m.source.provenance,
-        },
-        embedding: m.embedding ?? null,
-      }));
+      const models = modelCatalog();
       if (opts.json) return printJson({ models });
       printTable(
         ['id', 'task', 'default', 'input', 'embedding', 'threshold', 'source', 'licence'],

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import type { RecognizeResult } from '../../service/recognize/photos.js';
 import { openVisage, withGlobalOptions, type GlobalOptions } from '../context.js';
-import { printJson, printTable, progress } from '../output.js';
+import { exitOneIfAnyFailed, printJson, printTable, progress } from '../output.js';
 
 interface RecognizeOptions extends GlobalOptions {
   annotate?: string;
@@ -56,6 +56,7 @@ Examples:
         await visage.close();
       }
       if (opts.json) return printJson({ model: visage.recognizer.modelId, results });
+      exitOneIfAnyFailed(results);
       const rows: (string | number)[][] = [];
       for (const r of results) {
         if ('error' in r) rows.push([r.file, '-', `error: ${r.error.message}`]);

@@ -74,7 +74,7 @@ Examples:
         }, SHUTDOWN_GRACE_MS).unref();
         void (async () => {
           await app.close();
-          await context.queue.idle();
+          await visage.scheduler.idle();
           await visage.close();
         })().catch((e: unknown) => {
           log(`shutdown failed: ${e instanceof Error ? e.message : String(e)}`);

@@ -2,11 +2,10 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { isVisageError } from '../../errors.js';
 import { DEFAULT_TRACKER_OPTIONS } from '../../service/video/tracker.js';
-import { ANNOTATED_EXTENSIONS } from '../../media/video-writer.js';
+import { ANNOTATED_EXTENSIONS } from '../../service/video/video.js';
 import { DEFAULT_RECOGNIZE_EVERY_S } from '../../service/video/video-recognizer.js';
 import {
   DEFAULT_MAX_SIDE,
-  processVideo,
   type VideoOptions,
   type VideoProgress,
   type VideoResult,
@@ -137,7 +136,7 @@ async function runOne(
     bar?.tick(`${p.timeS.toFixed(1)} s, ${p.tracks} tracks`);
   };
   try {
-    return await processVideo(visage, file, options, onProgress, signal);
+    return await visage.video.process(file, options, onProgress, signal);
   } catch (e) {
     if (!isVisageError(e)) throw e;
     return { file, error: { code: e.code, message: e.message } };

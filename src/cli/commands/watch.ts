@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { DEFAULT_STALL_TIMEOUT_MS } from '../../media/frame-reader.js';
-import { LiveSource, type LiveEvent, type LiveStateChange } from '../../service/video/video.js';
+import { DEFAULT_STALL_TIMEOUT_MS } from '../../service/video/video.js';
+import { type LiveEvent, type LiveStateChange } from '../../service/video/video.js';
 import { openVisage, positiveInt, withGlobalOptions, type GlobalOptions } from '../context.js';
 import { log } from '../output.js';
 import { positiveNumber, withTrackingOptions } from './video.js';
@@ -58,8 +58,7 @@ Examples:
     )
     .action(async (source: string, opts: WatchCliOptions) => {
       const visage = openVisage(opts);
-      const live = new LiveSource(
-        visage,
+      const live = visage.video.watch(
         source,
         {
           name: opts.name,

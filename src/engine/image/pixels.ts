@@ -189,6 +189,45 @@ export async function downscaleForDetection(
 }
 
 /**
+ * Longest side of a padded detection input (padForDetection). Detectors take at most 512 px a side (SSD;
+ * BlazeFace 256) and shrink anything larger again, so resolution above this is never seen by a model;
+ * it bounds the padded copy at 2048² × 3 B = 12.6 MB whatever the photo's size or aspect ratio (padding a
+ * 65535×700 panorama in full resolution would need 26 GB), and leaves inputs up to ~1000 px untouched.
+ */
+export const MAX_PADDED_SIDE = 2048;
+
+export interface PaddedImage {
+  /** The image shrunk by `scale` (never enlarged) with `pad` pixels of black on every side. */
+  image: RgbImage;
+  /** Padded-image pixels per original pixel (≤ 1). */
+  scale: number;
+  /** Padding in padded-image pixels. */
+  pad: number;
+}
+
+/**
+ * padImage() for a detector, within a bounded budget: `pad` original pixels on every side, the result
+ * shrunk first (sharp) so that its longer side is at most `maxSide`. Point p of the result is
+ * ((p − pad) / scale) in the original (paddedToOriginal).
+ */
+export async function padForDetection(
+  img: RgbImage,
+  pad: number,
+  maxSide = MAX_PADDED_SIDE,
+): Promise<PaddedImage> {
+  const longer = Math.max(img.width, img.height);
+  const fit = Math.min(1, maxSide / (longer + 2 * pad));
+  const small = await downscaleForDetection(img, Math.max(1, Math.floor(longer * fit)));
+  const scaledPad = Math.round(pad * small.scale);
+  return { image: padImage(small.image, scaledPad), scale: small.scale, pad: scaledPad };
+}
+
+/** A point of a padForDetection result → original pixels. */
+export function paddedToOriginal(p: PaddedImage, [x, y]: Point): Point {
+  return [(x - p.pad) / p.scale, (y - p.pad) / p.scale];
+}
+
+/**
  * letterbox() for a detector: a large photo is first shrunk by sharp (about 8× faster than resizing in
  * TypeScript), then boxed. The returned scale maps original pixels to letterbox pixels, as letterbox's.
  */

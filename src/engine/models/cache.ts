@@ -51,6 +51,36 @@ async function readCached(onnxPath: string, metaPath: string, key: string): Prom
   }
 }
 
+/**
+ * What the cache holds for a model, without converting anything (`visage doctor`): `ready` (converted
+ * from today's package files, checksum right), `stale` (from other package files or converter version:
+ * converted again on next use), `damaged` (checksum wrong), `missing` (not converted yet).
+ */
+export async function cacheState(
+  spec: ModelSpec,
+  cacheDir: string,
+): Promise<'ready' | 'stale' | 'damaged' | 'missing'> {
+  const onnxPath = path.join(cacheDir, `${spec.id}.onnx`);
+  let entry: CacheEntry;
+  try {
+    entry = JSON.parse(await fs.readFile(`${onnxPath}.json`, 'utf8')) as CacheEntry;
+  } catch {
+    return 'missing';
+  }
+  let key: string;
+  try {
+    key = await sourceKey(spec);
+  } catch {
+    return 'stale'; // the package's files are gone: cannot be rebuilt, and not known to match
+  }
+  if (entry.key !== key) return 'stale';
+  try {
+    return sha256(new Uint8Array(await fs.readFile(onnxPath))) === entry.sha256 ? 'ready' : 'damaged';
+  } catch {
+    return 'missing';
+  }
+}
+
 async function sourceKey(spec: ModelSpec): Promise<string> {
   const h = createHash('sha256').update(`${spec.id}:${CONVERTER_VERSION}`);
   for (const file of spec.source.files()) {

@@ -3,10 +3,10 @@
 // never authorises a write, which also needs the session's CSRF token in `x-csrf-token`.
 import type { FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import { VisageError } from '../../errors.js';
-import { SESSION_COOKIE } from './sessions.js';
-import type { AuthStore } from './store.js';
-import { sameSecret } from './tokens.js';
-import type { Role } from './users.js';
+import { SESSION_COOKIE } from '../../service/accounts/sessions.js';
+import type { AuthStore } from '../../service/accounts/store.js';
+import { sameSecret } from '../../service/accounts/tokens.js';
+import type { Role } from '../../service/accounts/users.js';
 
 export type Access = 'public' | 'viewer' | 'admin';
 

@@ -1,13 +1,11 @@
 // API keys (admin only): created with a role and shown once, listed without the secret, revoked.
 import type { FastifyInstance } from 'fastify';
-import type { ApiKey } from '../auth/api-keys.js';
+import type { ApiKey } from '../../service/accounts/api-keys.js';
 import { actorOf } from '../auth/guard.js';
-import { ROLES, type Role } from '../auth/users.js';
 import type { ServerContext } from '../context.js';
-import { idParams, ref, responses, schema, noContent } from '../schemas.js';
-import { iso } from '../../service/people/views.js';
-
-const { obj, str, int } = schema;
+import type { ApiKeyCreated, ApiKeyList, CreateApiKeyBody, IdParams } from '../../api/index.js';
+import { contract } from '../schemas.js';
+import { iso } from '../../service/json.js';
 
 const keyView = (k: ApiKey) => ({
   id: k.id,
@@ -18,35 +16,27 @@ const keyView = (k: ApiKey) => ({
 });
 
 export function registerApiKeyRoutes(app: FastifyInstance, { auth }: ServerContext): void {
-  app.get(
+  app.get<{ Reply: ApiKeyList }>(
     '/api-keys',
     {
       config: { access: 'admin' },
       schema: {
         tags: ['api keys'],
         summary: 'List API keys (without the secrets)',
-        response: responses({ 200: obj({ items: { type: 'array', items: ref('ApiKey') } }) }),
+        ...contract('GET /api-keys'),
       },
     },
     async () => ({ items: auth.apiKeys.list().map(keyView) }),
   );
 
-  app.post<{ Body: { name: string; role: Role } }>(
+  app.post<{ Body: CreateApiKeyBody; Reply: ApiKeyCreated }>(
     '/api-keys',
     {
       config: { access: 'admin' },
       schema: {
         tags: ['api keys'],
         summary: 'Create an API key; the key is in this response only',
-        body: obj({ name: { ...str, minLength: 1, maxLength: 100 }, role: { type: 'string', enum: ROLES } }),
-        response: responses({
-          201: obj({
-            id: int,
-            name: str,
-            role: { type: 'string', enum: ROLES },
-            key: { ...str, description: 'send as x-api-key' },
-          }),
-        }),
+        ...contract('POST /api-keys'),
       },
     },
     async (request, reply) => {
@@ -58,15 +48,14 @@ export function registerApiKeyRoutes(app: FastifyInstance, { auth }: ServerConte
     },
   );
 
-  app.delete<{ Params: { id: number } }>(
+  app.delete<{ Params: IdParams }>(
     '/api-keys/:id',
     {
       config: { access: 'admin' },
       schema: {
         tags: ['api keys'],
         summary: 'Revoke an API key',
-        params: idParams,
-        response: responses({ 204: noContent }),
+        ...contract('DELETE /api-keys/:id'),
       },
     },
     async (request, reply) => {

@@ -1,17 +1,14 @@
 // First-run setup and browser sessions.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { VisageError } from '../../errors.js';
-import { SESSION_COOKIE, SESSION_TTL_MS } from '../auth/sessions.js';
-import type { User } from '../auth/users.js';
+import { isVisageError } from '../../errors.js';
+import { SESSION_COOKIE, SESSION_TTL_MS } from '../../service/accounts/sessions.js';
+import type { User } from '../../service/accounts/users.js';
 import type { ServerContext } from '../context.js';
-import { ref, responses, schema, noContent } from '../schemas.js';
-
-const { obj, str } = schema;
-const sessionBody = obj({ user: ref('User'), csrfToken: schema.nullable(str) });
-const password = { type: 'string', minLength: 1, maxLength: 1024 } as const;
+import type { LoginBody, SessionInfo, SetupBody, SetupState } from '../../api/index.js';
+import { contract } from '../schemas.js';
 
 export function registerAuthRoutes(app: FastifyInstance, { auth }: ServerContext): void {
-  const startSession = (request: FastifyRequest, reply: FastifyReply, user: User) => {
+  const startSession = (request: FastifyRequest, reply: FastifyReply, user: User): SessionInfo => {
     const session = auth.sessions.create(user);
     void reply.setCookie(SESSION_COOKIE, session.token, {
       httpOnly: true,
@@ -23,7 +20,7 @@ export function registerAuthRoutes(app: FastifyInstance, { auth }: ServerContext
     return { user: { name: user.name, role: user.role }, csrfToken: session.csrfToken };
   };
 
-  app.get(
+  app.get<{ Reply: SetupState }>(
     '/setup',
     {
       config: { access: 'public' },
@@ -31,13 +28,13 @@ export function registerAuthRoutes(app: FastifyInstance, { auth }: ServerContext
         tags: ['auth'],
         summary: 'Whether the first admin still has to be created',
         security: [],
-        response: responses({ 200: obj({ needsSetup: { type: 'boolean' } }) }),
+        ...contract('GET /setup'),
       },
     },
     async () => ({ needsSetup: !auth.users.hasAdmin() }),
   );
 
-  app.post<{ Body: { password: string } }>(
+  app.post<{ Body: SetupBody; Reply: SessionInfo }>(
     '/setup',
     {
       config: { access: 'public' },
@@ -45,8 +42,7 @@ export function registerAuthRoutes(app: FastifyInstance, { auth }: ServerContext
         tags: ['auth'],
         summary: 'Create the admin account (first run only) and log in',
         security: [],
-        body: obj({ password }),
-        response: responses({ 201: sessionBody }),
+        ...contract('POST /setup'),
       },
     },
     async (request, reply) => {
@@ -56,7 +52,7 @@ export function registerAuthRoutes(app: FastifyInstance, { auth }: ServerContext
     },
   );
 
-  app.post<{ Body: { username: string; password: string } }>(
+  app.post<{ Body: LoginBody; Reply: SessionInfo }>(
     '/session',
     {
       config: { access: 'public' },
@@ -64,28 +60,33 @@ export function registerAuthRoutes(app: FastifyInstance, { auth }: ServerContext
         tags: ['auth'],
         summary: 'Log in: sets the visage_session cookie and returns the CSRF token',
         security: [],
-        body: obj({ username: { ...str, maxLength: 64 }, password }),
-        response: responses({ 200: sessionBody }),
+        ...contract('POST /session'),
       },
     },
     async (request, reply) => {
-      const user = await auth.users.authenticate(request.body.username, request.body.password);
-      if (!user) {
-        request.log.info({ user: request.body.username }, 'login failed');
-        throw new VisageError('bad_credentials', 'Wrong user name or password.');
+      let user: User;
+      try {
+        user = await auth.users.login(request.body.username, request.body.password, request.ip);
+      } catch (e) {
+        if (!isVisageError(e)) throw e;
+        request.log.info({ user: request.body.username, code: e.code }, 'login failed');
+        // The error handler keeps headers set before the throw: tell the client when to try again.
+        if (e.code === 'too_many_attempts')
+          void reply.header('retry-after', String(e.details['retryAfterS']));
+        throw e;
       }
       return startSession(request, reply, user);
     },
   );
 
-  app.get(
+  app.get<{ Reply: SessionInfo }>(
     '/session',
     {
       config: { access: 'viewer' },
       schema: {
         tags: ['auth'],
         summary: 'Who is logged in, and the CSRF token for writes (null for API keys, which need none)',
-        response: responses({ 200: sessionBody }),
+        ...contract('GET /session'),
       },
     },
     async (request) => {
@@ -98,7 +99,7 @@ export function registerAuthRoutes(app: FastifyInstance, { auth }: ServerContext
     '/session',
     {
       config: { access: 'viewer' },
-      schema: { tags: ['auth'], summary: 'Log out', response: responses({ 204: noContent }) },
+      schema: { tags: ['auth'], summary: 'Log out', ...contract('DELETE /session') },
     },
     async (request, reply) => {
       const token = request.principal!.session?.token;

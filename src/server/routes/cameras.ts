@@ -2,47 +2,38 @@
 // events.
 import type { FastifyInstance } from 'fastify';
 import type { ServerContext } from '../context.js';
-import { idParams, ref, responses, schema, noContent } from '../schemas.js';
-
-const { obj, str } = schema;
+import type { Camera, CameraBody, CameraList, IdParams } from '../../api/index.js';
+import { contract } from '../schemas.js';
 
 export function registerCameraRoutes(app: FastifyInstance, { cameras, streams }: ServerContext): void {
-  app.get(
+  app.get<{ Reply: CameraList }>(
     '/cameras',
     {
       config: { access: 'viewer' },
       schema: {
         tags: ['cameras'],
         summary: 'Cameras and whether they are being watched',
-        response: responses({ 200: obj({ items: { type: 'array', items: ref('Camera') } }) }),
+        ...contract('GET /cameras'),
       },
     },
     async () => ({ items: cameras.list() }),
   );
 
-  app.post<{ Body: { name: string; url: string } }>(
+  app.post<{ Body: CameraBody; Reply: Camera }>(
     '/cameras',
     {
       config: { access: 'admin' },
       schema: {
         tags: ['cameras'],
         summary: 'Add a camera (not started)',
-        body: obj({
-          name: { ...str, maxLength: 100 },
-          url: {
-            ...str,
-            maxLength: 2000,
-            description: 'rtsp://, rtsps://, rtmp://, http(s)://, srt:// or /dev/videoN',
-          },
-        }),
-        response: responses({ 201: ref('Camera') }),
+        ...contract('POST /cameras'),
       },
     },
     async (request, reply) => reply.code(201).send(cameras.add(request.body.name, request.body.url)),
   );
 
   for (const action of ['start', 'stop'] as const) {
-    app.post<{ Params: { id: number } }>(
+    app.post<{ Params: IdParams; Reply: Camera }>(
       `/cameras/:id/${action}`,
       {
         config: { access: 'admin' },
@@ -52,8 +43,7 @@ export function registerCameraRoutes(app: FastifyInstance, { cameras, streams }:
             action === 'start'
               ? 'Start watching: faces are recognised and stored as events'
               : 'Stop watching',
-          params: idParams,
-          response: responses({ 200: ref('Camera') }),
+          ...contract(`POST /cameras/:id/${action}`),
         },
       },
       async (request) =>
@@ -61,15 +51,14 @@ export function registerCameraRoutes(app: FastifyInstance, { cameras, streams }:
     );
   }
 
-  app.delete<{ Params: { id: number } }>(
+  app.delete<{ Params: IdParams }>(
     '/cameras/:id',
     {
       config: { access: 'admin' },
       schema: {
         tags: ['cameras'],
         summary: 'Stop and remove a camera (its events stay)',
-        params: idParams,
-        response: responses({ 204: noContent }),
+        ...contract('DELETE /cameras/:id'),
       },
     },
     async (request, reply) => {
@@ -78,7 +67,7 @@ export function registerCameraRoutes(app: FastifyInstance, { cameras, streams }:
     },
   );
 
-  app.get<{ Params: { id: number } }>(
+  app.get<{ Params: IdParams }>(
     '/cameras/:id/events',
     {
       config: { access: 'viewer' },
@@ -86,13 +75,7 @@ export function registerCameraRoutes(app: FastifyInstance, { cameras, streams }:
         tags: ['cameras'],
         summary:
           'Server-sent events: `camera` (its current view, first), `state` (connecting, live, reconnecting, stopped, failed), `recognition` (a face was named or found unknown) and `track_end` (a face left; stored as an event)',
-        params: idParams,
-        response: responses({
-          200: {
-            description: 'text/event-stream',
-            content: { 'text/event-stream': { schema: { type: 'string' } } },
-          },
-        }),
+        ...contract('GET /cameras/:id/events'),
       },
     },
     async (request, reply) => {

@@ -2,100 +2,78 @@
 import type { FastifyInstance } from 'fastify';
 import { actorOf } from '../auth/guard.js';
 import type { ServerContext } from '../context.js';
-import { idParams, ref, responses, schema, noContent } from '../schemas.js';
-import { personById, personView, sampleView } from '../../service/people/views.js';
-
-const { obj, str, int } = schema;
+import type {
+  CreatePersonBody,
+  IdParams,
+  MergeBody,
+  MergeResult,
+  PeopleQuery,
+  Person,
+  PersonPage,
+  PersonWithSamples,
+  UpdatePersonBody,
+} from '../../api/index.js';
+import { contract } from '../schemas.js';
 
 export function registerPeopleRoutes(app: FastifyInstance, { visage }: ServerContext): void {
-  const { gallery } = visage;
+  const { people } = visage;
 
-  app.get<{ Querystring: { search?: string; limit: number; offset: number } }>(
+  app.get<{ Querystring: PeopleQuery; Reply: PersonPage }>(
     '/people',
     {
       config: { access: 'viewer' },
       schema: {
         tags: ['people'],
         summary: 'List people by name, with search (case- and width-insensitive substring) and paging',
-        querystring: obj(
-          {
-            search: { ...str, maxLength: 100 },
-            limit: { ...int, minimum: 1, maximum: 500, default: 50 },
-            offset: { ...int, minimum: 0, default: 0 },
-          },
-          [],
-        ),
-        response: responses({ 200: obj({ items: { type: 'array', items: ref('Person') }, total: int }) }),
+        ...contract('GET /people'),
       },
     },
-    async (request) => {
-      const { search, limit, offset } = request.query;
-      const query = search?.trim() || undefined;
-      const items = gallery.people.list({ query, limit, offset }).map((p) => personView(gallery, p));
-      const total = query ? gallery.people.list({ query }).length : gallery.people.count();
-      return { items, total };
-    },
+    async (request) => people.page(request.query),
   );
 
-  app.post<{ Body: { name: string; note?: string } }>(
+  app.post<{ Body: CreatePersonBody; Reply: Person }>(
     '/people',
     {
       config: { access: 'admin' },
       schema: {
         tags: ['people'],
         summary: 'Create a person (409 name_taken, 400 invalid_name)',
-        body: obj({ name: str, note: str }, ['name']),
-        response: responses({ 201: ref('Person') }),
+        ...contract('POST /people'),
       },
     },
-    async (request, reply) => {
-      const person = gallery.createPerson(request.body.name, request.body.note ?? '', {
-        actor: actorOf(request),
-      });
-      return reply.code(201).send(personById(gallery, person.id));
-    },
+    async (request, reply) =>
+      reply
+        .code(201)
+        .send(people.create(request.body.name, request.body.note ?? '', { actor: actorOf(request) })),
   );
 
-  app.get<{ Params: { id: number } }>(
+  app.get<{ Params: IdParams; Reply: PersonWithSamples }>(
     '/people/:id',
     {
       config: { access: 'viewer' },
       schema: {
         tags: ['people'],
         summary: 'A person with their samples',
-        params: idParams,
-        response: responses({ 200: ref('PersonWithSamples') }),
+        ...contract('GET /people/:id'),
       },
     },
-    async (request) => ({
-      ...personById(gallery, request.params.id),
-      samples: gallery.samples.listByPerson(request.params.id).map(sampleView),
-    }),
+    async (request) => people.withSamples(request.params.id),
   );
 
-  app.patch<{ Params: { id: number }; Body: { name?: string; note?: string } }>(
+  app.patch<{ Params: IdParams; Body: UpdatePersonBody; Reply: Person }>(
     '/people/:id',
     {
       config: { access: 'admin' },
       schema: {
         tags: ['people'],
         summary: 'Rename (409 name_taken) or change the note',
-        params: idParams,
-        body: { ...obj({ name: str, note: str }, []), minProperties: 1 },
-        response: responses({ 200: ref('Person') }),
+        ...contract('PATCH /people/:id'),
       },
     },
-    async (request) => {
-      const { id } = request.params;
-      const context = { actor: actorOf(request) };
-      gallery.people.require(id);
-      if (request.body.name !== undefined) gallery.renamePerson(id, request.body.name, context);
-      if (request.body.note !== undefined) gallery.setNote(id, request.body.note, context);
-      return personById(gallery, id);
-    },
+    async (request) => people.update(request.params.id, request.body, { actor: actorOf(request) }),
   );
 
-  app.post<{ Params: { id: number }; Body: { intoId: number } }>(
+  app.post<{ Params: IdParams; Body: MergeBody; Reply: MergeResult }>(
     '/people/:id/merge',
     {
       config: { access: 'admin' },
@@ -103,43 +81,24 @@ export function registerPeopleRoutes(app: FastifyInstance, { visage }: ServerCon
         tags: ['people'],
         summary:
           'Merge this person into another: samples, events and corrections move, this person is deleted',
-        params: idParams,
-        body: obj({ intoId: { ...int, minimum: 1 } }),
-        response: responses({
-          200: obj({
-            person: ref('Person'),
-            movedSamples: { ...int, description: 'samples that now belong to the person merged into' },
-            droppedSamples: {
-              ...int,
-              description: 'samples left out because that person already had the same image',
-            },
-          }),
-        }),
+        ...contract('POST /people/:id/merge'),
       },
     },
-    async (request) => {
-      const result = gallery.mergePeople(request.params.id, request.body.intoId, { actor: actorOf(request) });
-      return {
-        person: personById(gallery, result.into.id),
-        movedSamples: result.movedSampleIds.length,
-        droppedSamples: result.droppedSampleIds.length,
-      };
-    },
+    async (request) => people.mergeInto(request.params.id, request.body.intoId, { actor: actorOf(request) }),
   );
 
-  app.delete<{ Params: { id: number } }>(
+  app.delete<{ Params: IdParams }>(
     '/people/:id',
     {
       config: { access: 'admin' },
       schema: {
         tags: ['people'],
         summary: 'Delete a person and their samples; their events become unknown',
-        params: idParams,
-        response: responses({ 204: noContent }),
+        ...contract('DELETE /people/:id'),
       },
     },
     async (request, reply) => {
-      gallery.deletePerson(request.params.id, { actor: actorOf(request) });
+      people.deleteById(request.params.id, { actor: actorOf(request) });
       return reply.code(204).send();
     },
   );

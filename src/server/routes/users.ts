@@ -1,23 +1,20 @@
 // Accounts (admin only): list, add a viewer or another admin, delete.
 import type { FastifyInstance } from 'fastify';
-import { ROLES, type Role } from '../auth/users.js';
 import { actorOf } from '../auth/guard.js';
 import type { ServerContext } from '../context.js';
-import { ref, responses, schema, noContent } from '../schemas.js';
-import { iso } from '../../service/people/views.js';
-
-const { obj, str } = schema;
-const role = { type: 'string', enum: ROLES } as const;
+import type { CreateUserBody, UserList, UserListItem, UserNameParams } from '../../api/index.js';
+import { contract } from '../schemas.js';
+import { iso } from '../../service/json.js';
 
 export function registerUserRoutes(app: FastifyInstance, { auth }: ServerContext): void {
-  app.get(
+  app.get<{ Reply: UserList }>(
     '/users',
     {
       config: { access: 'admin' },
       schema: {
         tags: ['users'],
         summary: 'List accounts',
-        response: responses({ 200: obj({ items: { type: 'array', items: ref('UserListItem') } }) }),
+        ...contract('GET /users'),
       },
     },
     async () => ({
@@ -25,15 +22,14 @@ export function registerUserRoutes(app: FastifyInstance, { auth }: ServerContext
     }),
   );
 
-  app.post<{ Body: { username: string; password: string; role: Role } }>(
+  app.post<{ Body: CreateUserBody; Reply: UserListItem }>(
     '/users',
     {
       config: { access: 'admin' },
       schema: {
         tags: ['users'],
         summary: 'Create an account',
-        body: obj({ username: { ...str, maxLength: 64 }, password: { ...str, maxLength: 1024 }, role }),
-        response: responses({ 201: ref('UserListItem') }),
+        ...contract('POST /users'),
       },
     },
     async (request, reply) => {
@@ -44,15 +40,14 @@ export function registerUserRoutes(app: FastifyInstance, { auth }: ServerContext
     },
   );
 
-  app.delete<{ Params: { name: string } }>(
+  app.delete<{ Params: UserNameParams }>(
     '/users/:name',
     {
       config: { access: 'admin' },
       schema: {
         tags: ['users'],
         summary: 'Delete an account and its sessions (not the last admin)',
-        params: obj({ name: { ...str, maxLength: 64 } }),
-        response: responses({ 204: noContent }),
+        ...contract('DELETE /users/:name'),
       },
     },
     async (request, reply) => {

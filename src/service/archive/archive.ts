@@ -17,71 +17,22 @@ import path from 'node:path';
 import type { Box } from '../../engine/types.js';
 import type { ChangeContext, Gallery } from '../../gallery/gallery.js';
 import type { NewEvent } from '../../gallery/events-repository.js';
-import type { NewSample } from '../../gallery/samples-repository.js';
-import { blobToVector, vectorToBlob } from '../../gallery/vectors.js';
+import { vectorToBlob } from '../../gallery/vectors.js';
 import { csvRow } from '../../api/csv.js';
 import { VisageError } from '../../errors.js';
-import { invalidArchive, TarReader, TarWriter } from './tar.js';
+import { TarReader, TarWriter } from './tar.js';
+import {
+  ARCHIVE_FORMAT,
+  ARCHIVE_VERSION,
+  MANIFEST,
+  validateArchive,
+  type Manifest,
+  type ManifestEvent,
+  type ManifestPerson,
+  type VectorRef,
+} from './validate.js';
 
-export const ARCHIVE_FORMAT = 'visage-archive';
-export const ARCHIVE_VERSION = 1;
-const MANIFEST = 'manifest.json';
-
-/** A vector in the archive: row `row` of model `model`'s vectors file. */
-interface VectorRef {
-  model: number;
-  row: number;
-}
-
-interface ManifestSample {
-  id: number;
-  sourceName: string;
-  contentHash: string;
-  box: Box | null;
-  quality: Record<string, unknown> | null;
-  createdAt: number;
-  crop: string | null;
-  embeddings: VectorRef[];
-}
-
-interface ManifestNegative {
-  vector: VectorRef;
-  eventId: number | null;
-  createdAt: number;
-}
-
-interface ManifestPerson {
-  id: number;
-  name: string;
-  note: string;
-  createdAt: number;
-  updatedAt: number;
-  samples: ManifestSample[];
-  negatives: ManifestNegative[];
-}
-
-interface ManifestEvent {
-  id: number;
-  time: number;
-  source: string;
-  offsetS: number | null;
-  frame: number | null;
-  box: Box;
-  personId: number | null;
-  score: number | null;
-  distance: number | null;
-  snapshot: string | null;
-  embedding: VectorRef | null;
-}
-
-interface Manifest {
-  format: typeof ARCHIVE_FORMAT;
-  version: number;
-  exportedAt: number;
-  models: { id: string; dim: number; file: string; rows: number }[];
-  people: ManifestPerson[];
-  events: ManifestEvent[];
-}
+export { ARCHIVE_FORMAT, ARCHIVE_VERSION } from './validate.js';
 
 export interface ExportOptions {
   /** Include recognition events (default true). */
@@ -225,28 +176,24 @@ export function exportArchive(gallery: Gallery, file: string, options: ExportOpt
 }
 
 /**
- * Merges an archive into the gallery: one transaction per person (never half a person), then events and
- * negatives. Errors: `invalid_archive`, `dimension_mismatch` (a model's vectors differ in size from the
- * gallery's; checked before anything is written).
+ * Merges an archive into the gallery, all or nothing: the whole archive is read and checked first
+ * (validate.ts: every field, reference, vector and image), then written in one transaction, so a
+ * rejected or failing archive leaves the database exactly as it was. Errors: `invalid_archive`
+ * (details.entry names the first offending entry), `unsupported_archive_version`, `dimension_mismatch`.
  */
-export function importArchive(
+export async function importArchive(
   gallery: Gallery,
   file: string,
   context: ChangeContext = {},
-): ArchiveImportReport {
+): Promise<ArchiveImportReport> {
   const tar = openArchive(file);
   try {
-    const manifest = readManifest(tar, file);
-    const vectors = manifest.models.map((m) => readVectors(tar, file, m));
+    const galleryDims = new Map(gallery.samples.models().map((m) => [m.modelId, m.dim]));
+    const { manifest, vectors } = await validateArchive(tar, file, galleryDims);
     const vector = (r: VectorRef): { modelId: string; vector: Float32Array } => {
-      const m = manifest.models[r.model];
-      const rows = vectors[r.model];
-      if (!m || !rows || !Number.isInteger(r.row) || r.row < 0 || r.row >= m.rows)
-        throw invalidArchive(file, 'a vector reference points outside the vectors');
-      return { modelId: m.id, vector: rows.slice(r.row * m.dim, (r.row + 1) * m.dim) };
+      const m = manifest.models[r.model]!;
+      return { modelId: m.id, vector: vectors[r.model]!.slice(r.row * m.dim, (r.row + 1) * m.dim) };
     };
-    checkDimensions(gallery, manifest, file);
-
     const report: ArchiveImportReport = {
       file,
       people: { created: 0, merged: 0 },
@@ -254,80 +201,103 @@ export function importArchive(
       events: { added: 0, duplicates: 0 },
       negatives: { added: 0, duplicates: 0 },
     };
-    const personIds = new Map<number, number>();
-    for (const p of manifest.people) {
-      const samples: NewSample[] = p.samples.map((s) => ({
-        sourceName: s.sourceName,
-        contentHash: s.contentHash,
-        cropJpeg: s.crop ? tar.read(s.crop) : null,
-        box: s.box,
-        quality: s.quality,
-        embeddings: s.embeddings.map(vector),
-      }));
-      const result = gallery.enrol({ name: p.name, note: p.note }, samples, {
-        skipDuplicates: true,
-        actor: context.actor,
-      });
-      personIds.set(p.id, result.person.id);
-      report.people[result.created ? 'created' : 'merged']++;
-      report.samples.added += result.added.length;
-      report.samples.duplicates += result.duplicates.length;
-    }
-
-    const eventIds = new Map<number, number>();
-    const fresh: { archiveId: number; event: NewEvent }[] = [];
-    for (const e of manifest.events) {
-      const existing = gallery.events
-        .list({ source: e.source, from: e.time, to: e.time + 1, limit: 1000 })
-        .find((x) => x.frame === e.frame && sameBox(x.box, e.box));
-      if (existing) {
-        eventIds.set(e.id, existing.id);
-        report.events.duplicates++;
-        continue;
-      }
-      const embedding = e.embedding ? vector(e.embedding) : null;
-      fresh.push({
-        archiveId: e.id,
-        event: {
-          time: e.time,
-          source: e.source,
-          offsetS: e.offsetS,
-          frame: e.frame,
-          box: e.box,
-          personId: e.personId === null ? null : (personIds.get(e.personId) ?? null),
-          score: e.score,
-          distance: e.distance,
-          snapshotJpeg: e.snapshot ? tar.read(e.snapshot) : null,
-          modelId: embedding?.modelId ?? null,
-          embedding: embedding?.vector ?? null,
-        },
-      });
-    }
-    gallery.events
-      .addMany(fresh.map((f) => f.event))
-      .forEach((id, i) => eventIds.set(fresh[i]!.archiveId, id));
-    report.events.added = fresh.length;
-
-    for (const p of manifest.people) {
-      const personId = personIds.get(p.id)!;
-      const have = gallery.negatives.listByPerson(personId);
-      for (const n of p.negatives) {
-        const { modelId, vector: v } = vector(n.vector);
-        if (have.some((h) => h.modelId === modelId && sameVector(h.vector, v))) {
-          report.negatives.duplicates++;
-          continue;
+    const actor = context.actor ?? null;
+    // One write transaction through the repositories: the Gallery's own change methods each commit on
+    // their own (and refuse to run inside a transaction), which is what made a rejected archive leave
+    // earlier people behind. The loaded indexes are reloaded after the commit (gallery.refresh below).
+    gallery.db
+      .transaction(() => {
+        const personIds = new Map<number, number>();
+        for (const p of manifest.people) {
+          const existing = gallery.people.findByName(p.name);
+          const person = existing ?? gallery.people.create(p.name, p.note);
+          personIds.set(p.id, person.id);
+          report.people[existing ? 'merged' : 'created']++;
+          const added: number[] = [];
+          let duplicates = 0;
+          for (const s of p.samples) {
+            try {
+              const sample = gallery.samples.add(person.id, {
+                sourceName: s.sourceName,
+                contentHash: s.contentHash,
+                cropJpeg: s.crop ? tar.read(s.crop) : null,
+                box: s.box,
+                quality: s.quality,
+                embeddings: s.embeddings.map(vector),
+              });
+              added.push(sample.id);
+            } catch (e) {
+              // Already there (same content for this person): importing twice changes nothing.
+              if (!(e instanceof VisageError && e.code === 'duplicate_sample')) throw e;
+              duplicates++;
+            }
+          }
+          report.samples.added += added.length;
+          report.samples.duplicates += duplicates;
+          gallery.audit.append(
+            'person.enrol',
+            { personId: person.id, name: person.name, created: !existing, sampleIds: added, duplicates },
+            actor,
+          );
         }
-        gallery.addNegative(
-          personId,
-          modelId,
-          v,
-          n.eventId === null ? null : (eventIds.get(n.eventId) ?? null),
-          context,
-        );
-        report.negatives.added++;
-      }
-    }
-    gallery.audit.append('archive.import', { ...report, file: path.basename(file) }, context.actor ?? null);
+
+        const eventIds = new Map<number, number>();
+        const fresh: { archiveId: number; event: NewEvent }[] = [];
+        for (const e of manifest.events) {
+          const present = gallery.events
+            .list({ source: e.source, from: e.time, to: e.time + 1, limit: 1000 })
+            .find((x) => x.frame === e.frame && sameBox(x.box, e.box));
+          if (present) {
+            eventIds.set(e.id, present.id);
+            report.events.duplicates++;
+            continue;
+          }
+          const embedding = e.embedding ? vector(e.embedding) : null;
+          fresh.push({
+            archiveId: e.id,
+            event: {
+              time: e.time,
+              source: e.source,
+              offsetS: e.offsetS,
+              frame: e.frame,
+              box: e.box,
+              personId: e.personId === null ? null : personIds.get(e.personId)!,
+              score: e.score,
+              distance: e.distance,
+              snapshotJpeg: e.snapshot ? tar.read(e.snapshot) : null,
+              modelId: embedding?.modelId ?? null,
+              embedding: embedding?.vector ?? null,
+            },
+          });
+        }
+        gallery.events
+          .addMany(fresh.map((f) => f.event))
+          .forEach((id, i) => eventIds.set(fresh[i]!.archiveId, id));
+        report.events.added = fresh.length;
+
+        for (const p of manifest.people) {
+          const personId = personIds.get(p.id)!;
+          const have = gallery.negatives.listByPerson(personId);
+          for (const n of p.negatives) {
+            const { modelId, vector: v } = vector(n.vector);
+            if (have.some((h) => h.modelId === modelId && sameVector(h.vector, v))) {
+              report.negatives.duplicates++;
+              continue;
+            }
+            const eventId = n.eventId === null ? null : eventIds.get(n.eventId)!;
+            const added = gallery.negatives.add(personId, modelId, v, eventId);
+            gallery.audit.append(
+              'person.negative',
+              { personId, modelId, eventId, negativeId: added.id },
+              actor,
+            );
+            report.negatives.added++;
+          }
+        }
+        gallery.audit.append('archive.import', { ...report, file: path.basename(file) }, actor);
+      })
+      .immediate();
+    gallery.refresh();
     return report;
   } finally {
     tar.close();
@@ -396,57 +366,8 @@ function openArchive(file: string): TarReader {
     if (code === 'ENOENT')
       throw new VisageError('file_not_found', `${file} does not exist; check the path.`, { file });
     if (code === 'EISDIR')
-      throw new VisageError(
-        'invalid_archive',
-        `${file} is a folder, not an archive (\`visage import FOLDER\` enrols a folder of person folders)`,
-        { file },
-      );
+      throw new VisageError('invalid_archive', `${file} is a folder, not an archive`, { file, folder: true });
     throw e;
-  }
-}
-
-function readManifest(tar: TarReader, file: string): Manifest {
-  if (!tar.has(MANIFEST))
-    throw invalidArchive(file, `it has no ${MANIFEST} (a tar file, but not a Visage export)`);
-  let manifest: Manifest;
-  try {
-    manifest = JSON.parse(tar.read(MANIFEST).toString('utf8')) as Manifest;
-  } catch {
-    throw invalidArchive(file, `its ${MANIFEST} is not valid JSON`);
-  }
-  if (manifest?.format !== ARCHIVE_FORMAT)
-    throw invalidArchive(file, `its ${MANIFEST} is not a Visage export`);
-  if (manifest.version !== ARCHIVE_VERSION) {
-    throw new VisageError(
-      'unsupported_archive_version',
-      `${file} is a version ${manifest.version} archive; this Visage reads version ${ARCHIVE_VERSION}. Use a matching Visage.`,
-      { file, version: manifest.version },
-    );
-  }
-  if (!Array.isArray(manifest.models) || !Array.isArray(manifest.people) || !Array.isArray(manifest.events)) {
-    throw invalidArchive(file, `its ${MANIFEST} lacks models, people or events`);
-  }
-  return manifest;
-}
-
-function readVectors(tar: TarReader, file: string, m: Manifest['models'][number]): Float32Array {
-  const vectors = blobToVector(tar.read(m.file));
-  if (!(m.dim > 0) || vectors.length !== m.dim * m.rows)
-    throw invalidArchive(file, `${m.file} does not hold ${m.rows} vectors of ${m.dim} values`);
-  return vectors;
-}
-
-function checkDimensions(gallery: Gallery, manifest: Manifest, file: string): void {
-  const stored = new Map(gallery.samples.models().map((m) => [m.modelId, m.dim]));
-  for (const m of manifest.models) {
-    const dim = stored.get(m.id);
-    if (dim !== undefined && dim !== m.dim) {
-      throw new VisageError(
-        'dimension_mismatch',
-        `${file} has ${m.dim}-D vectors for model ${m.id}, this gallery ${dim}-D; nothing was imported`,
-        { file, modelId: m.id, expected: dim, actual: m.dim },
-      );
-    }
   }
 }
 

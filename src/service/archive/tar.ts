@@ -73,11 +73,18 @@ export class TarReader {
           throw invalidArchive(file, `the header at byte ${offset} is damaged`);
         const name = header.toString('utf8', 0, MAX_NAME).replace(/\0.*$/s, '');
         const entrySize = readOctal(header, 124, 12);
+        // A size field that is not octal digits (base-256 sizes are for >8 GB entries, never written here).
+        if (!Number.isSafeInteger(entrySize))
+          throw invalidArchive(file, `the header at byte ${offset} has no valid size`);
         const type = String.fromCharCode(header[156]!);
         offset += BLOCK;
         if (offset + entrySize > size)
           throw invalidArchive(file, `the entry ${name} is cut off (truncated?)`);
-        if (type === '0' || type === '\0') entries.set(name, { offset, size: entrySize });
+        if (type === '0' || type === '\0') {
+          // Two entries of one name: which one a reader takes differs between tools; refuse rather than guess.
+          if (entries.has(name)) throw invalidArchive(file, `it holds ${name} twice`);
+          entries.set(name, { offset, size: entrySize });
+        }
         offset += Math.ceil(entrySize / BLOCK) * BLOCK;
       }
       return new TarReader(fd, file, entries);
@@ -89,6 +96,11 @@ export class TarReader {
 
   has(name: string): boolean {
     return this.entries.has(name);
+  }
+
+  /** An entry's size in bytes (0 when absent), known without reading it. */
+  size(name: string): number {
+    return this.entries.get(name)?.size ?? 0;
   }
 
   /** An entry's bytes. Errors: `invalid_archive` when the archive has no such entry. */

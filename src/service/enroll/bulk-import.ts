@@ -42,6 +42,8 @@ export interface FileOutcome {
   reason?: string;
   message?: string;
   sampleId?: number;
+  /** Skipped because an earlier run rejected it (retryFailed tries it again). */
+  retryable?: boolean;
 }
 
 export interface PersonImport {
@@ -205,11 +207,15 @@ async function importPerson(
     const hash = contentHash(bytes);
     const previous = gallery.imports.get(f.relative, hash);
     if (previous && !(previous.status === 'failed' && options.retryFailed)) {
-      const was =
-        previous.status === 'failed'
-          ? `rejected before: ${previous.message ?? ''}; --retry-failed tries it again`
-          : 'imported before';
-      done({ file: f.file, person: name, status: 'skipped', reason: 'already_imported', message: was });
+      const failed = previous.status === 'failed';
+      done({
+        file: f.file,
+        person: name,
+        status: 'skipped',
+        reason: 'already_imported',
+        message: failed ? `rejected before: ${previous.message ?? ''}` : 'imported before',
+        ...(failed ? { retryable: true } : {}),
+      });
       continue;
     }
     pending.push({ ...f, bytes, hash });

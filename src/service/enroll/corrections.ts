@@ -106,6 +106,7 @@ export async function correct(
     throw rejectedError(eventId, correction.is, {
       source: sourceOf(eventId),
       reason: 'no_face',
+      overridable: false,
       message: 'no face could be found again in its snapshot',
     });
   if (stored.modelId === face.embeddingModel) face.embedding = stored.vector;
@@ -210,5 +211,6 @@ function rejectedError(eventId: number, name: string, r: Rejected): VisageError 
   return new VisageError(r.reason, `event ${eventId}'s face was not added to ${name}: ${r.message}`, {
     eventId,
     reason: r.reason,
+    overridable: r.overridable,
   });
 }

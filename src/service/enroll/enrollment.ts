@@ -79,6 +79,8 @@ export interface Rejected {
   source: string;
   reason: RejectReason;
   message: string;
+  /** A judgement call that an admin may override (the CLI's --force, the API's `force`). */
+  overridable: boolean;
 }
 
 export interface EnrollReport {
@@ -192,6 +194,7 @@ export async function enroll(
         source: c.source,
         reason: 'duplicate_sample',
         message: `${name} already has this image as a sample`,
+        overridable: false,
       });
       return;
     }
@@ -215,21 +218,22 @@ function pickFace(faces: Face[], options: EnrollOptions): Face {
   if (faces.length > 1 && !options.largest) {
     throw new Rejection(
       'multiple_faces',
-      `${faces.length} faces in this image; use a photo of one person, or --largest to take the largest face`,
+      `${faces.length} faces in this image; use a photo of one person, or ask for the largest face`,
     );
   }
   return largestFace(faces)!;
 }
 
 function rejection(source: string, e: unknown): Rejected {
-  if (e instanceof Rejection) return { source, reason: e.reason, message: e.message };
-  if (isVisageError(e)) return { source, reason: e.code, message: e.message };
+  if (e instanceof Rejection)
+    return { source, reason: e.reason, message: e.message, overridable: FORCEABLE.has(e.reason) };
+  if (isVisageError(e)) return { source, reason: e.code, message: e.message, overridable: false };
   throw e;
 }
 
 function fail(reason: RejectReason, message: string, force: boolean): void {
   if (!(force && FORCEABLE.has(reason))) {
-    throw new Rejection(reason, `${message}${FORCEABLE.has(reason) ? ' (--force accepts it anyway)' : ''}`);
+    throw new Rejection(reason, message);
   }
 }
 

@@ -1,58 +1,26 @@
-// Managing the gallery by name: list, show, rename (or merge into a taken name), merge, delete, and a
-// person's samples. A thin layer over Gallery's change methods, which audit every change; this adds the
-// lookups by name and sample id with messages that say what to do, and the JSON shapes of people,
-// samples and events (the same fields as the HTTP API's, src/server/views.ts).
+// Managing the gallery: one set of verbs for the CLI and the HTTP API. By name (the CLI): list, show,
+// rename (or merge into a taken name), merge, delete, a person's samples; by id (the HTTP API): a page of
+// people with its total, create with a note, get, update, merge, delete, samples' thumbnails and moves.
+// A thin layer over Gallery's change methods, which audit every change; this adds the lookups with
+// messages that say what to do, and the one set of JSON shapes of people, samples and events.
 import type { ChangeContext, Gallery } from '../../gallery/gallery.js';
 import type { RecognitionEvent } from '../../gallery/events-repository.js';
 import type { Person, PersonSummary } from '../../gallery/people-repository.js';
 import type { Sample } from '../../gallery/samples-repository.js';
 import { VisageError } from '../../errors.js';
-import type { Box } from '../json.js';
+import { iso } from '../json.js';
+import type * as api from '../../api/index.js';
 
-export interface PersonJson {
-  id: number;
-  name: string;
-  note: string;
-  samples: number;
-  /** ISO 8601 times (UTC). */
-  createdAt: string;
-  updatedAt: string;
-  /** Time of the person's latest recognition event, or null. */
-  lastSeenAt: string | null;
-}
-
-export interface PersonRef {
-  id: number;
-  name: string;
-}
-
-export interface SampleJson {
-  id: number;
-  personId: number;
-  /** The file (or event) the sample was taken from, as given. */
-  sourceName: string;
-  contentHash: string;
-  box: Box | null;
-  quality: Record<string, unknown> | null;
-  /** Embedding models this sample has a vector for. */
-  models: string[];
-  createdAt: string;
-}
-
-export interface EventJson {
-  id: number;
-  time: string;
-  source: string;
-  offsetS: number | null;
-  frame: number | null;
-  box: Box;
-  personId: number | null;
-  name: string | null;
-  score: number | null;
-  distance: number | null;
-  hasSnapshot: boolean;
-  modelId: string | null;
-}
+// The JSON shapes are the API contract's (src/api/shapes.ts): one definition for the CLI, the HTTP API
+// and the web app.
+/** A person as the CLI shows them: the API's Person without the UI's thumbnail. */
+export type PersonJson = Omit<api.Person, 'thumbnailSampleId'>;
+/** A person as the HTTP API lists them: the summary plus the sample the UI shows as their picture. */
+export type PersonView = api.Person;
+export type PersonPage = api.PersonPage;
+export type PersonRef = api.PersonRef;
+export type SampleJson = api.Sample;
+export type EventJson = api.Event;
 
 export interface PersonDetails {
   person: PersonJson;
@@ -106,18 +74,14 @@ export class People {
   /** The person with this name (compared case- and width-insensitively), or `person_not_found`. */
   find(name: string): Person {
     const person = this.gallery.people.findByName(name);
-    if (!person)
-      throw new VisageError('person_not_found', `no person named "${name}"; see \`visage people\``, { name });
+    if (!person) throw new VisageError('person_not_found', `no person named "${name}"`, { name });
     return person;
   }
 
   /** A sample by id, or `sample_not_found`. */
   sample(id: number): Sample {
     const sample = this.gallery.samples.get(id);
-    if (!sample)
-      throw new VisageError('sample_not_found', `no sample with id ${id}; see \`visage samples NAME\``, {
-        sampleId: id,
-      });
+    if (!sample) throw new VisageError('sample_not_found', `no sample with id ${id}`, { sampleId: id });
     return sample;
   }
 
@@ -146,19 +110,21 @@ export class People {
   }
 
   /**
-   * Renames `from` to `to`. A name held by someone else is refused (`name_taken`, saying to add --merge)
-   * unless `merge`: then `from` is merged into the holder, who keeps their name.
+   * Renames `from` to `to`. A name held by someone else is refused (`name_taken`; details name the holder
+   * and the person, so a caller can offer the merge) unless `merge`: then `from` is merged into the
+   * holder, who keeps their name.
    */
   rename(from: string, to: string, options: ManageOptions & { merge?: boolean } = {}): RenameResult {
     const person = this.find(from);
     const holder = this.gallery.people.findByName(to);
     if (holder && holder.id !== person.id) {
       if (!options.merge) {
-        throw new VisageError(
-          'name_taken',
-          `"${holder.name}" is already someone else's name; add --merge to merge ${person.name} into ${holder.name}, or pick another name`,
-          { name: to, personId: holder.id },
-        );
+        throw new VisageError('name_taken', `"${holder.name}" is already someone else's name`, {
+          name: to,
+          personId: holder.id,
+          holder: holder.name,
+          person: person.name,
+        });
       }
       const merged = this.mergeIds(person, holder, options);
       return { person: merged.into, merged };
@@ -196,6 +162,87 @@ export class People {
     return { sample: sampleJson(moved), from: ref(from), to: ref(to) };
   }
 
+  // By id: the HTTP API's verbs.
+
+  /** A page of people by name, with search (case- and width-insensitive substring), and the total. */
+  page(options: { search?: string; limit?: number; offset?: number } = {}): PersonPage {
+    const query = options.search?.trim() || undefined;
+    return {
+      items: this.gallery.people
+        .list({ query, limit: options.limit, offset: options.offset })
+        .map((p) => this.view(p)),
+      total: this.gallery.people.count({ query }),
+    };
+  }
+
+  /** Errors: `name_taken`, `invalid_name`, `invalid_note`. */
+  create(name: string, note = '', options: ManageOptions = {}): PersonView {
+    return this.byId(this.gallery.createPerson(name, note, options).id);
+  }
+
+  /** A person by id; `person_not_found` when missing. */
+  byId(id: number): PersonView {
+    const summary = this.gallery.people.summary(id);
+    if (!summary) this.gallery.people.require(id); // throws person_not_found
+    return this.view(summary!);
+  }
+
+  /** A person with their samples (in place of the sample count). */
+  withSamples(id: number): Omit<PersonView, 'samples'> & { samples: SampleJson[] } {
+    return { ...this.byId(id), samples: this.gallery.samples.listByPerson(id).map(sampleJson) };
+  }
+
+  /** Renames (`name_taken` when someone else has the name) and/or changes the note. */
+  update(id: number, changes: { name?: string; note?: string }, options: ManageOptions = {}): PersonView {
+    this.gallery.people.require(id);
+    if (changes.name !== undefined) this.gallery.renamePerson(id, changes.name, options);
+    if (changes.note !== undefined) this.gallery.setNote(id, changes.note, options);
+    return this.byId(id);
+  }
+
+  /** Merges person `id` into `intoId`; counts of the samples moved and of those dropped as duplicates. */
+  mergeInto(
+    id: number,
+    intoId: number,
+    options: ManageOptions = {},
+  ): { person: PersonView; movedSamples: number; droppedSamples: number } {
+    const result = this.gallery.mergePeople(id, intoId, options);
+    return {
+      person: this.byId(result.into.id),
+      movedSamples: result.movedSampleIds.length,
+      droppedSamples: result.droppedSampleIds.length,
+    };
+  }
+
+  deleteById(id: number, options: ManageOptions = {}): void {
+    this.gallery.deletePerson(id, options);
+  }
+
+  /** A sample's stored face crop (JPEG); `sample_not_found`, or `not_found` when it has none. */
+  thumbnail(sampleId: number): Buffer {
+    this.sample(sampleId);
+    const crop = this.gallery.samples.crop(sampleId);
+    if (!crop) throw new VisageError('not_found', `Sample ${sampleId} has no stored crop.`, { sampleId });
+    return crop;
+  }
+
+  removeSampleById(sampleId: number, options: ManageOptions = {}): void {
+    this.gallery.removeSample(sampleId, options);
+  }
+
+  /** Gives a sample to the person with this id (`duplicate_sample` if they have the same image). */
+  moveSampleTo(sampleId: number, personId: number, options: ManageOptions = {}): SampleJson {
+    return sampleJson(this.gallery.moveSample(sampleId, personId, options));
+  }
+
+  private view(p: PersonSummary): PersonView {
+    return {
+      ...personJson(p),
+      // The first enrolled sample: usually the photo the user chose first for this person.
+      thumbnailSampleId: p.sampleCount > 0 ? (this.gallery.samples.listByPerson(p.id)[0]?.id ?? null) : null,
+    };
+  }
+
   private mergeIds(from: Person, into: Person, options: ManageOptions): MergeJson {
     const result = this.gallery.mergePeople(from.id, into.id, options);
     return {
@@ -210,8 +257,6 @@ export class People {
     return personJson(this.gallery.people.summary(id)!);
   }
 }
-
-const iso = (ms: number): string => new Date(ms).toISOString();
 
 export function personJson(p: PersonSummary): PersonJson {
   return {
@@ -232,7 +277,8 @@ export function sampleJson(s: Sample): SampleJson {
     sourceName: s.sourceName,
     contentHash: s.contentHash,
     box: s.box,
-    quality: s.quality,
+    // Stored as enrolment measured it (qualityJson): the API's Quality.
+    quality: s.quality as api.Quality | null,
     models: s.modelIds,
     createdAt: iso(s.createdAt),
   };

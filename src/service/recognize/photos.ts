@@ -1,5 +1,7 @@
 // Recognising photos: every face of an image with the Recognizer's answer (rounded for output), stored as
 // an event with its snapshot unless the caller says not to, and optionally a copy with boxes and names.
+// Each verb is one unit of the scheduler, decoding included (`work`: whose turn, and `kind: 'live'` for a
+// live frame, which is served first).
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Face } from '../../engine/face.js';
@@ -9,6 +11,8 @@ import type { EventsRepository } from '../../gallery/events-repository.js';
 import { annotate, KNOWN_COLOR, UNKNOWN_COLOR } from '../../media/annotate.js';
 import type { FaceService, PerImage } from '../faces/face-service.js';
 import { round, roundBox, type Box } from '../json.js';
+import type { Scheduler, WorkOptions } from '../scheduler.js';
+import { LiveFrames } from './live-frames.js';
 import type { Identification, Recognizer } from './recognizer.js';
 
 /** A face found in an image with the Recognizer's answer (rounded for output) and its stored event. */
@@ -31,20 +35,29 @@ export interface PhotoDeps {
   faces: FaceService;
   recognizer: Recognizer;
   events: EventsRepository;
+  scheduler: Scheduler;
 }
 
 export class PhotoRecognition {
   constructor(private readonly deps: PhotoDeps) {}
 
   /** Every face of an image file with its identity; a bad file gives an error entry, never a throw. */
-  async recognizeFile(file: string, options: RecognizeOptions = {}): Promise<RecognizeResult> {
-    return this.deps.faces.perImage(file, async (image) => {
-      const faces = await this.recognizeImage(image, file, options);
-      const annotated = options.annotateDir
-        ? await writeAnnotated(image, faces, file, options.annotateDir)
-        : undefined;
-      return { faces, ...(annotated ? { annotated } : {}) };
-    });
+  async recognizeFile(
+    file: string,
+    options: RecognizeOptions = {},
+    work: WorkOptions = {},
+  ): Promise<RecognizeResult> {
+    return this.deps.scheduler.run(
+      () =>
+        this.deps.faces.perImage(file, async (image) => {
+          const faces = await this.recognizeImage(image, file, options);
+          const annotated = options.annotateDir
+            ? await writeAnnotated(image, faces, file, options.annotateDir)
+            : undefined;
+          return { faces, ...(annotated ? { annotated } : {}) };
+        }),
+      work,
+    );
   }
 
   /** An upload: its bytes decoded (named `name` in errors), then recognised as `recognizeImage` does. */
@@ -52,28 +65,44 @@ export class PhotoRecognition {
     bytes: Buffer,
     name: string,
     options: RecognizeOptions = {},
+    work: WorkOptions = {},
   ): Promise<{ width: number; height: number; faces: RecognizedFace[] }> {
-    const image = await this.deps.faces.loadImage(bytes, name);
-    return {
-      width: image.width,
-      height: image.height,
-      faces: await this.recognizeImage(image, name, options),
-    };
+    return this.deps.scheduler.run(async () => {
+      const image = await this.deps.faces.loadImage(bytes, name);
+      return {
+        width: image.width,
+        height: image.height,
+        faces: await this.recognizeImage(image, name, options),
+      };
+    }, work);
   }
 
+  /** A decoded image's faces with their identities (events named `source`). */
   async recognizeImage(
     image: RgbImage,
     source: string,
     options: RecognizeOptions = {},
+    work: WorkOptions = {},
   ): Promise<RecognizedFace[]> {
-    const faces = await this.deps.faces.analyzer.analyze(image);
-    const out: RecognizedFace[] = [];
-    for (const face of faces) {
-      const recognized = this.identify(face);
-      if (options.storeEvents ?? true) recognized.eventId = await this.storeEvent(face, recognized, source);
-      out.push(recognized);
-    }
-    return out;
+    return this.deps.scheduler.run(async () => {
+      const faces = await this.deps.faces.analyzer.analyze(image);
+      const out: RecognizedFace[] = [];
+      for (const face of faces) {
+        const recognized = this.identify(face);
+        if (options.storeEvents ?? true) recognized.eventId = await this.storeEvent(face, recognized, source);
+        out.push(recognized);
+      }
+      return out;
+    }, work);
+  }
+
+  /** A live view: frames in, one answer per recognised frame out, the newest frame first (live-frames.ts). */
+  live(answer: ConstructorParameters<typeof LiveFrames>[1], work: WorkOptions = {}): LiveFrames {
+    return new LiveFrames(
+      (jpeg, frameWork) => this.recognizeBytes(jpeg, 'live', { storeEvents: false }, frameWork),
+      answer,
+      work,
+    );
   }
 
   /** One embedded face's answer, rounded as every API and CLI result shows it. */

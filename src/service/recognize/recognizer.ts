@@ -1,6 +1,11 @@
 // Open-set identification: who is this face, or "unknown". A face is named only when its best person is
 // within the model's calibrated threshold, clearly ahead of the runner-up, and not vetoed by a "not this
 // person" correction. Each answer says why, and which enrolled sample it matched.
+//
+// identify runs per face, per analysed video frame, so it reads nothing from SQLite: the index, the
+// negatives and the people's names all come from the gallery's memory (Gallery.searchIndex and
+// personName; test/gallery-hot-path.test.ts runs it on a closed connection). It used to read the
+// generation counter and then every candidate's row (people.require) per call.
 import { distanceToScore } from '../../engine/compare.js';
 import { getModelSpec } from '../../engine/models/catalog.js';
 import type { Aggregation } from '../../gallery/embedding-index.js';
@@ -66,7 +71,7 @@ export class Recognizer {
   }
 
   identify(embedding: Float32Array): Identification {
-    const index = this.gallery.index(this.modelId);
+    const index = this.gallery.searchIndex(this.modelId);
     const vetoSimilarity = 1 - VETO_FRACTION * this.threshold;
     // Ask for a few more than reported, so vetoed people do not leave the list short.
     const matches = index
@@ -77,7 +82,7 @@ export class Recognizer {
       const distance = 1 - m.similarity;
       return {
         personId: m.personId,
-        name: this.gallery.people.require(m.personId).name,
+        name: this.gallery.personName(m.personId),
         distance,
         score: distanceToScore(distance, this.threshold),
         sampleId: m.sampleId,

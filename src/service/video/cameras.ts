@@ -1,11 +1,11 @@
 // Cameras (RTSP/HTTP streams, V4L2 devices) that the server watches on request. The list is kept in the
 // database (table `cameras`, created here like the auth tables) so it survives restarts; watching is
-// per process and starts only when asked. Each running camera is a LiveSource (src/service/video-live.ts)
-// whose state changes and recognitions are passed to subscribers (the SSE route).
+// per process and starts only when asked. Each running camera is a LiveSource (video-live.ts), its frames
+// one scheduler lane (`camera:<name>`), whose state changes and recognitions are passed to subscribers
+// (the SSE route).
 import { statement, type Db } from '../../gallery/database.js';
 import { VisageError, isVisageError } from '../../errors.js';
-import { LiveSource, type LiveEvent, type LiveState, type LiveStateChange } from './video.js';
-import type { Visage } from '../visage.js';
+import type { LiveEvent, LiveSource, LiveState, LiveStateChange, VideoService } from './video.js';
 
 export interface CameraView {
   id: number;
@@ -47,15 +47,8 @@ export class Cameras {
 
   constructor(
     private readonly db: Db,
-    private readonly visage: Visage,
-  ) {
-    db.exec(`CREATE TABLE IF NOT EXISTS cameras (
-      id          INTEGER PRIMARY KEY,
-      name        TEXT NOT NULL UNIQUE COLLATE NOCASE,
-      url         TEXT NOT NULL,
-      created_at  INTEGER NOT NULL
-    )`);
-  }
+    private readonly video: VideoService,
+  ) {}
 
   list(): CameraView[] {
     return (statement(this.db, 'SELECT * FROM cameras ORDER BY name').all() as CameraRow[]).map((r) =>
@@ -110,8 +103,7 @@ export class Cameras {
       for (const listener of this.listeners.get(id) ?? []) listener(m);
     };
     const run: Partial<Running> = { reason: null };
-    const source = new LiveSource(
-      this.visage,
+    const source = this.video.watch(
       row.url,
       // A camera added to the server should come back when it does: keep retrying (with backoff)
       // instead of giving up on the first failure, as `visage watch` does.

@@ -1,14 +1,16 @@
 // Live sources — RTSP/HTTP/MJPEG streams and V4L2 cameras — watched until stopped. Frames are taken as
 // they come (the reader drops what recognition cannot keep up with), names are announced once a track's
 // verdict stands, and each track is stored as an event when it ends. A lost stream is reopened with
-// exponential backoff; every state change is reported, so a caller (CLI, HTTP API) can show it.
+// exponential backoff; every state change is reported, so a caller (CLI, HTTP API) can show it. Each
+// analysed frame is one unit of the scheduler in the source's lane (`camera:<name>` unless told), at
+// ordinary priority: a camera is watched unattended and drops the frames it cannot keep up with, so it
+// takes its turn like any other owner instead of going ahead of photo requests.
 import { VisageError, isVisageError } from '../../errors.js';
 import { FrameReader } from '../../media/frame-reader.js';
 import { openSource, type VideoSource } from '../../media/source.js';
 import type { Track } from './tracker.js';
-import { VideoRecognizer, type TrackingOptions } from './video-recognizer.js';
+import { recognizerDeps, VideoRecognizer, type TrackingOptions, type VideoDeps } from './video-recognizer.js';
 import { snapshotJpeg, trackEvent, trackJson, type TrackJson } from './video-results.js';
-import type { Visage } from '../visage.js';
 
 export type LiveState = 'connecting' | 'live' | 'reconnecting' | 'stopped' | 'failed';
 
@@ -48,6 +50,8 @@ export interface LiveSourceOptions extends TrackingOptions {
   failFast?: boolean;
   /** Store each track as an event (default true). */
   storeEvents?: boolean;
+  /** The scheduler lane of this source's frames; default `camera:<name>`. */
+  lane?: string;
 }
 
 export interface LiveHandlers {
@@ -77,7 +81,7 @@ export class LiveSource {
   private readonly recognizer: VideoRecognizer;
 
   constructor(
-    private readonly visage: Visage,
+    private readonly deps: VideoDeps,
     source: string,
     private readonly options: LiveSourceOptions = {},
     private readonly handlers: LiveHandlers = {},
@@ -85,7 +89,9 @@ export class LiveSource {
     this.source = openSource(source);
     this.camera = options.name ?? source;
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
-    this.recognizer = new VideoRecognizer(visage, options);
+    this.recognizer = new VideoRecognizer(recognizerDeps(deps), options, {
+      lane: options.lane ?? `camera:${this.camera}`,
+    });
   }
 
   /** Watches until stop() (resolves) or until the source is given up on (rejects with a VisageError). */
@@ -192,13 +198,13 @@ export class LiveSource {
       const row = trackJson(track, 1);
       if (this.options.storeEvents ?? true) {
         const firstSeen = this.startedAt + track.firstS * 1000;
-        row.eventId = this.visage.gallery.events.add(
+        row.eventId = this.deps.events.add(
           trackEvent(
             row,
             track,
             await snapshotJpeg(track),
             this.camera,
-            this.visage.recognizer.modelId,
+            this.deps.recognizer.modelId,
             firstSeen,
           ),
         ).id;

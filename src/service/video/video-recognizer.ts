@@ -2,15 +2,22 @@
 // keep tracks going; landmarks, quality and embeddings — several times the detector's cost — run only on
 // frames where some track needs recognising: when it starts, every `recognizeEveryS`, when its face grew,
 // and after a shot change. Each recognition is a weighted vote for the track's name (identity-vote.ts).
+// Each model stage of a frame (detector; landmarks; embeddings) is one unit of the scheduler, in the lane
+// of whoever runs the video: a photo request waits for at most one stage of a frame (~20 ms, at most
+// ~100 ms with several new faces), not a whole frame's work.
 import { cosineDistance } from '../../engine/compare.js';
 import { iou } from '../../engine/detect/nms.js';
+import type { FaceAnalyzer } from '../../engine/analyzer.js';
 import type { Face } from '../../engine/face.js';
 import { faceSize } from '../../engine/quality.js';
 import type { Box, RgbImage } from '../../engine/types.js';
 import { voteWeight } from './identity-vote.js';
 import { SceneCutDetector } from './scene-cut.js';
 import { FaceTracker, type Track, type TrackerOptions } from './tracker.js';
-import type { Visage } from '../visage.js';
+import type { EventsRepository } from '../../gallery/events-repository.js';
+import type { FaceService } from '../faces/face-service.js';
+import type { Recognizer } from '../recognize/recognizer.js';
+import type { Scheduler, WorkOptions } from '../scheduler.js';
 
 export interface TrackingOptions extends Partial<TrackerOptions> {
   /** Recognise every track again after this long, s. */
@@ -18,6 +25,24 @@ export interface TrackingOptions extends Partial<TrackerOptions> {
 }
 
 export const DEFAULT_RECOGNIZE_EVERY_S = 0.5;
+
+export interface VideoRecognizerDeps {
+  analyzer: FaceAnalyzer;
+  recognizer: Recognizer;
+  scheduler: Scheduler;
+}
+
+/** What the video features (files, streams, jobs, cameras) use of the rest of the service. */
+export interface VideoDeps {
+  faces: FaceService;
+  recognizer: Recognizer;
+  events: EventsRepository;
+  scheduler: Scheduler;
+}
+
+export function recognizerDeps(deps: VideoDeps): VideoRecognizerDeps {
+  return { analyzer: deps.faces.analyzer, recognizer: deps.recognizer, scheduler: deps.scheduler };
+}
 
 /** A face whose box side grew by this factor since its last recognition is recognised again. */
 const GROWTH_FOR_RECOGNITION = 1.25;
@@ -50,22 +75,25 @@ export class VideoRecognizer {
   private rejected: { box: Box; untilS: number }[] = [];
 
   constructor(
-    private readonly visage: Visage,
+    private readonly deps: VideoRecognizerDeps,
     options: TrackingOptions = {},
+    /** The scheduler lane of this video's frames (`kind: 'job'`). */
+    private readonly work: WorkOptions = {},
   ) {
     this.tracker = new FaceTracker(options);
     this.recognizeEveryS = options.recognizeEveryS ?? DEFAULT_RECOGNIZE_EVERY_S;
   }
 
+  /** One frame: detects, tracks and recognises, each model stage in its turn in the scheduler. */
   async push(image: RgbImage, timeS: number, frame: number): Promise<FrameOutcome> {
     const ended = this.tracker.expire(timeS);
     this.rejected = this.rejected.filter((r) => r.untilS > timeS);
     if (this.cuts.isCut(image)) for (const t of this.tracker.active) t.needsCheck = true;
 
-    const analyzer = this.visage.faces.analyzer;
+    const analyzer = this.deps.analyzer;
     // The detector runs once per frame; the landmark stage only on frames that need it.
-    const candidates = await analyzer.candidates(image);
-    const analyse = (): Promise<Face[]> => analyzer.describe(image, candidates);
+    const candidates = await this.stage(() => analyzer.candidates(image));
+    const analyse = (): Promise<Face[]> => this.stage(() => analyzer.describe(image, candidates));
     const due = this.tracker.active.filter((t) => this.due(t, timeS));
     let faces: Face[] | null = due.length > 0 ? await analyse() : null;
     let boxes = faces ? faces.map((f) => f.box) : candidates.map((d) => d.box);
@@ -104,6 +132,11 @@ export class VideoRecognizer {
     return out;
   }
 
+  /** One model stage as a unit of the scheduler. */
+  private stage<T>(work: () => Promise<T>): Promise<T> {
+    return this.deps.scheduler.run(work, { kind: 'job', ...this.work });
+  }
+
   /** Ends every track (end of input). */
   finish(): Track[] {
     return this.tracker.endAll();
@@ -133,11 +166,13 @@ export class VideoRecognizer {
     at: { timeS: number; frame: number },
     out: FrameOutcome,
   ): Promise<void> {
-    const embedded = await this.visage.faces.analyzer.embedder.embed(
-      image,
-      which.map((i) => faces[i]!.keypoints),
+    const embedded = await this.stage(() =>
+      this.deps.analyzer.embedder.embed(
+        image,
+        which.map((i) => faces[i]!.keypoints),
+      ),
     );
-    const threshold = this.visage.recognizer.threshold;
+    const threshold = this.deps.recognizer.threshold;
     // Tracks with a face on this frame (or started on it) cannot take another face.
     const owned = new Set(owners.filter((t) => t !== null));
     which.forEach((i, k) => {
@@ -153,7 +188,7 @@ export class VideoRecognizer {
       if (track) track.see(sighting);
       else track = this.tracker.start(sighting);
       owned.add(track);
-      const id = this.visage.recognizer.identify(embedding);
+      const id = this.deps.recognizer.identify(embedding);
       const weight = voteWeight(face.quality!);
       track.votes.add({
         personId: id.personId,
@@ -188,7 +223,7 @@ export class VideoRecognizer {
     for (const t of this.tracker.active) {
       if (owned.has(t) || !t.best) continue;
       const distance = cosineDistance(embedding, t.best.embedding);
-      if (distance <= this.visage.recognizer.threshold && (!best || distance < best.distance))
+      if (distance <= this.deps.recognizer.threshold && (!best || distance < best.distance))
         best = { track: t, distance };
     }
     return best?.track ?? null;

@@ -1,6 +1,9 @@
 // Video files through the face engine: probe, decode, track and recognise, store one event per track,
-// and optionally write an annotated copy. Shared by the CLI (`visage video`) and the HTTP API; live
-// cameras and streams are in video-live.ts.
+// and optionally write an annotated copy. Shared by the CLI (`visage video`) and the HTTP API (video jobs,
+// video-jobs.ts); live cameras and streams are in video-live.ts. `VideoService` is the feature's entrance
+// (`visage.video`). Every analysed frame is one unit of the scheduler in the video's lane, so a long video
+// shares the models with photo requests and other videos frame by frame; limits (duration, frames, wall
+// time) stop a run with a clear code and keep the tracks found so far.
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Box } from '../../engine/types.js';
@@ -13,9 +16,9 @@ import { openSource, type VideoSource } from '../../media/source.js';
 import type { Track } from './tracker.js';
 import { checkOutputPath, VideoWriter } from '../../media/video-writer.js';
 import { round } from '../json.js';
-import { VideoRecognizer, type TrackingOptions } from './video-recognizer.js';
+import { recognizerDeps, VideoRecognizer, type TrackingOptions, type VideoDeps } from './video-recognizer.js';
 import { scaledBox, snapshotJpeg, trackEvent, trackJson, type TrackJson } from './video-results.js';
-import type { Visage } from '../visage.js';
+import { LiveSource, type LiveHandlers, type LiveSourceOptions } from './video-live.js';
 
 export {
   LiveSource,
@@ -25,6 +28,56 @@ export {
   type LiveStateChange,
 } from './video-live.js';
 export type { TrackJson } from './video-results.js';
+/** Media limits the CLI shows in its help: how long a stream may stall, which files can be annotated. */
+export { DEFAULT_STALL_TIMEOUT_MS } from '../../media/frame-reader.js';
+export { ANNOTATED_EXTENSIONS } from '../../media/video-writer.js';
+export type { VideoDeps } from './video-recognizer.js';
+
+/** The video feature's verbs, bound to their dependencies once (Visage builds it as `visage.video`). */
+export class VideoService {
+  constructor(private readonly deps: VideoDeps) {}
+
+  /** A video file (or image sequence, or URL serving a file): see processVideo. */
+  process(
+    source: string,
+    options: VideoOptions = {},
+    onProgress?: (p: VideoProgress) => void,
+    signal?: AbortSignal,
+  ): Promise<VideoResult> {
+    return processVideo(this.deps, source, options, onProgress, signal);
+  }
+
+  /** A live source to watch until stopped (`run()`): see LiveSource. */
+  watch(source: string, options: LiveSourceOptions = {}, handlers: LiveHandlers = {}): LiveSource {
+    return new LiveSource(this.deps, source, options, handlers);
+  }
+}
+
+/**
+ * Limits of one run. Each stops it with its own code — `video_too_long`, `video_too_many_frames`,
+ * `job_time_limit` — after storing the tracks found so far (VideoLimitError carries that partial result).
+ * None apply unless given (the CLI processes what it is asked to); the server's video jobs set defaults.
+ */
+export interface VideoLimits {
+  /** Longest video, s: refused at once when its probed duration is longer, else stopped there. */
+  maxDurationS: number;
+  /** Most frames analysed. */
+  maxFrames: number;
+  /** Longest a run may take, s (recognition and annotation). */
+  maxWallS: number;
+}
+
+/** A run stopped by one of its limits: `partial` has the tracks found (and stored) before it stopped. */
+export class VideoLimitError extends VisageError {
+  constructor(
+    code: 'video_too_long' | 'video_too_many_frames' | 'job_time_limit',
+    message: string,
+    details: Record<string, unknown>,
+    readonly partial: VideoResult | null,
+  ) {
+    super(code, message, details);
+  }
+}
 
 /** Frames are decoded no larger than this (longer side): the detector sees 256 px, landmarks 192 px. */
 export const DEFAULT_MAX_SIDE = 1280;
@@ -48,6 +101,9 @@ export interface VideoOptions extends TrackingOptions {
    * original file name when `source` is a temporary copy.
    */
   name?: string;
+  /** The scheduler lane of this video's frames (e.g. `video:<job id>`); default: the shared one. */
+  lane?: string;
+  limits?: Partial<VideoLimits>;
 }
 
 export interface FrameFaces {
@@ -92,7 +148,7 @@ const MIN_COVERAGE = 0.9;
  * and returns what was found, marked `stopped`.
  */
 export async function processVideo(
-  visage: Visage,
+  deps: VideoDeps,
   source: string,
   options: VideoOptions = {},
   onProgress?: (p: VideoProgress) => void,
@@ -103,7 +159,7 @@ export async function processVideo(
   if (options.annotate) checkOutputPath(options.annotate);
   const opened = openSource(source, { sequenceFps: options.sequenceFps });
   if (opened.kind === 'device')
-    throw new VisageError('live_source', `${source} is a camera; use \`visage watch ${source}\``, { source });
+    throw new VisageError('live_source', `${source} is a camera: watch it as a live source`, { source });
   // A URL given here is read like a file: paused while recognition is busy, never dropping frames.
   const src: VideoSource = { ...opened, live: false };
   const info = await probe(src);
@@ -112,86 +168,178 @@ export async function processVideo(
   const span = info.videoDurationS ?? (info.durationS === null ? null : info.durationS - info.startS);
   const totalFrames = span === null ? null : Math.max(1, Math.round(span * analysisFps));
   const decode = { fps: analysisFps, maxSide: options.maxSide ?? DEFAULT_MAX_SIDE };
-
-  const recognizer = new VideoRecognizer(visage, options);
-  const reader = new FrameReader(src, decode);
-  const stop = (): void => reader.close();
-  signal?.addEventListener('abort', stop, { once: true });
-  const ended: Track[] = [];
-  const log: FrameFaces[] = [];
-  let frames = 0;
-  let frameWidth = 0;
-  try {
-    for await (const frame of reader) {
-      frameWidth = frame.image.width;
-      const timeS = firstS + frame.index / analysisFps;
-      const outcome = await recognizer.push(frame.image, timeS, frame.index);
-      for (const t of outcome.ended) await snapshotJpeg(t);
-      ended.push(...outcome.ended);
-      if (options.annotate || options.perFrame)
-        log.push({
-          index: frame.index,
-          timeS,
-          faces: outcome.faces.map((f) => ({ track: f.track.id, box: f.box })),
-        });
-      frames++;
-      onProgress?.({
-        phase: 'recognize',
-        frame: frames,
-        totalFrames,
-        timeS,
-        tracks: recognizer.tracker.active.length + ended.length,
-      });
-      if (signal?.aborted) break;
-    }
-  } finally {
-    signal?.removeEventListener('abort', stop);
-  }
-  const stopped = signal?.aborted ?? false;
-  if (frames === 0 && !stopped) throw unreadable(source, reader.complaints ?? 'no frame could be decoded');
-  if (
-    !stopped &&
-    totalFrames !== null &&
-    frames < MIN_COVERAGE * totalFrames &&
-    totalFrames - frames > analysisFps
-  ) {
-    const reached = round(firstS + frames / analysisFps, 2);
-    throw unreadable(
-      source,
-      `decoding stopped at ${reached} s of ${round(info.startS + (span ?? 0), 2)} s${reader.complaints ? `: ${reader.complaints}` : ''}`,
-    );
-  }
-  ended.push(...recognizer.finish());
-  ended.sort((a, b) => a.id - b.id);
-
-  const scale = frameWidth ? info.width / frameWidth : 1;
-  const tracks = ended.map((t) => trackJson(t, scale));
-  // The annotated copy comes before storing: if it cannot be written, the run fails as a whole.
-  const annotated = options.annotate && log.length > 0 ? options.annotate : undefined;
-  if (annotated) {
-    const names = new Map(tracks.map((t) => [t.id, t]));
-    await writeAnnotated(src, info, decode, firstS, log, names, annotated, stopped, onProgress, signal);
-  }
-  await keepTracks(visage, options.name ?? source, ended, tracks, options);
-  const result: VideoResult = {
-    file: options.name ?? source,
-    durationS: info.durationS === null ? null : round(info.durationS, 3),
-    fps: round(info.fps, 3),
-    analysisFps: round(analysisFps, 3),
-    width: info.width,
-    height: info.height,
-    frames,
-    tracks,
-    stopped: signal?.aborted ?? false,
-    ...(annotated ? { annotated } : {}),
+  const limits: VideoLimits = {
+    maxDurationS: Infinity,
+    maxFrames: Infinity,
+    maxWallS: Infinity,
+    ...options.limits,
   };
-  if (options.perFrame)
-    result.perFrame = log.map((f) => ({
-      index: f.index,
-      timeS: round(f.timeS, 3),
-      faces: f.faces.map((x) => ({ track: x.track, box: scaledBox(x.box, scale) })),
-    }));
-  return result;
+  const name = options.name ?? source;
+  if (span !== null && span > limits.maxDurationS) throw tooLong(name, span, limits.maxDurationS, null);
+
+  // Two stops: `stopReading` ends recognition (the caller's signal, or any limit); `stopAll` also ends
+  // the annotation pass (the caller's signal, or the wall-time limit): the frames analysed before a frame
+  // or duration limit are still drawn. A limit then fails the run, after the tracks are kept.
+  const stopReading = new AbortController();
+  const stopAll = new AbortController();
+  stopAll.signal.addEventListener('abort', () => stopReading.abort(), { once: true });
+  let limitHit: ((partial: VideoResult) => VideoLimitError) | null = null;
+  const limit = (hit: (partial: VideoResult) => VideoLimitError, all = false): void => {
+    limitHit ??= hit;
+    (all ? stopAll : stopReading).abort();
+  };
+  const wallTimer = Number.isFinite(limits.maxWallS)
+    ? setTimeout(
+        () =>
+          limit(
+            (partial) =>
+              new VideoLimitError(
+                'job_time_limit',
+                `${name}: stopped after the time limit of ${limits.maxWallS} s; the tracks found in the first ${partial.frames} frames are kept.`,
+                { file: name, maxWallS: limits.maxWallS, frames: partial.frames },
+                partial,
+              ),
+            true,
+          ),
+        limits.maxWallS * 1000,
+      )
+    : null;
+  const onAbort = (): void => stopAll.abort();
+  if (signal?.aborted) stopAll.abort();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await run();
+  } finally {
+    if (wallTimer) clearTimeout(wallTimer);
+    signal?.removeEventListener('abort', onAbort);
+  }
+
+  async function run(): Promise<VideoResult> {
+    const runSignal = stopReading.signal;
+    const recognizer = new VideoRecognizer(recognizerDeps(deps), options, { lane: options.lane });
+    const reader = new FrameReader(src, decode);
+    const stop = (): void => reader.close();
+    runSignal.addEventListener('abort', stop, { once: true });
+    const ended: Track[] = [];
+    const log: FrameFaces[] = [];
+    let frames = 0;
+    let frameWidth = 0;
+    try {
+      for await (const frame of reader) {
+        const timeS = firstS + frame.index / analysisFps;
+        if (frames >= limits.maxFrames) {
+          limit(
+            (partial) =>
+              new VideoLimitError(
+                'video_too_many_frames',
+                `${name}: stopped at the limit of ${limits.maxFrames} analysed frames; the tracks found so far are kept.`,
+                { file: name, maxFrames: limits.maxFrames, frames: partial.frames },
+                partial,
+              ),
+          );
+          break;
+        }
+        if (timeS - firstS >= limits.maxDurationS) {
+          limit((partial) => tooLong(name, null, limits.maxDurationS, partial));
+          break;
+        }
+        frameWidth = frame.image.width;
+        const outcome = await recognizer.push(frame.image, timeS, frame.index);
+        for (const t of outcome.ended) await snapshotJpeg(t);
+        ended.push(...outcome.ended);
+        if (options.annotate || options.perFrame)
+          log.push({
+            index: frame.index,
+            timeS,
+            faces: outcome.faces.map((f) => ({ track: f.track.id, box: f.box })),
+          });
+        frames++;
+        onProgress?.({
+          phase: 'recognize',
+          frame: frames,
+          totalFrames,
+          timeS,
+          tracks: recognizer.tracker.active.length + ended.length,
+        });
+        if (runSignal.aborted) break;
+      }
+    } finally {
+      runSignal.removeEventListener('abort', stop);
+    }
+    const stopped = runSignal.aborted;
+    if (frames === 0 && !stopped) throw unreadable(source, reader.complaints ?? 'no frame could be decoded');
+    if (
+      !stopped &&
+      totalFrames !== null &&
+      frames < MIN_COVERAGE * totalFrames &&
+      totalFrames - frames > analysisFps
+    ) {
+      const reached = round(firstS + frames / analysisFps, 2);
+      throw unreadable(
+        source,
+        `decoding stopped at ${reached} s of ${round(info.startS + (span ?? 0), 2)} s${reader.complaints ? `: ${reader.complaints}` : ''}`,
+      );
+    }
+    ended.push(...recognizer.finish());
+    ended.sort((a, b) => a.id - b.id);
+
+    const scale = frameWidth ? info.width / frameWidth : 1;
+    const tracks = ended.map((t) => trackJson(t, scale));
+    // The annotated copy comes before storing: if it cannot be written, the run fails as a whole.
+    const annotated = options.annotate && log.length > 0 ? options.annotate : undefined;
+    if (annotated) {
+      const names = new Map(tracks.map((t) => [t.id, t]));
+      await writeAnnotated(
+        src,
+        info,
+        decode,
+        firstS,
+        log,
+        names,
+        annotated,
+        stopped,
+        onProgress,
+        stopAll.signal,
+      );
+    }
+    await keepTracks(deps, name, ended, tracks, options);
+    const result: VideoResult = {
+      file: name,
+      durationS: info.durationS === null ? null : round(info.durationS, 3),
+      fps: round(info.fps, 3),
+      analysisFps: round(analysisFps, 3),
+      width: info.width,
+      height: info.height,
+      frames,
+      tracks,
+      stopped: runSignal.aborted,
+      ...(annotated ? { annotated } : {}),
+    };
+    if (options.perFrame)
+      result.perFrame = log.map((f) => ({
+        index: f.index,
+        timeS: round(f.timeS, 3),
+        faces: f.faces.map((x) => ({ track: x.track, box: scaledBox(x.box, scale) })),
+      }));
+    if (limitHit) throw (limitHit as (partial: VideoResult) => VideoLimitError)(result);
+    return result;
+  }
+}
+
+function tooLong(
+  name: string,
+  durationS: number | null,
+  maxDurationS: number,
+  partial: VideoResult | null,
+): VideoLimitError {
+  return new VideoLimitError(
+    'video_too_long',
+    durationS !== null
+      ? `${name} is ${round(durationS, 1)} s long; the limit is ${maxDurationS} s.`
+      : `${name}: stopped at the limit of ${maxDurationS} s of video; the tracks found so far are kept.`,
+    { file: name, maxDurationS, ...(durationS !== null ? { durationS: round(durationS, 3) } : {}) },
+    partial,
+  );
 }
 
 async function probe(src: VideoSource): Promise<MediaInfo> {
@@ -211,7 +359,7 @@ async function probe(src: VideoSource): Promise<MediaInfo> {
 
 /** Writes the snapshots asked for and stores the events (all of one video in one transaction). */
 async function keepTracks(
-  visage: Visage,
+  deps: VideoDeps,
   source: string,
   tracks: Track[],
   rows: TrackJson[],
@@ -233,8 +381,8 @@ async function keepTracks(
     }
   }
   if (options.storeEvents ?? true) {
-    const modelId = visage.recognizer.modelId;
-    const ids = visage.gallery.events.addMany(
+    const modelId = deps.recognizer.modelId;
+    const ids = deps.events.addMany(
       rows.map((row, i) => trackEvent(row, tracks[i]!, snapshots[i]!, source, modelId)),
     );
     ids.forEach((id, i) => (rows[i]!.eventId = id));

@@ -1,7 +1,7 @@
 // Pick another existing person (to merge into, or to move a sample to).
 import { useCallback, useState, type ReactNode } from 'react';
 import { useI18n } from '../i18n';
-import type { Person } from '../lib/types';
+import type { Person } from '../lib/api';
 import { ActionDialog } from './Modal';
 import { PersonNameInput } from './PersonNameInput';
 

@@ -1,7 +1,7 @@
 // An image with its faces outlined: boxes and labels are positioned in percent of the image's own pixel
 // size, so they stay on the faces at any displayed size. Labels are plain text (React escapes names).
 import type { ReactNode } from 'react';
-import type { Box } from '../lib/types';
+import type { Box } from '../lib/api';
 
 export interface OverlayFace {
   box: Box;

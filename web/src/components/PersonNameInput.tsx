@@ -3,7 +3,7 @@
 import { useEffect, useId, useRef } from 'react';
 import { api } from '../lib/api';
 import { useFetched } from '../lib/requests';
-import type { Person } from '../lib/types';
+import type { Person } from '../lib/api';
 
 const SUGGESTIONS = 8;
 const DEBOUNCE_MS = 200;

@@ -2,7 +2,7 @@
 // as CSV exactly as shown.
 import { useI18n } from '../i18n';
 import { downloadText, toCsv } from '../lib/csv';
-import type { Box } from '../lib/types';
+import type { Box } from '../lib/api';
 import { FaceName } from './FaceName';
 import { Table } from './Table';
 

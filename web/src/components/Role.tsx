@@ -1,6 +1,6 @@
 // A role shown as a badge, and chosen in the forms that create users and API keys.
 import { useI18n } from '../i18n';
-import type { Role } from '../lib/types';
+import type { Role } from '../lib/api';
 
 export function RoleBadge({ role }: { role: Role }) {
   const { t } = useI18n();

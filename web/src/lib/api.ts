@@ -1,21 +1,33 @@
 // The one way the UI talks to the server: JSON or multipart requests under /api/v1, the CSRF token on
 // every cookie-authenticated write, and the error envelope turned into an ApiError with its code.
-import type {
-  ApiKeyItem,
+// Requests and answers are typed by the API contract (src/api): the same definitions the server
+// validates and serialises with, so a field the server does not send fails `tsc -p web`.
+import type { BodyOf, ErrorBody, ResponseOf, Role, RouteKey } from '../../../src/api/index';
+
+// The contract's shapes, for the views (one definition: src/api/shapes.ts and streams.ts).
+export type {
+  ApiKey,
+  Box,
   Camera,
-  CropsResponse,
+  CameraFaceEvent,
+  CameraState,
+  CameraStateChange,
   EnrollReport,
-  EventItem,
-  Page,
+  FaceCrop,
+  LiveFace,
+  LiveFrame,
+  LiveMessage,
   Person,
-  PersonDetail,
-  RecognizeResponse,
+  Quality,
+  RecognizedFace,
   Role,
   Sample,
   SessionInfo,
-  UserItem,
+  Track,
+  User,
+  UserListItem,
   VideoJob,
-} from './types';
+} from '../../../src/api/index';
 
 export const API = '/api/v1';
 
@@ -54,9 +66,8 @@ function headersFor(method: string, body: Body): Record<string, string> {
 /** The error envelope of a failed response, or a generic code when the body is not one. */
 async function errorOf(res: Response): Promise<ApiError> {
   try {
-    const body = (await res.json()) as {
-      error?: { code?: string; message?: string; details?: Record<string, unknown> };
-    };
+    // The contract's ErrorBody, read defensively: a proxy or a crash may answer something else.
+    const body = (await res.json()) as { error?: Partial<ErrorBody['error']> };
     if (body.error?.code)
       return new ApiError(res.status, body.error.code, body.error.message ?? '', body.error.details);
   } catch {
@@ -135,72 +146,80 @@ export interface EventFilter {
   offset?: number;
 }
 
+/**
+ * One route of the contract: `route` is its key in ROUTES ('GET /people/:id'), `path` the URL under
+ * /api/v1 with the parameters filled in. Body and answer are the contract's.
+ */
+function call<K extends RouteKey>(
+  route: K,
+  path: string,
+  body?: BodyOf<K> | FormData,
+): Promise<ResponseOf<K>> {
+  return request<ResponseOf<K>>(route.slice(0, route.indexOf(' ')), path, body as Body);
+}
+
+const id = (v: number | string) => encodeURIComponent(String(v));
+
 export const api = {
   // ---- auth ----
-  setupState: () => request<{ needsSetup: boolean }>('GET', '/setup'),
-  setup: (password: string) => request<SessionInfo>('POST', '/setup', { password }),
-  session: () => request<SessionInfo>('GET', '/session'),
-  login: (username: string, password: string) =>
-    request<SessionInfo>('POST', '/session', { username, password }),
-  logout: () => request<void>('DELETE', '/session'),
+  setupState: () => call('GET /setup', '/setup'),
+  setup: (password: string) => call('POST /setup', '/setup', { password }),
+  session: () => call('GET /session', '/session'),
+  login: (username: string, password: string) => call('POST /session', '/session', { username, password }),
+  logout: () => call('DELETE /session', '/session'),
 
-  users: () => request<{ items: UserItem[] }>('GET', '/users'),
+  users: () => call('GET /users', '/users'),
   createUser: (username: string, password: string, role: Role) =>
-    request<unknown>('POST', '/users', { username, password, role }),
-  deleteUser: (name: string) => request<void>('DELETE', `/users/${encodeURIComponent(name)}`),
+    call('POST /users', '/users', { username, password, role }),
+  deleteUser: (name: string) => call('DELETE /users/:name', `/users/${id(name)}`),
 
-  apiKeys: () => request<{ items: ApiKeyItem[] }>('GET', '/api-keys'),
-  createApiKey: (name: string, role: Role) =>
-    request<ApiKeyItem & { key: string }>('POST', '/api-keys', { name, role }),
-  revokeApiKey: (id: number | string) =>
-    request<void>('DELETE', `/api-keys/${encodeURIComponent(String(id))}`),
+  apiKeys: () => call('GET /api-keys', '/api-keys'),
+  createApiKey: (name: string, role: Role) => call('POST /api-keys', '/api-keys', { name, role }),
+  revokeApiKey: (keyId: number) => call('DELETE /api-keys/:id', `/api-keys/${id(keyId)}`),
 
   // ---- people and samples ----
   people: (search: string, limit: number, offset: number) =>
-    request<Page<Person>>('GET', `/people${query({ search, limit, offset })}`),
-  person: (id: number) => request<PersonDetail>('GET', `/people/${id}`),
-  createPerson: (name: string) => request<Person>('POST', '/people', { name }),
-  updatePerson: (id: number, changes: { name?: string; note?: string }) =>
-    request<Person>('PATCH', `/people/${id}`, changes),
-  mergePerson: (id: number, intoId: number) =>
-    request<{ person: Person; movedSamples: number }>('POST', `/people/${id}/merge`, { intoId }),
-  deletePerson: (id: number) => request<void>('DELETE', `/people/${id}`),
-  deleteSample: (id: number) => request<void>('DELETE', `/samples/${id}`),
-  moveSample: (id: number, personId: number) => request<Sample>('POST', `/samples/${id}/move`, { personId }),
+    call('GET /people', `/people${query({ search, limit, offset })}`),
+  person: (personId: number) => call('GET /people/:id', `/people/${personId}`),
+  createPerson: (name: string) => call('POST /people', '/people', { name }),
+  updatePerson: (personId: number, changes: BodyOf<'PATCH /people/:id'>) =>
+    call('PATCH /people/:id', `/people/${personId}`, changes),
+  mergePerson: (personId: number, intoId: number) =>
+    call('POST /people/:id/merge', `/people/${personId}/merge`, { intoId }),
+  deletePerson: (personId: number) => call('DELETE /people/:id', `/people/${personId}`),
+  deleteSample: (sampleId: number) => call('DELETE /samples/:id', `/samples/${sampleId}`),
+  moveSample: (sampleId: number, personId: number) =>
+    call('POST /samples/:id/move', `/samples/${sampleId}/move`, { personId }),
   enroll: (name: string, files: { name: string; blob: Blob }[]) =>
-    request<EnrollReport>('POST', '/enroll', form(files, { name })),
+    call('POST /enroll', '/enroll', form(files, { name })),
 
   // ---- recognition ----
-  recognize: (file: { name: string; blob: Blob }) =>
-    request<RecognizeResponse>('POST', '/recognize', form([file])),
-  crops: (file: { name: string; blob: Blob }) => request<CropsResponse>('POST', '/faces/crops', form([file])),
-  correct: (eventId: number, change: { is?: string; not?: string }) =>
-    request<{ event: EventItem; person?: { id: number; name: string }; sampleId?: number }>(
-      'POST',
-      `/events/${eventId}/correct`,
-      change,
-    ),
-
-  undoCorrections: (eventId: number) => request<unknown>('DELETE', `/events/${eventId}/corrections`),
-  events: (filter: EventFilter) => request<Page<EventItem>>('GET', `/events${query({ ...filter })}`),
+  recognize: (file: { name: string; blob: Blob }) => call('POST /recognize', '/recognize', form([file])),
+  crops: (file: { name: string; blob: Blob }) => call('POST /faces/crops', '/faces/crops', form([file])),
+  correct: (eventId: number, change: BodyOf<'POST /events/:id/correct'>) =>
+    call('POST /events/:id/correct', `/events/${eventId}/correct`, change),
+  undoCorrections: (eventId: number) =>
+    call('DELETE /events/:id/corrections', `/events/${eventId}/corrections`),
+  events: (filter: EventFilter) => call('GET /events', `/events${query({ ...filter })}`),
   eventsCsvUrl: (filter: EventFilter) =>
     `${API}/events.csv${query({ ...filter, limit: undefined, offset: undefined })}`,
-  eventSnapshotUrl: (id: number) => `${API}/events/${id}/snapshot`,
+  eventSnapshotUrl: (eventId: number) => `${API}/events/${eventId}/snapshot`,
   thumbnailUrl: (sampleId: number) => `${API}/samples/${sampleId}/thumbnail`,
 
   // ---- video ----
   uploadVideo: (file: File, onProgress: (f: number) => void) =>
-    upload<{ id: string }>('/videos', form([{ name: file.name, blob: file }]), onProgress),
-  video: (id: string) => request<VideoJob>('GET', `/videos/${encodeURIComponent(id)}`),
-  videoProgressUrl: (id: string) => `${API}/videos/${encodeURIComponent(id)}/progress`,
+    upload<ResponseOf<'POST /videos'>>('/videos', form([{ name: file.name, blob: file }]), onProgress),
+  video: (jobId: string) => call('GET /videos/:id', `/videos/${id(jobId)}`),
+  videoProgressUrl: (jobId: string) => `${API}/videos/${id(jobId)}/progress`,
 
   // ---- network cameras ----
-  cameras: () => request<{ items: Camera[] }>('GET', '/cameras'),
-  addCamera: (name: string, url: string) => request<Camera>('POST', '/cameras', { name, url }),
-  startCamera: (id: number) => request<Camera>('POST', `/cameras/${id}/start`),
-  stopCamera: (id: number) => request<Camera>('POST', `/cameras/${id}/stop`),
-  deleteCamera: (id: number) => request<void>('DELETE', `/cameras/${id}`),
-  cameraEventsUrl: (id: number) => `${API}/cameras/${id}/events`,
+  cameras: () => call('GET /cameras', '/cameras'),
+  addCamera: (name: string, url: string) => call('POST /cameras', '/cameras', { name, url }),
+  startCamera: (cameraId: number) => call('POST /cameras/:id/start', `/cameras/${cameraId}/start`),
+  stopCamera: (cameraId: number) => call('POST /cameras/:id/stop', `/cameras/${cameraId}/stop`),
+  deleteCamera: (cameraId: number) => call('DELETE /cameras/:id', `/cameras/${cameraId}`),
+  cameraEventsUrl: (cameraId: number) => `${API}/cameras/${cameraId}/events`,
 
+  // Not part of the contract (the document describes the contract): read for its list of paths only.
   openapi: () => request<{ paths?: Record<string, unknown> }>('GET', '/openapi.json'),
 };

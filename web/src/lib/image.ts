@@ -1,6 +1,6 @@
 // Image helpers in the browser: face crops cut from a chosen photo, data URLs to uploadable blobs, and
 // camera frames encoded as JPEG.
-import type { Box } from './types';
+import type { Box } from './api';
 
 export function dataUrlToBlob(dataUrl: string): Blob {
   const [head, b64] = dataUrl.split(',', 2);

@@ -3,7 +3,7 @@
 // latency to about one recognition while keeping the server busy.
 import { API } from './api';
 import { grabFrame } from './image';
-import type { LiveMessage } from './types';
+import type { LiveFrame, LiveMessage } from './api';
 
 /** If an answer never comes (a dropped frame), send another after this long. */
 const ANSWER_TIMEOUT_MS = 3000;
@@ -21,6 +21,8 @@ export interface LiveStats {
   latencyP95: number;
   /** Median of the server's own processing time, ms. */
   serverP50: number;
+  /** Frames the server skipped so far because a newer one arrived while they waited (its `dropped`). */
+  dropped: number;
 }
 
 export type LiveState = 'connecting' | 'running' | 'closed' | 'failed';
@@ -55,7 +57,7 @@ export class LiveSession {
   constructor(
     private readonly video: HTMLVideoElement,
     /** Draws the answer; returns when it is on screen, so latency counts the drawing too. */
-    private readonly draw: (message: LiveMessage) => void,
+    private readonly draw: (message: LiveFrame) => void,
     private readonly onStats: (stats: LiveStats) => void,
     private readonly onState: (state: LiveState) => void,
   ) {}
@@ -134,7 +136,7 @@ export class LiveSession {
     } catch {
       return;
     }
-    if (!Array.isArray(message.faces)) {
+    if ('error' in message) {
       // The frame could not be read (an error answer): go on with the next one.
       if (typeof message.frame === 'number') this.next();
       return;
@@ -146,10 +148,8 @@ export class LiveSession {
     while (this.answers.length && this.answers[0] < now - FPS_WINDOW_MS) this.answers.shift();
     this.latencies.push(now - this.sentAt);
     if (this.latencies.length > LATENCY_WINDOW) this.latencies.shift();
-    if (typeof message.ms === 'number') {
-      this.serverMs.push(message.ms);
-      if (this.serverMs.length > LATENCY_WINDOW) this.serverMs.shift();
-    }
+    this.serverMs.push(message.ms);
+    if (this.serverMs.length > LATENCY_WINDOW) this.serverMs.shift();
     const span = this.answers.length > 1 ? now - this.answers[0] : FPS_WINDOW_MS;
     this.onStats({
       frames: this.frames,
@@ -157,6 +157,7 @@ export class LiveSession {
       latencyP50: percentile(this.latencies, 0.5),
       latencyP95: percentile(this.latencies, 0.95),
       serverP50: percentile(this.serverMs, 0.5),
+      dropped: message.dropped,
     });
     this.next();
   }

@@ -2,7 +2,7 @@
 // form says at once what is wrong.
 import type { I18n } from '../i18n';
 
-export const MIN_PASSWORD = 8;
+export const MIN_PASSWORD = 12;
 
 /** Why the server would refuse `password` as too short, or null. Counted in characters, as there. */
 export function passwordTooShort(password: string, t: I18n['t']): string | null {

@@ -1,7 +1,7 @@
 // Who is signed in, and which optional server features (corrections, video jobs) this server offers,
 // read once from its OpenAPI document so that the UI hides what the server cannot do.
 import { createContext, useContext } from 'react';
-import type { User } from './types';
+import type { User } from './api';
 
 export interface Capabilities {
   correct: boolean;

@@ -8,7 +8,7 @@ import { useI18n } from '../i18n';
 import { api } from '../lib/api';
 import { MIN_PASSWORD, passwordTooShort } from '../lib/password';
 import { useAction } from '../lib/requests';
-import type { SessionInfo } from '../lib/types';
+import type { SessionInfo } from '../lib/api';
 
 /**
  * A sign-in page: its form sends with `send` (after `check`, which names what is wrong, if anything) and

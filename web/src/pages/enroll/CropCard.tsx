@@ -1,6 +1,6 @@
 // One face crop offered for enrolment: the crop, its quality figures, and keep / drop.
 import { useI18n } from '../../i18n';
-import type { Box, Quality } from '../../lib/types';
+import type { Box, Quality } from '../../lib/api';
 
 export interface Crop {
   key: number;

@@ -9,7 +9,7 @@ import { api } from '../../lib/api';
 import { dataUrlToBlob } from '../../lib/image';
 import { useAction } from '../../lib/requests';
 import { useSession } from '../../lib/session';
-import type { EnrollReport, Person } from '../../lib/types';
+import type { EnrollReport, Person } from '../../lib/api';
 import { CameraCapture } from './CameraCapture';
 import { CropCard, type Crop } from './CropCard';
 import { EnrollResult } from './EnrollResult';

@@ -2,7 +2,7 @@
 import { useI18n } from '../../i18n';
 import { api } from '../../lib/api';
 import { href } from '../../lib/router';
-import type { EnrollReport } from '../../lib/types';
+import type { EnrollReport } from '../../lib/api';
 
 export function EnrollResult({ report }: { report: EnrollReport }) {
   const { t, tCode } = useI18n();

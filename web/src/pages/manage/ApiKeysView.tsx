@@ -8,7 +8,7 @@ import { TextField } from '../../components/TextField';
 import { useI18n } from '../../i18n';
 import { api } from '../../lib/api';
 import { useAction, useFetched } from '../../lib/requests';
-import type { ApiKeyItem, Role } from '../../lib/types';
+import type { ApiKey, Role } from '../../lib/api';
 
 export function ApiKeysView() {
   const { t, date } = useI18n();
@@ -17,7 +17,7 @@ export function ApiKeysView() {
   const [name, setName] = useState('');
   const [role, setRole] = useState<Role>('viewer');
   const [created, setCreated] = useState<{ name: string; key: string } | null>(null);
-  const [revoking, setRevoking] = useState<ApiKeyItem | null>(null);
+  const [revoking, setRevoking] = useState<ApiKey | null>(null);
   const [copied, setCopied] = useState(false);
 
   const create = (e: FormEvent) => {
@@ -31,7 +31,7 @@ export function ApiKeysView() {
     });
   };
 
-  const revoke = async (key: ApiKeyItem) => {
+  const revoke = async (key: ApiKey) => {
     await run(async () => {
       await api.revokeApiKey(key.id);
       keys.reload();

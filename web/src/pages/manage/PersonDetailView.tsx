@@ -9,7 +9,7 @@ import { api } from '../../lib/api';
 import { useAction, useFetched } from '../../lib/requests';
 import { href, navigate } from '../../lib/router';
 import { useSession } from '../../lib/session';
-import type { Sample } from '../../lib/types';
+import type { Sample } from '../../lib/api';
 import { EventsTable } from './EventsView';
 
 type Dialog =

@@ -10,7 +10,7 @@ import { api } from '../../lib/api';
 import { passwordTooShort } from '../../lib/password';
 import { useAction, useFetched } from '../../lib/requests';
 import { useSession } from '../../lib/session';
-import type { Role, UserItem } from '../../lib/types';
+import type { Role, UserListItem } from '../../lib/api';
 
 export function UsersView() {
   const { t, date } = useI18n();
@@ -21,7 +21,7 @@ export function UsersView() {
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
   const [role, setRole] = useState<Role>('viewer');
-  const [deleting, setDeleting] = useState<UserItem | null>(null);
+  const [deleting, setDeleting] = useState<UserListItem | null>(null);
 
   const create = (e: FormEvent) => {
     e.preventDefault();
@@ -37,7 +37,7 @@ export function UsersView() {
     });
   };
 
-  const remove = async (item: UserItem) => {
+  const remove = async (item: UserListItem) => {
     await run(async () => {
       await api.deleteUser(item.name);
       users.reload();

@@ -9,7 +9,7 @@ import { useI18n } from '../../i18n';
 import { api } from '../../lib/api';
 import { useAction } from '../../lib/requests';
 import { useSession } from '../../lib/session';
-import type { Camera, CameraFaceEvent } from '../../lib/types';
+import type { Camera, CameraFaceEvent, CameraStateChange } from '../../lib/api';
 
 /** Faces kept in the feed of the watched camera, newest first. */
 const FEED = 50;
@@ -61,10 +61,7 @@ export function CamerasView() {
     const source = new EventSource(api.cameraEventsUrl(watched));
     const onCamera = (e: Event) => replace(JSON.parse((e as MessageEvent<string>).data) as Camera);
     const onState = (e: Event) => {
-      const change = JSON.parse((e as MessageEvent<string>).data) as {
-        state: Camera['state'];
-        reason?: string;
-      };
+      const change = JSON.parse((e as MessageEvent<string>).data) as CameraStateChange;
       setCameras(
         (list) =>
           list?.map((c) =>

@@ -11,7 +11,7 @@ import { api } from '../../lib/api';
 import { cropFace } from '../../lib/image';
 import { useAction } from '../../lib/requests';
 import { useSession } from '../../lib/session';
-import type { RecognizedFace } from '../../lib/types';
+import type { RecognizedFace } from '../../lib/api';
 
 type Dialog = 'is' | 'not' | 'enroll' | null;
 

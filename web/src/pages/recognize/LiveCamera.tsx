@@ -7,7 +7,7 @@ import { Icon } from '../../components/Icon';
 import { useI18n } from '../../i18n';
 import { CAMERA_HEIGHT, CAMERA_WIDTH, useCamera } from '../../lib/camera';
 import { LiveSession, type LiveState, type LiveStats } from '../../lib/live';
-import type { LiveMessage } from '../../lib/types';
+import type { LiveFrame } from '../../lib/api';
 
 const KNOWN = '#16a34a';
 const UNKNOWN = '#f97316';
@@ -24,7 +24,7 @@ export function LiveCamera() {
   unknownLabel.current = t('face.unknown');
 
   const draw = useCallback(
-    (m: LiveMessage) => {
+    (m: LiveFrame) => {
       const canvas = overlay.current;
       const video = camera.videoRef.current;
       if (!canvas || !video) return;
@@ -117,6 +117,7 @@ export function LiveCamera() {
           data-latency-p50={stats?.latencyP50.toFixed(1) ?? '0'}
           data-latency-p95={stats?.latencyP95.toFixed(1) ?? '0'}
           data-server-p50={stats?.serverP50.toFixed(1) ?? '0'}
+          data-dropped={stats?.dropped ?? 0}
         >
           <div>
             <dt>{t('live.fps')}</dt>
@@ -133,6 +134,10 @@ export function LiveCamera() {
           <div>
             <dt>{t('live.frames')}</dt>
             <dd>{stats?.frames ?? 0}</dd>
+          </div>
+          <div>
+            <dt>{t('live.dropped')}</dt>
+            <dd>{stats?.dropped ?? 0}</dd>
           </div>
         </dl>
         <h3>{t('live.inView')}</h3>

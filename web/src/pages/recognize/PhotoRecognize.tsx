@@ -7,7 +7,7 @@ import { FilePicker } from '../../components/FilePicker';
 import { ResultsTable, type ResultRow } from '../../components/ResultsTable';
 import { useI18n } from '../../i18n';
 import { api } from '../../lib/api';
-import type { RecognizedFace } from '../../lib/types';
+import type { RecognizedFace } from '../../lib/api';
 import { FaceActions } from './FaceActions';
 
 interface PhotoResult {

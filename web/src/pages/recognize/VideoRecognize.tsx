@@ -6,7 +6,7 @@ import { FilePicker } from '../../components/FilePicker';
 import { ResultsTable } from '../../components/ResultsTable';
 import { useI18n } from '../../i18n';
 import { api } from '../../lib/api';
-import type { VideoJob } from '../../lib/types';
+import type { VideoJob } from '../../lib/api';
 
 const finished = (job: VideoJob) => job.state === 'done' || job.state === 'failed';
 
@@ -111,6 +111,7 @@ export function VideoRecognize() {
                   duration: result.durationS === null ? '—' : seconds(result.durationS),
                 })}
               </p>
+              {result.stopped && <Alert>{t('video.stopped')}</Alert>}
               {result.annotatedUrl && (
                 <div className="video-done">
                   <video

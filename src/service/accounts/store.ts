@@ -1,7 +1,8 @@
-// Everything the server knows about who may do what, on the gallery's database connection.
+// Everything the server knows about who may do what, on the gallery's database connection (whose schema,
+// applied by openDatabase, includes the auth tables: see schema.ts).
 import type { Db } from '../../gallery/database.js';
 import { ApiKeys } from './api-keys.js';
-import { applyAuthSchema } from './schema.js';
+import { assertAuthSchema } from './schema.js';
 import { Sessions } from './sessions.js';
 import { Users } from './users.js';
 
@@ -11,7 +12,7 @@ export class AuthStore {
   readonly apiKeys: ApiKeys;
 
   constructor(db: Db) {
-    applyAuthSchema(db);
+    assertAuthSchema(db);
     this.users = new Users(db);
     this.sessions = new Sessions(db, this.users);
     this.apiKeys = new ApiKeys(db);

@@ -1,11 +1,14 @@
 // Accounts of the web app: an `admin` created at first run (no default credentials) and any viewers or
 // admins it adds. Names are short identifiers, compared case-insensitively.
 import { statement, type Db } from '../../gallery/database.js';
+import { AuditLog } from '../../gallery/audit-log.js';
 import { VisageError } from '../../errors.js';
 import { checkNewPassword, dummyHash, hashPassword, verifyPassword } from './passwords.js';
+import { LoginThrottle } from './throttle.js';
 
-export const ROLES = ['admin', 'viewer'] as const;
-export type Role = (typeof ROLES)[number];
+// The roles are the API contract's.
+import type { Role } from '../../api/index.js';
+export { ROLES, type Role } from '../../api/index.js';
 
 /** The account that first-run setup (or VISAGE_ADMIN_PASSWORD) creates. */
 export const FIRST_ADMIN = 'admin';
@@ -30,7 +33,16 @@ interface UserRow {
 const toUser = (r: UserRow): User => ({ id: r.id, name: r.name, role: r.role, createdAt: r.created_at });
 
 export class Users {
-  constructor(private readonly db: Db) {}
+  private readonly throttle: LoginThrottle;
+  private readonly audit: AuditLog;
+
+  constructor(
+    private readonly db: Db,
+    options: { throttle?: LoginThrottle } = {},
+  ) {
+    this.throttle = options.throttle ?? new LoginThrottle();
+    this.audit = new AuditLog(db);
+  }
 
   hasAdmin(): boolean {
     return statement(this.db, "SELECT 1 FROM users WHERE role = 'admin' LIMIT 1").get() !== undefined;
@@ -65,6 +77,42 @@ export class Users {
     const row = statement(this.db, 'SELECT * FROM users WHERE name = ?').get(name) as UserRow | undefined;
     const ok = await verifyPassword(password, row?.password_hash ?? (await dummyHash()));
     return row && ok ? toUser(row) : undefined;
+  }
+
+  /**
+   * A login attempt from `address`: `authenticate` behind the throttle (throttle.ts), with failures and
+   * lockouts in the audit log. Errors: `too_many_attempts` (details.retryAfterS; the password is not
+   * checked), `bad_credentials`.
+   */
+  async login(name: string, password: string, address: string): Promise<User> {
+    const refused = this.throttle.begin(name, address);
+    if (refused) {
+      const retryAfterS = Math.ceil(refused.retryAfterMs / 1000);
+      // Once per lockout: refused tries during it would otherwise let anyone fill the log.
+      if (refused.first)
+        this.audit.append('auth.login.locked', {
+          user: name.slice(0, 64),
+          address,
+          scope: refused.scope,
+          retryAfterS,
+        });
+      throw new VisageError(
+        'too_many_attempts',
+        `Too many failed logins ${refused.scope === 'account' ? 'for this account' : 'from this address'}; try again in ${retryAfterS} s.`,
+        { retryAfterS, scope: refused.scope },
+      );
+    }
+    const user = await this.authenticate(name, password);
+    if (user) {
+      this.throttle.succeeded(name, address);
+      return user;
+    }
+    this.audit.append('auth.login.failed', {
+      user: name.slice(0, 64),
+      address,
+      failures: this.throttle.failures(name),
+    });
+    throw new VisageError('bad_credentials', 'Wrong user name or password.');
   }
 
   get(id: number): User | undefined {

@@ -1,0 +1,416 @@
+// The API's shared objects, each once: a TypeBox schema (registered by the server under its $id, a
+// component of the OpenAPI document) and, beside it, its TypeScript type. The server validates and
+// serialises with these schemas, the service returns these types, and the web app reads them.
+import {
+  AnyObject,
+  Bool,
+  Int,
+  List,
+  named,
+  Nullable,
+  Num,
+  Obj,
+  Optional,
+  Pair,
+  Ref,
+  Str,
+  StringEnum,
+  Time,
+  type Static,
+} from './schema.js';
+
+// ---- errors ----
+
+export const ErrorBody = named(
+  'Error',
+  Obj({
+    error: Obj({
+      code: Str({ description: 'stable snake_case code, e.g. name_taken' }),
+      message: Str({ description: 'what happened and what to do, in English' }),
+      details: AnyObject(),
+    }),
+  }),
+);
+export type ErrorBody = Static<typeof ErrorBody>;
+
+/** A failure inside an otherwise successful answer (a live frame, a video job). */
+export const ErrorInfo = Obj({ code: Str(), message: Str() });
+export type ErrorInfo = Static<typeof ErrorInfo>;
+
+// ---- geometry ----
+
+const BOX = { x: Num(), y: Num(), width: Num(), height: Num() };
+const QUALITY = { size: Num(), sharpness: Num(), yaw: Num(), pitch: Num(), roll: Num() };
+
+export const Box = named(
+  'Box',
+  Obj(BOX, { description: 'pixels of the original image (after EXIF rotation)' }),
+);
+export type Box = Static<typeof Box>;
+
+export const Quality = named('Quality', Obj(QUALITY));
+export type Quality = Static<typeof Quality>;
+
+export const Point = named('Point', Pair());
+export type Point = Static<typeof Point>;
+
+// ---- accounts ----
+
+export const ROLES = ['admin', 'viewer'] as const;
+export const Role = StringEnum(ROLES);
+export type Role = Static<typeof Role>;
+
+export const User = named('User', Obj({ name: Str(), role: Role }));
+export type User = Static<typeof User>;
+
+export const SessionInfo = named(
+  'SessionInfo',
+  Obj({
+    user: Ref(User),
+    csrfToken: Nullable(Str(), { description: 'send as x-csrf-token on writes; null for API keys' }),
+  }),
+);
+export type SessionInfo = Static<typeof SessionInfo>;
+
+export const SetupState = named('SetupState', Obj({ needsSetup: Bool() }));
+export type SetupState = Static<typeof SetupState>;
+
+export const UserListItem = named('UserListItem', Obj({ name: Str(), role: Role, createdAt: Time() }));
+export type UserListItem = Static<typeof UserListItem>;
+
+export const UserList = named('UserList', Obj({ items: List(Ref(UserListItem)) }));
+export type UserList = Static<typeof UserList>;
+
+export const ApiKey = named(
+  'ApiKey',
+  Obj({ id: Int(), name: Str(), role: Role, createdAt: Time(), lastUsedAt: Nullable(Time()) }),
+);
+export type ApiKey = Static<typeof ApiKey>;
+
+export const ApiKeyList = named('ApiKeyList', Obj({ items: List(Ref(ApiKey)) }));
+export type ApiKeyList = Static<typeof ApiKeyList>;
+
+export const ApiKeyCreated = named(
+  'ApiKeyCreated',
+  Obj({ id: Int(), name: Str(), role: Role, key: Str({ description: 'send as x-api-key' }) }),
+);
+export type ApiKeyCreated = Static<typeof ApiKeyCreated>;
+
+// ---- people and samples ----
+
+export const PersonRef = Obj({ id: Int(), name: Str() });
+export type PersonRef = Static<typeof PersonRef>;
+
+const PERSON = {
+  id: Int(),
+  name: Str(),
+  note: Str(),
+  samples: Int({ description: 'number of samples' }),
+  createdAt: Time(),
+  updatedAt: Time(),
+  lastSeenAt: Nullable(Time(), { description: "time of the person's latest recognition event" }),
+  thumbnailSampleId: Nullable(Int(), { description: 'the sample whose crop shows the person' }),
+};
+
+export const Person = named('Person', Obj(PERSON));
+export type Person = Static<typeof Person>;
+
+export const PersonPage = named('PersonPage', Obj({ items: List(Ref(Person)), total: Int() }));
+export type PersonPage = Static<typeof PersonPage>;
+
+export const Sample = named(
+  'Sample',
+  Obj({
+    id: Int(),
+    personId: Int(),
+    sourceName: Str({ description: 'the file (or event) the sample was taken from' }),
+    contentHash: Str({
+      description: 'identity of the source image; the same image twice for one person is a duplicate',
+    }),
+    box: Nullable(Obj(BOX)),
+    quality: Nullable(Obj(QUALITY)),
+    models: List(Str(), { description: 'embedding models this sample has a vector for' }),
+    createdAt: Time(),
+  }),
+);
+export type Sample = Static<typeof Sample>;
+
+export const PersonWithSamples = named('PersonWithSamples', Obj({ ...PERSON, samples: List(Ref(Sample)) }));
+export type PersonWithSamples = Static<typeof PersonWithSamples>;
+
+export const MergeResult = named(
+  'MergeResult',
+  Obj({
+    person: Ref(Person),
+    movedSamples: Int({ description: 'samples that now belong to the person merged into' }),
+    droppedSamples: Int({ description: 'samples left out because that person already had the same image' }),
+  }),
+);
+export type MergeResult = Static<typeof MergeResult>;
+
+// ---- faces ----
+
+export const DetectedFace = named(
+  'DetectedFace',
+  Obj({ box: Ref(Box), score: Num(), keypoints: List(Ref(Point)), quality: Ref(Quality) }),
+);
+export type DetectedFace = Static<typeof DetectedFace>;
+
+const SIZE = { width: Int(), height: Int() };
+
+export const DetectResult = named('DetectResult', Obj({ ...SIZE, faces: List(Ref(DetectedFace)) }));
+export type DetectResult = Static<typeof DetectResult>;
+
+export const Candidate = named(
+  'Candidate',
+  Obj({ personId: Int(), name: Str(), distance: Num(), score: Num(), sampleId: Int() }),
+);
+export type Candidate = Static<typeof Candidate>;
+
+export const DECISIONS = ['match', 'empty_gallery', 'above_threshold', 'ambiguous'] as const;
+export const Decision = StringEnum(DECISIONS);
+export type Decision = Static<typeof Decision>;
+
+export const RecognizedFace = named(
+  'RecognizedFace',
+  Obj({
+    box: Ref(Box),
+    detectionScore: Num(),
+    name: Nullable(Str()),
+    personId: Nullable(Int()),
+    score: Num({ description: 'similarity in [0, 1] of the best candidate (0.5 at the threshold)' }),
+    distance: Nullable(Num()),
+    threshold: Num(),
+    sampleId: Nullable(Int()),
+    decision: Decision,
+    candidates: List(Ref(Candidate), { description: 'the best people, best first' }),
+    eventId: Optional(Int({ description: 'absent when events=false' })),
+  }),
+);
+export type RecognizedFace = Static<typeof RecognizedFace>;
+
+export const RecognizeResult = named('RecognizeResult', Obj({ ...SIZE, faces: List(Ref(RecognizedFace)) }));
+export type RecognizeResult = Static<typeof RecognizeResult>;
+
+export const CompareResult = named(
+  'CompareResult',
+  Obj({
+    model: Str(),
+    distance: Num(),
+    score: Num(),
+    threshold: Num(),
+    same: Bool(),
+    a: Obj({ box: Ref(Box) }),
+    b: Obj({ box: Ref(Box) }),
+  }),
+);
+export type CompareResult = Static<typeof CompareResult>;
+
+export const FaceCrop = named(
+  'FaceCrop',
+  Obj({ box: Ref(Box), quality: Ref(Quality), crop: Str({ description: 'data:image/jpeg;base64,…' }) }),
+);
+export type FaceCrop = Static<typeof FaceCrop>;
+
+export const CropsResult = named('CropsResult', Obj({ ...SIZE, faces: List(Ref(FaceCrop)) }));
+export type CropsResult = Static<typeof CropsResult>;
+
+// ---- enrolment ----
+
+export const EnrollAccepted = Obj({ source: Str(), sampleId: Int(), box: Ref(Box), quality: Ref(Quality) });
+export type EnrollAccepted = Static<typeof EnrollAccepted>;
+
+export const EnrollRejected = Obj({
+  source: Str(),
+  reason: Str({
+    description:
+      'no_face, multiple_faces, face_too_small, too_blurry, extreme_pose, duplicate_sample, looks_like_other_person, looks_unlike_person, or a decoding error code',
+  }),
+  message: Str(),
+  overridable: Bool({
+    description: 'a judgement call (size, blur, pose, resemblance) that an admin may override with force',
+  }),
+});
+export type EnrollRejected = Static<typeof EnrollRejected>;
+
+export const EnrollReport = named(
+  'EnrollReport',
+  Obj({
+    person: Nullable(PersonRef),
+    created: Bool(),
+    accepted: List(EnrollAccepted),
+    rejected: List(EnrollRejected),
+  }),
+);
+export type EnrollReport = Static<typeof EnrollReport>;
+
+/** `visage import FOLDER --json`: one person per sub-folder. */
+export const ImportReport = named(
+  'ImportReport',
+  Obj({
+    folder: Str(),
+    people: List(
+      Obj({
+        folder: Str(),
+        name: Nullable(Str(), { description: 'null when the folder name is not a valid name' }),
+        created: Bool(),
+        accepted: Int(),
+        rejected: Int(),
+        skipped: Int(),
+      }),
+    ),
+    files: List(
+      Obj({
+        file: Str(),
+        person: Str(),
+        status: StringEnum(['accepted', 'rejected', 'skipped']),
+        reason: Optional(Str({ description: 'a rejection reason (no_face, …) or already_imported' })),
+        message: Optional(Str()),
+        sampleId: Optional(Int()),
+        retryable: Optional(
+          Bool({ description: 'skipped because an earlier run rejected it: retry-failed tries it again' }),
+        ),
+      }),
+    ),
+    ignored: List(Str(), { description: 'files and nested folders that belong to no person' }),
+    totals: Obj({ people: Int(), files: Int(), accepted: Int(), rejected: Int(), skipped: Int() }),
+    interrupted: Bool({ description: 'stopped before the end (rerun to continue)' }),
+    seconds: Num(),
+    imagesPerSecond: Num(),
+  }),
+);
+export type ImportReport = Static<typeof ImportReport>;
+
+// ---- events and corrections ----
+
+export const Event = named(
+  'Event',
+  Obj({
+    id: Int(),
+    time: Time(),
+    source: Str(),
+    offsetS: Nullable(Num(), { description: 'seconds into a video' }),
+    frame: Nullable(Int()),
+    box: Ref(Box),
+    personId: Nullable(Int()),
+    name: Nullable(Str()),
+    score: Nullable(Num()),
+    distance: Nullable(Num()),
+    hasSnapshot: Bool(),
+    modelId: Nullable(Str()),
+  }),
+);
+export type Event = Static<typeof Event>;
+
+export const EventPage = named('EventPage', Obj({ items: List(Ref(Event)), total: Int() }));
+export type EventPage = Static<typeof EventPage>;
+
+export const CorrectionReport = named(
+  'CorrectionReport',
+  Obj({
+    event: Ref(Event),
+    action: StringEnum(['is', 'not']),
+    person: PersonRef,
+    created: Optional(Bool({ description: '`is`: the person was created by this correction' })),
+    sampleId: Optional(Int({ description: '`is`: the new sample' })),
+    negativeId: Optional(Int({ description: '`not`: the veto recorded' })),
+  }),
+);
+export type CorrectionReport = Static<typeof CorrectionReport>;
+
+export const UndoReport = named(
+  'UndoReport',
+  Obj({
+    event: Ref(Event),
+    removedSampleIds: List(Int()),
+    removedNegativeIds: List(Int()),
+    removedPeople: List(PersonRef),
+  }),
+);
+export type UndoReport = Static<typeof UndoReport>;
+
+// ---- video ----
+
+export const Track = named(
+  'Track',
+  Obj({
+    id: Int(),
+    name: Nullable(Str()),
+    personId: Nullable(Int()),
+    score: Num({ description: "best recognition score for the track's verdict, in [0, 1]" }),
+    distance: Nullable(Num()),
+    firstS: Num({ description: 'seconds from the start when the face first appears' }),
+    lastS: Num(),
+    frames: Int({ description: 'frames in which the face was seen' }),
+    /** The best view's box. */
+    box: Ref(Box),
+    recognitions: Int({ description: 'votes behind the name' }),
+    eventId: Optional(Int({ description: 'the stored event' })),
+  }),
+);
+export type Track = Static<typeof Track>;
+
+export const JOB_STATES = ['queued', 'running', 'done', 'failed'] as const;
+export type JobState = (typeof JOB_STATES)[number];
+
+export const VideoProgress = Obj({
+  phase: StringEnum(['recognize', 'annotate']),
+  frames: Int(),
+  totalFrames: Nullable(Int()),
+  fps: Num({ description: 'frames processed per second' }),
+});
+export type VideoProgress = Static<typeof VideoProgress>;
+
+export const VideoJobResult = Obj({
+  file: Str(),
+  durationS: Nullable(Num()),
+  fps: Num({ description: "the video's own frame rate" }),
+  analysisFps: Num({ description: 'frames per second that were analysed' }),
+  width: Int(),
+  height: Int(),
+  frames: Int({ description: 'frames analysed' }),
+  tracks: List(Ref(Track)),
+  stopped: Bool({ description: 'stopped before the end (the tracks found so far are kept)' }),
+  annotatedUrl: Nullable(Str()),
+});
+export type VideoJobResult = Static<typeof VideoJobResult>;
+
+export const VideoJob = named(
+  'VideoJob',
+  Obj({
+    id: Str(),
+    file: Str({ description: 'the uploaded file name' }),
+    state: StringEnum(JOB_STATES),
+    progress: VideoProgress,
+    result: Optional(VideoJobResult),
+    error: Optional(ErrorInfo),
+  }),
+);
+export type VideoJob = Static<typeof VideoJob>;
+
+export const VideoAccepted = named('VideoAccepted', Obj({ id: Str({ format: 'uuid' }) }));
+export type VideoAccepted = Static<typeof VideoAccepted>;
+
+// ---- cameras ----
+
+export const CAMERA_STATES = ['connecting', 'live', 'reconnecting', 'stopped', 'failed'] as const;
+export const CameraState = StringEnum(CAMERA_STATES);
+export type CameraState = Static<typeof CameraState>;
+
+export const Camera = named(
+  'Camera',
+  Obj({
+    id: Int(),
+    name: Str(),
+    url: Str({ description: 'with any password masked' }),
+    state: CameraState,
+    framesAnalysed: Int(),
+    framesDropped: Int(),
+    reason: Nullable(Str(), { description: 'why the camera failed or is reconnecting' }),
+    createdAt: Time(),
+  }),
+);
+export type Camera = Static<typeof Camera>;
+
+export const CameraList = named('CameraList', Obj({ items: List(Ref(Camera)) }));
+export type CameraList = Static<typeof CameraList>;

@@ -1,0 +1,77 @@
+// Messages that are not request/response bodies: the live WebSocket's answers and the server-sent events
+// of video jobs and cameras. The OpenAPI document cannot describe them, so these schemas are the only
+// statement of their shape (the contract test checks real messages against them).
+import { Box, Camera, CameraState, ErrorInfo, Track, VideoJob } from './shapes.js';
+import {
+  Int,
+  List,
+  Nullable,
+  Num,
+  Obj,
+  Optional,
+  Ref,
+  Str,
+  StringEnum,
+  Time,
+  Type,
+  type Static,
+} from './schema.js';
+
+// ---- GET /live (WebSocket) ----
+
+export const LiveFace = Obj({
+  box: Ref(Box),
+  name: Nullable(Str()),
+  score: Num(),
+  personId: Nullable(Int()),
+});
+export type LiveFace = Static<typeof LiveFace>;
+
+/** The answer to one processed frame. */
+export const LiveFrame = Obj({
+  frame: Int({ description: 'numbers every frame received: 1, 2, …' }),
+  faces: List(LiveFace),
+  ms: Int({ description: 'server time from receiving the frame to answering it' }),
+  dropped: Int({ description: 'frames skipped so far (a newer one arrived while they waited)' }),
+});
+export type LiveFrame = Static<typeof LiveFrame>;
+
+/** A frame that could not be read (with its number), or a message that was not a binary frame (without). */
+export const LiveFrameError = Obj({ frame: Optional(Int()), error: ErrorInfo });
+export type LiveFrameError = Static<typeof LiveFrameError>;
+
+export const LiveMessage = Type.Union([LiveFrame, LiveFrameError]);
+export type LiveMessage = Static<typeof LiveMessage>;
+
+// ---- GET /videos/:id/progress (server-sent events) ----
+
+export const VideoStreamEvents = { job: VideoJob } as const;
+
+// ---- GET /cameras/:id/events (server-sent events) ----
+
+export const CameraStateChange = Obj({
+  state: CameraState,
+  camera: Str(),
+  attempt: Optional(Int({ description: 'reconnection attempt, 1 for the first retry' })),
+  retryInMs: Optional(Num({ description: 'wait before the attempt' })),
+  reason: Optional(Str({ description: 'why the stream was lost, or why watching failed' })),
+  width: Optional(Int({ description: 'frame size, once live' })),
+  height: Optional(Int()),
+});
+export type CameraStateChange = Static<typeof CameraStateChange>;
+
+/** A face named (or found unknown) now, or gone (and stored as an event). */
+export const CameraFaceEvent = Obj({
+  type: StringEnum(['recognition', 'track_end']),
+  camera: Str(),
+  time: Time(),
+  track: Ref(Track),
+});
+export type CameraFaceEvent = Static<typeof CameraFaceEvent>;
+
+export const CameraStreamEvents = {
+  camera: Camera,
+  state: CameraStateChange,
+  recognition: CameraFaceEvent,
+  track_end: CameraFaceEvent,
+} as const;
