@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { ffmpegPath } from '../src/media/ffmpeg.js';
+import { allowCameras } from '../src/media/url-policy.js';
 import type { Visage } from '../src/service/visage.js';
 import { facePath } from './dataset.js';
 
@@ -36,8 +37,11 @@ export interface LiveStream {
 /**
  * `file` played in a loop at real-time pace by ffmpeg as an HTTP server on 127.0.0.1 that serves one
  * client (`-listen 1`). It listens a moment after this returns: clients retry, or wait for the port.
+ * The camera address policy refuses loopback cameras by default, so this allows 127.0.0.1 for this
+ * process (and the children it starts afterwards), as an admin would with VISAGE_CAMERA_ALLOW.
  */
 export async function serveLiveStream(file: string): Promise<LiveStream> {
+  allowCameras('127.0.0.1');
   const port = await freePort();
   const url = `http://127.0.0.1:${port}/live.ts`;
   const ffmpeg = spawn(ffmpegPath(), [...realTimeLoopArgs(file), '-listen', '1', url], { stdio: 'ignore' });

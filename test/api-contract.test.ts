@@ -364,12 +364,22 @@ test('real answers of the server match the contract (closed objects, nullable fi
   const sampleId: number = detail.body.samples[0].id;
   check('POST /samples/:id/move', await admin.post(`/samples/${sampleId}/move`, { personId: other.body.id }));
   check('POST /people/:id/merge', await admin.post(`/people/${other.body.id}/merge`, { intoId: personId }));
+  // The same photo under another name (forced): a look-alike warning, and a pair in the list.
+  const twin = check('POST /enroll', await admin.upload('/enroll?force=true', { name: 'Twin', file: obama }));
+  assert.equal(twin.body.lookalikes[0]?.personId, personId, JSON.stringify(twin.body));
+  const lookalikes = check('GET /people/lookalikes', await viewer.get('/people/lookalikes'));
+  assert.equal(lookalikes.body.items.length, 1, JSON.stringify(lookalikes.body));
 
   const camera = check(
     'POST /cameras',
-    await admin.post('/cameras', { name: 'door', url: 'rtsp://127.0.0.1:9/none' }),
+    await admin.post('/cameras', { name: 'door', url: 'rtsp://192.0.2.10:9/none' }),
   );
   check('GET /cameras', await viewer.get('/cameras'));
+  const strict = check(
+    'PATCH /cameras/:id',
+    await admin.patch(`/cameras/${camera.body.id}`, { level: 'strict' }),
+  );
+  assert.equal(strict.body.level, 'strict');
   check('POST /cameras/:id/start', await admin.post(`/cameras/${camera.body.id}/start`));
   check('POST /cameras/:id/stop', await admin.post(`/cameras/${camera.body.id}/stop`));
   const [first] = await readEvents(viewer, `/cameras/${camera.body.id}/events`, () => true, 10_000);
@@ -413,7 +423,7 @@ test('the live WebSocket answers with LiveMessage: frames with `dropped`, errors
 });
 
 test('the checks above would catch drift: a field the contract does not have fails', () => {
-  const answer = { frame: 1, faces: [], ms: 3, dropped: 0 };
+  const answer = { frame: 1, faces: [], ms: 3, dropped: 0, level: 'balanced' };
   validate(api.LiveMessage, answer, 'a live frame');
   // What the web app used to expect: width and height, which the server never sends.
   const v = compile({ schema: json(api.LiveFrame) });

@@ -82,7 +82,7 @@ test("an empty file gets every table, the server's included, at the latest versi
   fs.writeFileSync(databasePath(dir), ''); // what SQLite itself leaves before the first write
   const db = openDatabase(dir);
   assert.equal(schemaVersion(db), MIGRATIONS.length);
-  assert.equal(MIGRATIONS.length, 4);
+  assert.equal(MIGRATIONS.length, 5);
   const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[];
   for (const t of [
     'people',
@@ -119,9 +119,9 @@ test("the previous release's file upgrades to the same schema as an empty one, k
   const rowsAfter = allRows(upgraded);
   for (const [table, rows] of rowsBefore) {
     if (table === 'schema_version') continue;
-    // gallery_generation gained v4's `names` counter (0) after its old columns.
+    // gallery_generation gained v4's `names` counter (0) after its old columns, cameras v5's `level`.
     const kept =
-      table === 'gallery_generation'
+      table === 'gallery_generation' || table === 'cameras'
         ? rowsAfter.get(table)!.map((r) => r.slice(0, -1))
         : rowsAfter.get(table);
     assert.deepEqual(kept, rows, `rows of ${table}`);
@@ -160,6 +160,11 @@ test("on the upgraded file: its accounts, API key, session table and camera work
   assert.equal(await auth.ensureAdmin('another-password'), false, 'the old admin counts');
   const camera = gallery.db.prepare('SELECT name, url FROM cameras').get();
   assert.deepEqual(camera, { name: 'Front door', url: 'rtsp://user:secret@10.0.0.7/stream' });
+  assert.equal(
+    gallery.db.prepare('SELECT level FROM cameras').pluck().get(),
+    'balanced',
+    'v5: an existing camera keeps the default level',
+  );
   gallery.close();
 });
 

@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { VisageError } from '../src/errors.js';
 import { Gallery, REFRESH_MS } from '../src/gallery/gallery.js';
-import { createRng, randomUnitVector } from '../src/gallery/random.js';
+import { createRng, noisyCopy, randomUnitVector } from '../src/gallery/random.js';
 import { Recognizer, type Identification } from '../src/service/recognize/recognizer.js';
 
 // A real catalog embedder (its threshold drives the decisions); no model is loaded: vectors are synthetic.
@@ -63,7 +63,10 @@ function fixture() {
   const dir = tempDir();
   const gallery = Gallery.open(dir);
   const people = ['Ada', 'Grace', 'Linus', 'Émilie'].map((name, p) => {
-    const vectors = [0, 1, 2].map(() => randomUnitVector(rng, DIM));
+    // A person's samples resemble each other (cosine ≈ 0.92, as photos of one person do): the open-set
+    // rule weighs a person's second-best sample too, so unrelated random samples would not name anyone.
+    const base = randomUnitVector(rng, DIM);
+    const vectors = [0, 1, 2].map(() => noisyCopy(rng, base, 0.96));
     const r = gallery.enrol(
       { name },
       vectors.map((vector, i) => ({ contentHash: `${p}-${i}`, embeddings: [{ modelId: MODEL, vector }] })),

@@ -18,6 +18,9 @@ import { isVisageError } from '../src/errors.js';
 import { tempDir } from './support/cli.js';
 
 const dir = tempDir('hardening-media');
+// The camera servers of these tests listen on 127.0.0.1, which the camera address policy refuses unless
+// the admin allows it; the policy's own test below passes an explicit (empty) allowlist.
+process.env.VISAGE_CAMERA_ALLOW = '127.0.0.1';
 const SYSTEM = fs.existsSync('/usr/bin/ffmpeg') && fs.existsSync('/usr/bin/ffprobe');
 
 function make(name: string, args: string[]): string {
@@ -177,13 +180,15 @@ test('a camera URL answering 404 or refusing fails with a category, never the re
   assert.match(refused.message, /connection was refused/);
 });
 
-test('url policy (not enforced yet, see url-policy.ts): loopback, link-local, metadata and multicast are told apart', async () => {
-  const { classifyAddress, checkStreamUrl } = await import('../src/media/url-policy.js');
+test('url policy: loopback, link-local, metadata and multicast are told apart; refusals name the rule and the way to allow it', async () => {
+  const { classifyAddress, checkStreamUrl, allowCameras, isNetworkUrl } =
+    await import('../src/media/url-policy.js');
   assert.deepEqual(
     [
       '127.0.0.1',
       '::1',
       '::ffff:127.0.0.1',
+      '::ffff:7f00:1',
       '169.254.169.254',
       '169.254.10.1',
       '224.0.0.1',
@@ -192,6 +197,7 @@ test('url policy (not enforced yet, see url-policy.ts): loopback, link-local, me
       '8.8.8.8',
     ].map(classifyAddress),
     [
+      'loopback',
       'loopback',
       'loopback',
       'loopback',
@@ -215,4 +221,70 @@ test('url policy (not enforced yet, see url-policy.ts): loopback, link-local, me
     'ok',
     'LAN cameras are fine',
   );
+  assert.match(refused.message, /127\.0\.0\.1 is a loopback address \(127\.0\.0\.0\/8\)/);
+  assert.match(refused.message, /VISAGE_CAMERA_ALLOW.*--camera-allow/);
+  const named = await failure(checkStreamUrl('rtsp://localhost:1/x', ''));
+  assert.equal(named.code, 'camera_address_refused', 'a name is judged by the addresses it resolves to');
+  assert.match(named.message, /localhost resolves to (127\.0\.0\.1|::1)/);
+  assert.equal((await failure(checkStreamUrl('rtsp://localhost:1/x', 'LOCALHOST'))).code, 'ok');
+  const meta = await failure(checkStreamUrl('http://169.254.169.254/latest/', '127.0.0.0/8'));
+  assert.match(meta.message, /metadata address \(169\.254\.169\.254\/32\)/);
+  assert.equal(
+    (await failure(checkStreamUrl('http://[::ffff:127.0.0.1]:9/', ''))).code,
+    'camera_address_refused',
+  );
+  assert.equal((await failure(checkStreamUrl('http://[::ffff:127.0.0.1]:9/', '127.0.0.1'))).code, 'ok');
+  assert.equal((await failure(checkStreamUrl('udp://224.0.0.1:5000', ''))).code, 'camera_address_refused');
+  // Other spellings of loopback and metadata: decimal, hex, short forms, IPv4-mapped IPv6 (URL parsing
+  // writes ::ffff:7f00:1), all judged by the address they resolve to.
+  for (const url of [
+    'rtsp://2130706433/x',
+    'rtsp://0x7f.1/x',
+    'http://127.1:9/',
+    'http://[::ffff:7f00:1]:9/',
+    'rtsp://[::ffff:a9fe:a9fe]/',
+    'http://0.0.0.0:9/',
+  ])
+    assert.equal((await failure(checkStreamUrl(url, ''))).code, 'camera_address_refused', url);
+  for (const bad of ['127.0.0.1/33', '10.0.0.0/x', 'a b', 'http://x'])
+    assert.equal((await failure(checkStreamUrl('rtsp://10.0.0.1/x', bad))).code, 'invalid_option', bad);
+  assert.throws(() => allowCameras('300.1.1.1/8,*'), /not a host name, an address or a CIDR range/);
+  assert.deepEqual(
+    ['rtsp://a/b', 'http://a', '/dev/video0', 'clip.mp4', 'file:///etc/passwd'].map(isNetworkUrl),
+    [true, true, false, false, false],
+  );
+});
+
+test('url policy in the frame reader: a live network source is checked before ffmpeg connects; files and `visage video` URLs are not', async () => {
+  const saved = process.env.VISAGE_CAMERA_ALLOW;
+  process.env.VISAGE_CAMERA_ALLOW = '';
+  try {
+    const live = await failure(frames(openSource('http://127.0.0.1:9/live')));
+    assert.equal(live.code, 'camera_address_refused', live.message);
+    const asFile = await failure(frames({ ...openSource('http://127.0.0.1:9/live'), live: false }));
+    assert.match(asFile.message, /connection was refused/, 'a URL read like a file is not a camera');
+    assert.equal(await frames(openSource(mp4)), 10, 'local files are not affected');
+  } finally {
+    process.env.VISAGE_CAMERA_ALLOW = saved;
+  }
+});
+
+test('redirects: an allowed camera redirecting to file:// or another scheme gets nothing from ffmpeg', async () => {
+  const targets = ['file:///etc/passwd', 'rtsp://127.0.0.1:9/x', `file://${mp4}`];
+  let i = 0;
+  const server = http.createServer((_req, res) => {
+    res.writeHead(302, { location: targets[i++ % targets.length]! });
+    res.end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/cam`;
+    for (let k = 0; k < targets.length; k++) {
+      const r = await failure(frames(openSource(url)));
+      assert.notEqual(r.code, 'ok', 'no frame may come out');
+      assert.doesNotMatch(r.message, /root:|passwd|whitelist/i, r.message);
+    }
+  } finally {
+    server.close();
+  }
 });

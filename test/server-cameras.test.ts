@@ -1,5 +1,7 @@
 // Cameras over HTTP: add a stream (served here over HTTP from the Hamilton clip), watch its events as
-// server-sent events while it is recognised, stop and remove it; refused URLs and roles.
+// server-sent events while it is recognised, stop and remove it; refused URLs and roles; the camera address
+// policy (loopback, link-local, metadata and multicast hosts refused unless the admin allows them), which is
+// why the clip served here on 127.0.0.1 is allowed explicitly.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -40,7 +42,11 @@ function serveFile(file: string): http.Server {
   });
 }
 
+// The admin's allowlist, as `visage serve` reads it (checked at each add, start and connection).
+const ALLOW_LOCAL = '127.0.0.1';
+
 before(async () => {
+  process.env.VISAGE_CAMERA_ALLOW = ALLOW_LOCAL;
   server = await startServer(import.meta.filename);
   admin = await setUpAdmin(server);
   viewer = await keyClient(admin, 'viewer');
@@ -122,4 +128,85 @@ test('camera URLs: only streams and capture devices; passwords are never shown; 
   assert.equal(errorCode(await viewer.post('/cameras', { name: 'mine', url: clipUrl })), 'forbidden');
   assert.equal(errorCode(await viewer.delete(`/cameras/${door.body.id}`)), 'forbidden');
   assert.equal((await admin.delete(`/cameras/${door.body.id}`)).status, 204);
+});
+
+test('camera address policy: loopback, metadata, multicast and names resolving to loopback are refused unless allowed', async () => {
+  process.env.VISAGE_CAMERA_ALLOW = '';
+  try {
+    const cases: [string, string, RegExp][] = [
+      ['rtsp://127.0.0.1:1/x', 'loopback', /127\.0\.0\.1 is a loopback address \(127\.0\.0\.0\/8\)/],
+      ['http://127.0.0.1:9/other-service', 'loopback', /loopback/],
+      [
+        'http://169.254.169.254/latest/meta-data/',
+        'metadata',
+        /a metadata address \(169\.254\.169\.254\/32\)/,
+      ],
+      ['rtsp://224.0.0.1:554/x', 'multicast', /a multicast address \(224\.0\.0\.0\/4\)/],
+      ['http://localhost:9/live', 'loopback', /localhost resolves to (127\.0\.0\.1|::1), a loopback address/],
+      ['http://[::1]:9/live', 'loopback', /loopback/],
+    ];
+    for (const [url, category, message] of cases) {
+      const res = await admin.post('/cameras', { name: `cam ${category}`, url });
+      assert.equal(res.status, 400, `${url}: ${res.text}`);
+      assert.equal(errorCode(res), 'camera_address_refused', url);
+      assert.match(res.body.error.message, message, url);
+      assert.match(res.body.error.message, /VISAGE_CAMERA_ALLOW/, 'says how to allow it');
+      assert.equal(res.body.error.details.category, category, url);
+      assert.doesNotMatch(res.text, /Server returned|404 Not Found/, 'nothing of the remote side');
+    }
+    assert.deepEqual((await admin.get('/cameras')).body.items, [], 'nothing was stored');
+    // A private LAN address is where cameras live: allowed without any list.
+    const lan = await admin.post('/cameras', { name: 'lan', url: 'rtsp://192.168.1.20:554/stream1' });
+    assert.equal(lan.status, 201, lan.text);
+    assert.equal((await admin.delete(`/cameras/${lan.body.id}`)).status, 204);
+
+    // Listed by the admin: allowed. Taken off the list again: refused at start too, before any connection.
+    process.env.VISAGE_CAMERA_ALLOW = '127.0.0.0/8, 169.254.169.254, localhost, 224.0.0.1';
+    const ids: number[] = [];
+    for (const [url, category] of cases.filter(([u]) => !u.includes('[::1]'))) {
+      const res = await admin.post('/cameras', { name: `allowed ${category} ${ids.length}`, url });
+      assert.equal(res.status, 201, `${url}: ${res.text}`);
+      ids.push(res.body.id as number);
+    }
+    process.env.VISAGE_CAMERA_ALLOW = '';
+    const start = await admin.post(`/cameras/${ids[0]}/start`);
+    assert.equal(start.status, 400, start.text);
+    assert.equal(errorCode(start), 'camera_address_refused');
+    assert.equal(
+      (await admin.get(`/cameras`)).body.items.find((c: { id: number }) => c.id === ids[0]).state,
+      'stopped',
+    );
+    for (const id of ids) assert.equal((await admin.delete(`/cameras/${id}`)).status, 204);
+  } finally {
+    process.env.VISAGE_CAMERA_ALLOW = ALLOW_LOCAL;
+  }
+});
+
+test('a camera has a security level: balanced unless given, changed with PATCH (admin), validated', async () => {
+  const plain = await admin.post('/cameras', { name: 'lobby', url: 'rtsp://192.0.2.11:554/stream1' });
+  assert.equal(plain.status, 201);
+  assert.equal(plain.body.level, 'balanced');
+  const door = await admin.post('/cameras', {
+    name: 'front door',
+    url: 'rtsp://192.0.2.12:554/stream1',
+    level: 'strict',
+  });
+  assert.equal(door.body.level, 'strict');
+  const bad = await admin.post('/cameras', { name: 'x', url: 'rtsp://192.0.2.13:554/s', level: 'paranoid' });
+  assert.equal(bad.status, 400);
+  assert.equal(errorCode(await viewer.patch(`/cameras/${plain.body.id}`, { level: 'lenient' })), 'forbidden');
+  const changed = await admin.patch(`/cameras/${plain.body.id}`, { level: 'lenient' });
+  assert.equal(changed.status, 200, changed.text);
+  assert.equal(changed.body.level, 'lenient');
+  const listed = (await viewer.get('/cameras')).body.items as { id: number; level: string }[];
+  assert.deepEqual(
+    listed
+      .filter((c) => c.id === plain.body.id || c.id === door.body.id)
+      .map((c) => c.level)
+      .sort(),
+    ['lenient', 'strict'],
+  );
+  assert.equal((await admin.patch(`/cameras/${plain.body.id}`, { level: 'loose' })).status, 400);
+  assert.equal(errorCode(await admin.patch('/cameras/99999', { level: 'strict' })), 'camera_not_found');
+  for (const c of [plain, door]) assert.equal((await admin.delete(`/cameras/${c.body.id}`)).status, 204);
 });

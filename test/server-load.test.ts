@@ -6,7 +6,9 @@ import assert from 'node:assert/strict';
 import { runLoad } from '../bench/load.js';
 
 test('50 concurrent recognitions and 20 concurrent enrolments into one person, twice', async () => {
-  const report = await runLoad({ recognitions: 50, enrolments: 20, rounds: 2 });
+  // The fuzz mix (malformed uploads, image bombs) is bench:load's; corpus tests cover its error codes, and
+  // its decoded bombs would blur the memory figures asserted here.
+  const report = await runLoad({ recognitions: 50, enrolments: 20, rounds: 2, fuzz: 0, quietS: 1 });
   for (const round of report.rounds) {
     assert.deepEqual(round.otherStatuses, {}, 'every request answered 200');
     assert.equal(round.recognitions.ok, 50);

@@ -62,6 +62,35 @@ test('recognize scenes/bbt3.jpg: the five people, left to right, each stored as 
   assert.equal((await viewer.get('/events?source=bbt3.jpg')).body.total, 5, 'events=false stores nothing');
 });
 
+test('?level= reaches the answer: every face says the level it was judged at and why', async () => {
+  const at = async (level?: string) =>
+    byCentre(
+      (await viewer.upload(`/recognize?events=false${level ? `&level=${level}` : ''}`, { file: bbt3 })).body
+        .faces as Json[],
+    );
+  const [plain, strict, lenient] = [await at(), await at('strict'), await at('lenient')];
+  assert.ok(
+    plain.every((f) => f.level === 'balanced'),
+    'balanced is the default',
+  );
+  assert.ok(strict.every((f) => f.level === 'strict'));
+  assert.ok(lenient.every((f) => f.level === 'lenient'));
+  strict.forEach((f, i) => {
+    // Same face, same evidence; the stricter level holds it to a higher threshold.
+    assert.equal(f.evidence, lenient[i].evidence);
+    assert.ok(f.evidenceThreshold > lenient[i].evidenceThreshold);
+    assert.ok(f.threshold < lenient[i].threshold, 'in distance units: a smaller distance needed');
+    if (f.name !== null) assert.equal(lenient[i].name, f.name);
+  });
+  for (const f of plain) {
+    assert.equal(typeof f.penalty, 'number');
+    assert.ok(f.margin === null || f.margin >= f.requiredMargin);
+    assert.ok(f.candidates.every((c: Json) => typeof c.evidence === 'number'));
+  }
+  const bad = await viewer.upload('/recognize?level=paranoid', { file: bbt3 });
+  assert.equal(bad.status, 400);
+});
+
 test('detect gives boxes, key points and quality; unknown faces are answered as unknown', async () => {
   const res = await viewer.upload('/detect', { file: upload(facePath('scenes/two_people.jpg')) });
   assert.equal(res.status, 200);
@@ -76,6 +105,11 @@ test('detect gives boxes, key points and quality; unknown faces are answered as 
     [null, null],
   );
   assert.ok(strangers.body.faces.every((f: { decision: string }) => f.decision !== 'match'));
+  // An unknown face still says who was nearest, and how far.
+  for (const f of strangers.body.faces as Json[]) {
+    assert.ok(f.candidates.length > 0 && f.candidates[0].name.length > 0);
+    assert.equal(f.distance, f.candidates[0].distance);
+  }
 });
 
 test('compare: same person, different people, and 422 when a photo has no face', async () => {
@@ -187,6 +221,7 @@ test('live WebSocket: every answer names the faces; frames sent in a burst are d
     loadLabels().scenes['scenes/bbt3.jpg']!.faces,
   );
   assert.deepEqual(Object.keys(answers[0].faces[0]).sort(), ['box', 'name', 'personId', 'score']);
+  assert.equal(answers[0].level, 'balanced');
 
   for (let i = 0; i < 10; i++) ws.send(frame);
   await until(() => answers.at(-1)?.frame === 11);
@@ -208,6 +243,19 @@ test('live WebSocket: every answer names the faces; frames sent in a burst are d
     0,
     'live frames are not stored as events',
   );
+});
+
+test('live WebSocket: ?level= sets the level of every frame', async () => {
+  const apiKey = viewer.credentials.apiKey!;
+  const frame = await sharp(bbt3.bytes).resize(640, 480, { fit: 'cover' }).jpeg({ quality: 80 }).toBuffer();
+  const ws = new WebSocket(`${server.url.replace('http', 'ws')}/api/v1/live?key=${apiKey}&level=strict`);
+  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+  const answer = new Promise<Json>((resolve) => ws.once('message', (m) => resolve(JSON.parse(String(m)))));
+  ws.send(frame);
+  const first = await answer;
+  assert.equal(first.level, 'strict');
+  assert.ok(first.faces.length > 0);
+  ws.close();
 });
 
 test('live WebSocket refuses missing or wrong credentials and cookie sessions from another origin', async () => {

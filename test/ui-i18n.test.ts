@@ -77,6 +77,10 @@ test('a Chinese browser gets the Chinese UI: login and recognize', async () => {
   await page.getByTestId('face-name').getByText('张伟').waitFor();
   await allChinese('recognize with results');
   await screenshot(page, 'recognize-zh-desktop');
+  // Tapping a face shows why it was named or not (distance, threshold, lead, level, decision), in Chinese.
+  await page.getByTestId('face-row').first().click();
+  await page.getByTestId('face-why').first().waitFor();
+  await allChinese('a face with its explanation');
   await page.getByTestId('enroll-face').first().click();
   await allChinese('the enroll-as dialog');
   await page.keyboard.press('Escape');

@@ -29,6 +29,9 @@ let browser: Browser;
 let open: OpenPage;
 
 before(async () => {
+  // The stand-in camera is served on 127.0.0.1, which the camera address policy refuses unless the admin
+  // allows it (src/media/url-policy.ts).
+  process.env.VISAGE_CAMERA_ALLOW = '127.0.0.1';
   server = await startServer(import.meta.filename, { adminPassword: PASSWORD });
   await server.context.visage.enrollment.enroll(NAME, [
     { source: facePath('scenes/lin-manuel-miranda.png') },

@@ -1,6 +1,8 @@
 // `visage watch` on live sources: a stream served by ffmpeg on 127.0.0.1 is recognised as it plays, a
 // server killed mid-stream leads to reconnection attempts with growing delays (not a crash), Ctrl-C stops
-// cleanly, and sources that cannot be opened fail with a clear error within a bounded time.
+// cleanly, and sources that cannot be opened fail with a clear error within a bounded time. The camera
+// address policy refuses loopback, link-local, metadata and multicast hosts unless allowed, so the
+// streams served here on 127.0.0.1 are allowed explicitly (VISAGE_CAMERA_ALLOW or --camera-allow).
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -11,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { facePath } from '../bench/dataset.js';
 import { serveLiveStream } from '../bench/video-fixtures.js';
 import { Visage } from '../src/service/visage.js';
-import { runCli } from './support/cli.js';
+import { runCli, runCliJson } from './support/cli.js';
 import { freshDataDir } from './support/server.js';
 
 const MAIN = path.resolve(import.meta.dirname, '../src/cli/main.ts');
@@ -71,6 +73,7 @@ test('watch: a local HTTP stream is recognised live; a killed server means recon
     ['--import', 'tsx', MAIN, 'watch', stream.url, '--name', 'stage', '--json', '--timeout', '5', ...data],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, VISAGE_CAMERA_ALLOW: '127.0.0.1' },
     },
   );
   try {
@@ -123,7 +126,15 @@ test('watch: a local HTTP stream is recognised live; a killed server means recon
 
 test('watch: a refused connection, a silent server and a missing camera fail clearly and quickly, exit 1', async () => {
   const refusedStart = Date.now();
-  const refused = runCli(['watch', 'http://127.0.0.1:9/live', '--timeout', '3', ...data]);
+  const refused = runCli([
+    'watch',
+    'http://127.0.0.1:9/live',
+    '--timeout',
+    '3',
+    '--camera-allow',
+    '127.0.0.1',
+    ...data,
+  ]);
   assert.equal(refused.status, 1, refused.stderr);
   assert.match(refused.stderr, /^visage: http:\/\/127\.0\.0\.1:9\/live: .*refused/im);
   assert.ok(Date.now() - refusedStart < 20_000);
@@ -136,7 +147,7 @@ test('watch: a refused connection, a silent server and a missing camera fail cle
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', MAIN, 'watch', `http://127.0.0.1:${port}/cam`, '--timeout', '2', ...data],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, VISAGE_CAMERA_ALLOW: '127.0.0.0/8' } },
   );
   const stderr = new Output(child.stderr!, child);
   const status = await exited(child);
@@ -148,4 +159,50 @@ test('watch: a refused connection, a silent server and a missing camera fail cle
   const camera = runCli(['watch', '/dev/video97', ...data]);
   assert.equal(camera.status, 1);
   assert.match(camera.stderr, /camera \/dev\/video97 does not exist/);
+});
+
+test('watch: the camera address policy refuses loopback, metadata, multicast and names resolving to loopback, unless allowed', async () => {
+  const noAllow = { VISAGE_CAMERA_ALLOW: '' };
+  const cases: [string, string, RegExp][] = [
+    ['http://127.0.0.1:9/live', 'loopback', /127\.0\.0\.1 is a loopback address \(127\.0\.0\.0\/8\)/],
+    ['http://169.254.169.254/latest/meta-data/', 'metadata', /metadata address \(169\.254\.169\.254\/32\)/],
+    ['rtsp://224.0.0.1:554/x', 'multicast', /multicast address \(224\.0\.0\.0\/4\)/],
+    ['http://localhost:9/live', 'loopback', /localhost resolves to (127\.0\.0\.1|::1), a loopback address/],
+  ];
+  for (const [url, category, message] of cases) {
+    const r = runCliJson<{ error: { code: string; message: string } }>(
+      ['watch', url, '--timeout', '2', ...data],
+      noAllow,
+    );
+    assert.equal(r.status, 1, `${url}: ${r.stderr}`);
+    assert.equal(r.json.error.code, 'camera_address_refused', url);
+    assert.match(r.json.error.message, message, url);
+    assert.match(r.json.error.message, /VISAGE_CAMERA_ALLOW.*--camera-allow/, 'says how to allow it');
+    assert.match(r.json.error.message, new RegExp(`a ${category} address`));
+    assert.match(r.stderr, /^visage: .*camera address policy/m);
+  }
+  // Allowed when listed (by address, range or host name; in the environment or with --camera-allow): the
+  // policy lets it through, and the connection itself then fails as it would anywhere.
+  const allowed: [string, string[], Record<string, string>, RegExp][] = [
+    ['http://127.0.0.1:9/live', ['--camera-allow', '127.0.0.1'], noAllow, /refused/],
+    ['http://localhost:9/live', ['--camera-allow', 'localhost'], noAllow, /refused/],
+    ['http://127.0.0.1:9/live', [], { VISAGE_CAMERA_ALLOW: '10.0.0.0/8, 127.0.0.0/8' }, /refused/],
+    ['http://169.254.169.254:9/x', ['--camera-allow', '169.254.169.254'], noAllow, /./],
+  ];
+  for (const [url, args, env, message] of allowed) {
+    const r = runCliJson<{ error: { code: string; message: string } }>(
+      ['watch', url, '--timeout', '2', ...args, ...data],
+      env,
+    );
+    assert.equal(r.status, 1, `${url}: ${r.stderr}`);
+    assert.notEqual(r.json.error.code, 'camera_address_refused', `${url} ${args.join(' ')}`);
+    assert.match(r.json.error.message, message);
+  }
+  const bad = runCliJson<{ error: { code: string; message: string } }>(
+    ['watch', 'http://127.0.0.1:9/live', '--camera-allow', '127.0.0.1/99', ...data],
+    noAllow,
+  );
+  assert.equal(bad.status, 1);
+  assert.equal(bad.json.error.code, 'invalid_option');
+  assert.match(bad.json.error.message, /127\.0\.0\.1\/99/);
 });

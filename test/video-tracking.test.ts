@@ -8,7 +8,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { facePath } from '../bench/dataset.js';
 import { ffmpegPath } from '../src/media/ffmpeg.js';
 import { FrameReader, PpmSplitter } from '../src/media/frame-reader.js';
-import { IdentityVotes, voteWeight, type Vote } from '../src/service/video/identity-vote.js';
+import {
+  CONFIDENT_LEAD,
+  CONFIDENT_SIZE,
+  IdentityVotes,
+  MIN_AGREEING,
+  MIN_EVIDENCE_SIZE,
+  namingEvidence,
+  voteWeight,
+  type Vote,
+} from '../src/service/video/identity-vote.js';
 import { probeMedia } from '../src/media/probe.js';
 import { SceneCutDetector } from '../src/service/video/scene-cut.js';
 import { openSource } from '../src/media/source.js';
@@ -123,13 +132,22 @@ test('tracking: each box continues the track it overlaps most, once; tracks end 
   assert.deepEqual(tracker.expire(1.6), [a]);
 });
 
-const vote = (personId: number | null, weight: number, score = 0.6): Vote => ({
+/**
+ * One recognition of a 90-px face. The lead over the threshold is read back from the score as the
+ * calibrated rule makes it (logistic in z units: 0.5 at the threshold, 0.8 ≈ 1.4 z above it).
+ */
+const vote = (personId: number | null, weight: number, score = 0.6, more: Partial<Vote> = {}): Vote => ({
   personId,
   name: personId === null ? null : `p${personId}`,
   score,
   distance: 0.05,
   sampleId: personId,
   weight,
+  size: 90,
+  timeS: 0,
+  frame: 0,
+  lead: personId === null ? null : Math.log(score / (1 - score)),
+  ...more,
 });
 
 test('votes: good views outweigh poor ones, a single stray match does not name a track, rivals leave it unknown', () => {
@@ -161,4 +179,79 @@ test('votes: good views outweigh poor ones, a single stray match does not name a
   for (const v of [vote(1, frontal), vote(2, frontal * 0.9)]) rivals.add(v);
   assert.equal(rivals.verdict()?.personId, null);
   assert.equal(new IdentityVotes().verdict(), null);
+});
+
+test('votes need evidence: one small-face recognition never names a track, three agreeing ones or one confident large face do', () => {
+  const q = (size: number) => ({ size, sharpness: 300, yaw: 0, pitch: 0, roll: 0 });
+  const at = (i: number): Partial<Vote> => ({ timeS: 0.8 + i * 0.25, frame: 24 + i * 7 });
+  // The constants as documented: three agreeing recognitions; one alone only ≥ 64 px and 1 z past its threshold.
+  assert.deepEqual([MIN_AGREEING, MIN_EVIDENCE_SIZE, CONFIDENT_SIZE, CONFIDENT_LEAD], [3, 32, 64, 1]);
+
+  // One recognition of a small face, however confident, and however alone (nothing votes against it).
+  for (const size of [12, 20, 31, 40, 63]) {
+    for (const score of [0.55, 0.8, 0.99]) {
+      const one = new IdentityVotes();
+      one.add(vote(7, voteWeight(q(size)), score, { size }));
+      const v = one.verdict()!;
+      assert.equal(v.personId, null, `one ${size}-px recognition at ${score} named the track`);
+      assert.equal(v.name, null);
+      assert.equal(v.pending, true);
+      assert.equal(namingEvidence(one.all), null);
+    }
+  }
+  // Tiny faces (< 32 px) are no evidence at all, however many agree.
+  const tiny = new IdentityVotes();
+  for (let i = 0; i < 6; i++) tiny.add(vote(7, voteWeight(q(24)), 0.9, { size: 24, ...at(i) }));
+  assert.equal(tiny.verdict()!.personId, null);
+  // Two agreeing recognitions of a 45-px face (the distant Lin-Manuel Miranda of hamilton_clip.mp4's first
+  // shot) are not enough; a third is.
+  const distant = new IdentityVotes();
+  distant.add(vote(7, voteWeight(q(45)), 0.6, { size: 45, ...at(0) }));
+  distant.add(vote(7, voteWeight(q(42)), 0.58, { size: 42, ...at(1) }));
+  assert.equal(distant.verdict()!.personId, null);
+  distant.add(vote(7, voteWeight(q(40)), 0.56, { size: 40, ...at(2) }));
+  assert.equal(distant.verdict()!.name, 'p7');
+  // Two tiny matches do not make up for the missing third of a usable size.
+  const mixed = new IdentityVotes();
+  mixed.add(vote(7, voteWeight(q(45)), 0.6, { size: 45, ...at(0) }));
+  mixed.add(vote(7, voteWeight(q(24)), 0.6, { size: 24, ...at(1) }));
+  mixed.add(vote(7, voteWeight(q(24)), 0.6, { size: 24, ...at(2) }));
+  mixed.add(vote(7, voteWeight(q(42)), 0.6, { size: 42, ...at(3) }));
+  assert.equal(mixed.verdict()!.personId, null);
+
+  // One very confident recognition of a large face names a track at once; a barely passing one does not.
+  const confident = new IdentityVotes();
+  confident.add(vote(3, voteWeight(q(120)), 0.85, { size: 120 }));
+  assert.equal(confident.verdict()!.name, 'p3');
+  assert.equal(namingEvidence(confident.all), 'confident');
+  const barely = new IdentityVotes();
+  barely.add(vote(3, voteWeight(q(120)), 0.6, { size: 120 }));
+  assert.equal(barely.verdict()!.personId, null);
+  // A recognizer that reports no lead never gives a confident recognition.
+  const silent = new IdentityVotes();
+  silent.add(vote(3, voteWeight(q(120)), 0.99, { size: 120, lead: null }));
+  assert.equal(silent.verdict()!.personId, null);
+
+  // The verdict is reported from the evidence behind it: score, first and last seen, how many.
+  const late = new IdentityVotes();
+  late.add(vote(null, voteWeight(q(40)), 0.3, { size: 40, ...at(0) }));
+  [0.56, 0.58, 0.57].forEach((score, i) =>
+    late.add(vote(5, voteWeight(q(80)), score, { size: 80, ...at(i + 1) })),
+  );
+  late.add(vote(null, voteWeight(q(80)) / 4, 0.45, { size: 80, ...at(4) }));
+  const v = late.verdict()!;
+  assert.deepEqual(
+    [v.name, v.score, v.evidence, v.votes, v.firstS, v.lastS, v.firstFrame, v.pending],
+    ['p5', 0.58, 3, 5, 1.05, 1.55, 31, false],
+  );
+  // Unknown: the whole span, the closest miss.
+  const unknown = new IdentityVotes();
+  unknown.add(vote(null, 0.5, 0.3, at(0)));
+  unknown.add(vote(null, 0.5, 0.4, at(1)));
+  assert.deepEqual(
+    (({ name, score, firstS, lastS, pending }) => ({ name, score, firstS, lastS, pending }))(
+      unknown.verdict()!,
+    ),
+    { name: null, score: 0.4, firstS: 0.8, lastS: 1.05, pending: false },
+  );
 });

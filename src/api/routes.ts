@@ -13,12 +13,14 @@ import {
   DetectResult,
   EnrollReport,
   EventPage,
+  LookalikeList,
   MergeResult,
   Person,
   PersonPage,
   PersonWithSamples,
   RecognizeResult,
   Role,
+  SecurityLevel,
   Sample,
   SessionInfo,
   SetupState,
@@ -147,6 +149,7 @@ export type EnrollQuery = Defaulted<Static<typeof EnrollQuery>, 'largest' | 'for
 
 export const RecognizeQuery = Obj({
   events: Optional(Bool({ default: true, description: 'store each face as an event' })),
+  level: Optional(SecurityLevel),
 });
 export type RecognizeQuery = Defaulted<Static<typeof RecognizeQuery>, 'events'>;
 
@@ -178,14 +181,19 @@ export type CorrectionBody = Static<typeof CorrectionBody>;
 
 export const LiveQuery = Obj({
   key: Optional(Str({ description: 'API key (browsers cannot set headers on a WebSocket)' })),
+  level: Optional(SecurityLevel),
 });
 export type LiveQuery = Static<typeof LiveQuery>;
 
 export const CameraBody = Obj({
   name: Str({ maxLength: 100 }),
   url: Str({ maxLength: 2000, description: 'rtsp://, rtsps://, rtmp://, http(s)://, srt:// or /dev/videoN' }),
+  level: Optional(SecurityLevel),
 });
 export type CameraBody = Static<typeof CameraBody>;
+
+export const CameraUpdateBody = Obj({ level: SecurityLevel });
+export type CameraUpdateBody = Static<typeof CameraUpdateBody>;
 
 const imageFile = {
   file: { description: 'a photo (JPEG, PNG, WebP, GIF, TIFF, AVIF, HEIC)', required: true },
@@ -213,6 +221,7 @@ export const ROUTES = {
   'DELETE /api-keys/:id': { params: IdParams, response: { 204: noContent } },
 
   'GET /people': { querystring: PeopleQuery, response: { 200: PersonPage } },
+  'GET /people/lookalikes': { response: { 200: LookalikeList } },
   'POST /people': { body: CreatePersonBody, response: { 201: Person } },
   'GET /people/:id': { params: IdParams, response: { 200: PersonWithSamples } },
   'PATCH /people/:id': { params: IdParams, body: UpdatePersonBody, response: { 200: Person } },
@@ -281,6 +290,7 @@ export const ROUTES = {
 
   'GET /cameras': { response: { 200: CameraList } },
   'POST /cameras': { body: CameraBody, response: { 201: Camera } },
+  'PATCH /cameras/:id': { params: IdParams, body: CameraUpdateBody, response: { 200: Camera } },
   'POST /cameras/:id/start': { params: IdParams, response: { 200: Camera } },
   'POST /cameras/:id/stop': { params: IdParams, response: { 200: Camera } },
   'DELETE /cameras/:id': { params: IdParams, response: { 204: noContent } },

@@ -163,13 +163,33 @@ export type DetectResult = Static<typeof DetectResult>;
 
 export const Candidate = named(
   'Candidate',
-  Obj({ personId: Int(), name: Str(), distance: Num(), score: Num(), sampleId: Int() }),
+  Obj({
+    personId: Int(),
+    name: Str(),
+    distance: Num({ description: "1 − cosine similarity of the person's best sample" }),
+    score: Num({ description: 'in [0, 1]: 0.5 when the evidence is at the threshold that applied' }),
+    sampleId: Int(),
+    evidence: Num({
+      description: "the person's evidence, z units: 0.7 × its best sample's z-score + 0.3 × its second's",
+    }),
+  }),
 );
 export type Candidate = Static<typeof Candidate>;
 
-export const DECISIONS = ['match', 'empty_gallery', 'above_threshold', 'ambiguous'] as const;
-export const Decision = StringEnum(DECISIONS);
+export const DECISIONS = ['match', 'empty_gallery', 'above_threshold', 'ambiguous', 'low_quality'] as const;
+export const Decision = StringEnum(DECISIONS, {
+  description:
+    'match; empty_gallery (nobody enrolled); above_threshold (the nearest person is not close enough for this face at this level); ambiguous (too little lead over the runner-up); low_quality (the face is too small to name)',
+});
 export type Decision = Static<typeof Decision>;
+
+/** How sure a name must be: strict names fewer strangers and fewer people; balanced is the default. */
+export const SECURITY_LEVELS = ['strict', 'balanced', 'lenient'] as const;
+export const SecurityLevel = StringEnum(SECURITY_LEVELS, {
+  description:
+    'strict / balanced (default) / lenient: the open-set threshold used (their FAR on the dev set: MODELS.md, `visage models`)',
+});
+export type SecurityLevel = Static<typeof SecurityLevel>;
 
 export const RecognizedFace = named(
   'RecognizedFace',
@@ -178,12 +198,33 @@ export const RecognizedFace = named(
     detectionScore: Num(),
     name: Nullable(Str()),
     personId: Nullable(Int()),
-    score: Num({ description: 'similarity in [0, 1] of the best candidate (0.5 at the threshold)' }),
-    distance: Nullable(Num()),
-    threshold: Num(),
+    score: Num({ description: 'in [0, 1] for the best candidate: 0.5 at the threshold that applied' }),
+    distance: Nullable(
+      Num({
+        description:
+          "1 − cosine similarity of the matched sample (of the nearest person's best sample when unknown)",
+      }),
+    ),
+    threshold: Num({
+      description:
+        'the threshold that applied to this face as a cosine distance (evidenceThreshold in distance units)',
+    }),
     sampleId: Nullable(Int()),
     decision: Decision,
-    candidates: List(Ref(Candidate), { description: 'the best people, best first' }),
+    candidates: List(Ref(Candidate), {
+      description: 'the best people by evidence, best first; for an unknown face, candidates[0] was nearest',
+    }),
+    level: SecurityLevel,
+    evidence: Nullable(
+      Num({ description: "the best person's evidence, z units; null for an empty gallery" }),
+    ),
+    evidenceThreshold: Num({
+      description:
+        "the evidence needed for this face: the level's threshold + penalty − margin credit (z units)",
+    }),
+    penalty: Num({ description: "how much this face's quality (size) raised the threshold, z units" }),
+    margin: Nullable(Num({ description: 'evidence lead over the runner-up, z units; null with one person' })),
+    requiredMargin: Num({ description: 'the lead required, z units' }),
     eventId: Optional(Int({ description: 'absent when events=false' })),
   }),
 );
@@ -217,8 +258,33 @@ export type CropsResult = Static<typeof CropsResult>;
 
 // ---- enrolment ----
 
-export const EnrollAccepted = Obj({ source: Str(), sampleId: Int(), box: Ref(Box), quality: Ref(Quality) });
+export const EnrollAccepted = Obj({
+  source: Str(),
+  sampleId: Int(),
+  box: Ref(Box),
+  quality: Ref(Quality),
+  lowQuality: Bool({
+    description:
+      'a small face (24–40 px) kept as evidence that counts less in recognition; a larger photo makes a better sample',
+  }),
+});
 export type EnrollAccepted = Static<typeof EnrollAccepted>;
+
+const LOOKALIKE_EVIDENCE = Num({
+  description:
+    "z units: the closest pair of the two people's samples, as the cosine similarity normalised by the default calibration's impostor statistics",
+});
+
+/** Someone already enrolled whom the person looks like: a warning, the samples are stored. */
+export const EnrollLookalike = Obj({
+  personId: Int(),
+  name: Str(),
+  evidence: LOOKALIKE_EVIDENCE,
+  threshold: Num({ description: 'the balanced threshold (z) the evidence reaches' }),
+  sampleId: Int({ description: "the enrolled person's sample of the closest pair" }),
+  lookalikeSampleId: Int({ description: "the look-alike's sample of the closest pair" }),
+});
+export type EnrollLookalike = Static<typeof EnrollLookalike>;
 
 export const EnrollRejected = Obj({
   source: Str(),
@@ -240,9 +306,36 @@ export const EnrollReport = named(
     created: Bool(),
     accepted: List(EnrollAccepted),
     rejected: List(EnrollRejected),
+    lookalikes: List(EnrollLookalike, {
+      description:
+        'enrolled people whose nearest samples lie within the balanced threshold of this person: check both are right',
+    }),
   }),
 );
 export type EnrollReport = Static<typeof EnrollReport>;
+
+export const LookalikePair = named(
+  'LookalikePair',
+  Obj({
+    a: PersonRef,
+    b: PersonRef,
+    evidence: LOOKALIKE_EVIDENCE,
+    aSampleId: Int({ description: "a's sample of the closest pair" }),
+    bSampleId: Int({ description: "b's sample of the closest pair" }),
+  }),
+);
+export type LookalikePair = Static<typeof LookalikePair>;
+
+export const LookalikeList = named(
+  'LookalikeList',
+  Obj({
+    model: Str({ description: 'the embedder whose vectors were compared' }),
+    calibration: Nullable(Str(), { description: 'null when the model has no calibration (no pairs)' }),
+    threshold: Nullable(Num({ description: 'the balanced threshold (z)' })),
+    items: List(Ref(LookalikePair), { description: 'closest first' }),
+  }),
+);
+export type LookalikeList = Static<typeof LookalikeList>;
 
 /** `visage import FOLDER --json`: one person per sub-folder. */
 export const ImportReport = named(
@@ -407,6 +500,7 @@ export const Camera = named(
     framesAnalysed: Int(),
     framesDropped: Int(),
     reason: Nullable(Str(), { description: 'why the camera failed or is reconnecting' }),
+    level: SecurityLevel,
     createdAt: Time(),
   }),
 );

@@ -1,7 +1,7 @@
 // Messages that are not request/response bodies: the live WebSocket's answers and the server-sent events
 // of video jobs and cameras. The OpenAPI document cannot describe them, so these schemas are the only
 // statement of their shape (the contract test checks real messages against them).
-import { Box, Camera, CameraState, ErrorInfo, Track, VideoJob } from './shapes.js';
+import { Box, Camera, CameraState, ErrorInfo, SecurityLevel, Track, VideoJob } from './shapes.js';
 import {
   Int,
   List,
@@ -33,6 +33,7 @@ export const LiveFrame = Obj({
   faces: List(LiveFace),
   ms: Int({ description: 'server time from receiving the frame to answering it' }),
   dropped: Int({ description: 'frames skipped so far (a newer one arrived while they waited)' }),
+  level: SecurityLevel,
 });
 export type LiveFrame = Static<typeof LiveFrame>;
 

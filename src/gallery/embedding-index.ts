@@ -32,6 +32,22 @@ export interface IndexEntry {
   sampleId: number;
   personId: number;
   vector: Float32Array;
+  /** The sample was enrolled although small (see LOW_QUALITY_SAMPLE_SIZE in gallery.ts): it counts less. */
+  lowQuality?: boolean;
+}
+
+/** One sample's exact similarity to a query. */
+export interface SampleMatch {
+  sampleId: number;
+  /** Cosine similarity in [-1, 1]. */
+  similarity: number;
+  lowQuality: boolean;
+}
+
+/** One person's best samples for a query, best first (what the open-set decision rule weighs). */
+export interface PersonSamples {
+  personId: number;
+  samples: SampleMatch[];
 }
 
 export interface IndexStats {
@@ -60,6 +76,7 @@ export class EmbeddingIndex {
   private persons = new Int32Array(0);
   private readonly slotOf = new Map<number, number>();
   private readonly samplesOf = new Map<number, number[]>();
+  private readonly lowQuality = new Set<number>();
   private readonly negatives = new Map<number, Float32Array[]>();
 
   constructor(
@@ -74,7 +91,7 @@ export class EmbeddingIndex {
   ): EmbeddingIndex {
     const index = new EmbeddingIndex(modelId, options.aggregation);
     if (options.expectedSize) index.reserve(options.expectedSize);
-    for (const e of entries) index.add(e.sampleId, e.personId, e.vector);
+    for (const e of entries) index.add(e.sampleId, e.personId, e.vector, e.lowQuality);
     return index;
   }
 
@@ -103,13 +120,18 @@ export class EmbeddingIndex {
     if (this.dimension > 0) this.grow(size);
   }
 
-  /** Adds a sample's vector (normalised here), replacing the sample's previous vector if any. */
-  add(sampleId: number, personId: number, vector: Float32Array): void {
+  /**
+   * Adds a sample's vector (normalised here), replacing the sample's previous vector if any. `lowQuality`
+   * flags a sample enrolled small; left undefined, a replaced sample keeps its flag (a re-embedding).
+   */
+  add(sampleId: number, personId: number, vector: Float32Array, lowQuality?: boolean): void {
     checkId('sample', sampleId);
     checkId('person', personId);
     const unit = normalized(vector);
     this.adoptDim(unit);
+    const flagged = lowQuality ?? this.lowQuality.has(sampleId);
     if (this.slotOf.has(sampleId)) this.remove(sampleId);
+    if (flagged) this.lowQuality.add(sampleId);
     if (this.count === this.capacity) this.grow(Math.max(this.requestedCapacity, 2 * this.capacity));
     const slot = this.count++;
     this.vectors.set(unit, slot * this.dimension);
@@ -118,6 +140,19 @@ export class EmbeddingIndex {
     this.persons[slot] = personId;
     this.slotOf.set(sampleId, slot);
     this.own(personId, sampleId);
+  }
+
+  /** True when the sample was enrolled small (flagged at add, from its stored quality). */
+  isLowQuality(sampleId: number): boolean {
+    return this.lowQuality.has(sampleId);
+  }
+
+  /** Flags (or unflags) a held sample as low quality; false if the index does not hold it. */
+  setLowQuality(sampleId: number, lowQuality: boolean): boolean {
+    if (!this.slotOf.has(sampleId)) return false;
+    if (lowQuality) this.lowQuality.add(sampleId);
+    else this.lowQuality.delete(sampleId);
+    return true;
   }
 
   /** Removes a sample; false if the index did not hold it. */
@@ -136,6 +171,7 @@ export class EmbeddingIndex {
       this.slotOf.set(this.samples[slot], slot);
     }
     this.slotOf.delete(sampleId);
+    this.lowQuality.delete(sampleId);
     this.disown(personId, sampleId);
     return true;
   }
@@ -197,18 +233,34 @@ export class EmbeddingIndex {
   search(query: Float32Array, k: number, aggregation: Aggregation = this.defaultAggregation): PersonMatch[] {
     if (this.count === 0 || k <= 0) return [];
     const q = normalized(query);
-    this.checkDim(q);
-    const shortlist = new Shortlist(Math.max(SHORTLIST_FACTOR * k, SHORTLIST_MIN));
-    const { dots, scales } = this.codes!.scan(q, this.count);
-    const persons = this.persons;
-    for (let i = 0; i < this.count; i++) {
-      const s = dots[i] * scales[i];
-      if (s > shortlist.floor) shortlist.offer(persons[i], s);
-    }
-    return shortlist
-      .people()
+    return this.shortlist(q, k)
       .map((personId) => this.rescore(q, personId, aggregation))
       .sort((a, b) => b.similarity - a.similarity)
+      .slice(0, k);
+  }
+
+  /**
+   * The `k` people whose best sample is most similar to `query`, best first, each with their
+   * `perPerson` most similar samples (exact similarities, best first): the input of the open-set rule
+   * (decision.ts weighs a person's best two samples). Same two stages as `search` — the int8 scan
+   * shortlists max(4k, 32) people by their best sample, then every sample of those people is rescored
+   * exactly from float32 — so the people and samples returned are those an exact search would return
+   * (anyone left out has every sample below the shortlist's floor).
+   */
+  searchSamples(query: Float32Array, k: number, perPerson = 2): PersonSamples[] {
+    if (this.count === 0 || k <= 0 || perPerson <= 0) return [];
+    const q = normalized(query);
+    return this.shortlist(q, k)
+      .map((personId): PersonSamples => {
+        const samples = this.samplesOf.get(personId)!.map((sampleId): SampleMatch => ({
+          sampleId,
+          similarity: this.exact(q, sampleId),
+          lowQuality: this.lowQuality.has(sampleId),
+        }));
+        samples.sort((a, b) => b.similarity - a.similarity);
+        return { personId, samples: samples.slice(0, perPerson) };
+      })
+      .sort((a, b) => b.samples[0]!.similarity - a.samples[0]!.similarity)
       .slice(0, k);
   }
 
@@ -226,13 +278,29 @@ export class EmbeddingIndex {
     };
   }
 
+  /** People shortlisted by the int8 scan for exact rescoring (top max(4k, 32) by their best sample). */
+  private shortlist(q: Float32Array, k: number): number[] {
+    this.checkDim(q);
+    const shortlist = new Shortlist(Math.max(SHORTLIST_FACTOR * k, SHORTLIST_MIN));
+    const { dots, scales } = this.codes!.scan(q, this.count);
+    const persons = this.persons;
+    for (let i = 0; i < this.count; i++) {
+      const s = dots[i] * scales[i];
+      if (s > shortlist.floor) shortlist.offer(persons[i], s);
+    }
+    return shortlist.people();
+  }
+
+  /** Exact similarity of a unit query to one held sample, from its float32 copy. */
+  private exact(q: Float32Array, sampleId: number): number {
+    // Clamped: float32 rounding can put a vector's similarity with itself a hair above 1.
+    return Math.min(1, Math.max(-1, dotAt(q, this.vectors, this.slotOf.get(sampleId)! * this.dimension)));
+  }
+
   /** Exact score of one person from the float32 copies of all their samples. */
   private rescore(q: Float32Array, personId: number, aggregation: Aggregation): PersonMatch {
     const sampleIds = this.samplesOf.get(personId)!;
-    // Clamped: float32 rounding can put a vector's similarity with itself a hair above 1.
-    const similarities = sampleIds.map((id) =>
-      Math.min(1, Math.max(-1, dotAt(q, this.vectors, this.slotOf.get(id)! * this.dimension))),
-    );
+    const similarities = sampleIds.map((id) => this.exact(q, id));
     let best = 0;
     for (let i = 1; i < similarities.length; i++) if (similarities[i] > similarities[best]) best = i;
     let similarity = similarities[best];

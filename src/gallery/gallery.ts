@@ -59,6 +59,19 @@ export interface EnrolResult {
  */
 export const REFRESH_MS = 1000;
 
+/**
+ * A sample whose face was smaller than this (shorter side of the box, px, as stored in its quality) is
+ * held as low quality: the open-set rule counts it less (decision.ts, lowQualitySamplePenalty). 40 px was
+ * the enrolment gate before samples down to 24 px were accepted (SAMPLE_LIMITS in service/enroll).
+ */
+export const LOW_QUALITY_SAMPLE_SIZE = 40;
+
+/** True when a sample's stored quality says it was enrolled small. */
+export function isLowQualitySample(quality: Record<string, unknown> | null | undefined): boolean {
+  const size = quality?.['size'];
+  return typeof size === 'number' && size < LOW_QUALITY_SAMPLE_SIZE;
+}
+
 /** The two counters of gallery_generation (migrations.ts v1 and v4). */
 interface Generation {
   index: number;
@@ -228,7 +241,9 @@ export class Gallery {
     this.names?.set(result.person.id, result.person.name);
     for (const [sample, input] of stored) {
       for (const e of input.embeddings ?? [])
-        this.indexes.get(e.modelId)?.add(sample.id, sample.personId, e.vector);
+        this.indexes
+          .get(e.modelId)
+          ?.add(sample.id, sample.personId, e.vector, isLowQualitySample(input.quality));
     }
     return result;
   }
@@ -434,6 +449,12 @@ export class Gallery {
       expectedSize: this.samples.countEmbeddings(modelId),
     });
     for (const n of this.negatives.iterate(modelId)) index.addNegative(n.personId, n.vector);
+    const small = statement(
+      this.db,
+      `SELECT id FROM samples WHERE json_extract(quality, '$.size') < ?`,
+      'pluck',
+    ).all(LOW_QUALITY_SAMPLE_SIZE) as number[];
+    for (const sampleId of small) index.setLowQuality(sampleId, true);
     return index;
   }
 

@@ -187,5 +187,13 @@ const v4: Migration = (db) =>
       BEGIN UPDATE gallery_generation SET names = names + 1; END;
   `);
 
+// A security level per camera (strict / balanced / lenient, recognize/decision.ts): a door may want
+// strict while a lobby counts people at lenient. Existing cameras keep the default, balanced.
+const v5: Migration = (db) =>
+  db.exec(`
+    ALTER TABLE cameras ADD COLUMN level TEXT NOT NULL DEFAULT 'balanced'
+      CHECK (level IN ('strict', 'balanced', 'lenient'));
+  `);
+
 /** All migrations, oldest first; the schema version of a database is how many of them it has applied. */
-export const MIGRATIONS: readonly Migration[] = [v1, v2, v3, v4];
+export const MIGRATIONS: readonly Migration[] = [v1, v2, v3, v4, v5];

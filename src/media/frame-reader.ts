@@ -11,7 +11,7 @@ import type { RgbImage } from '../engine/types.js';
 import { VisageError } from '../errors.js';
 import { ffmpegPath, failureReason, signalReason, toolMissing } from './ffmpeg.js';
 import type { VideoSource } from './source.js';
-import { CATEGORY_TEXT, maskCredentials, streamFailureCategory } from './url-policy.js';
+import { CATEGORY_TEXT, checkStreamUrl, maskCredentials, streamFailureCategory } from './url-policy.js';
 
 export interface DecodeOptions {
   /** Output frames per second; omitted: every frame of the source. */
@@ -44,7 +44,8 @@ export class FrameReader implements AsyncIterable<Frame> {
   /** Frames delivered so far (dropped ones included). */
   received = 0;
 
-  private readonly child: ChildProcessByStdio<null, Readable, Readable>;
+  /** ffmpeg; null until a live network source's address has passed the camera policy (url-policy.ts). */
+  private child: ChildProcessByStdio<null, Readable, Readable> | null = null;
   private readonly queue: Frame[] = [];
   private readonly queueSize: number;
   private readonly parser = new PpmSplitter();
@@ -88,13 +89,29 @@ export class FrameReader implements AsyncIterable<Frame> {
       'image2pipe',
       'pipe:1',
     ];
-    this.child = spawn(ffmpegPath(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child.on('error', (e) => this.finish(toolMissing('ffmpeg', e)));
-    this.child.stderr.on('data', (b: Buffer) => {
+    // A live network source (a camera, `visage watch <url>`) is checked against the camera address policy
+    // before every connection — each reconnection too, as the name may resolve elsewhere by then.
+    if (source.kind === 'stream' && source.live) {
+      checkStreamUrl(source.name).then(
+        () => {
+          if (!this.finished) this.spawn(args);
+        },
+        (e: unknown) => this.finish(e as VisageError),
+      );
+    } else this.spawn(args);
+    if (source.live) this.armStallTimer();
+  }
+
+  private spawn(args: string[]): void {
+    const source = this.source;
+    const child = spawn(ffmpegPath(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    child.on('error', (e) => this.finish(toolMissing('ffmpeg', e)));
+    child.stderr.on('data', (b: Buffer) => {
       this.stderrTail = (this.stderrTail + b.toString('utf8')).slice(-4000);
     });
-    this.child.stdout.on('data', (chunk: Buffer) => this.onData(chunk));
-    this.child.on('close', (code, signal) => {
+    child.stdout.on('data', (chunk: Buffer) => this.onData(chunk));
+    child.on('close', (code, signal) => {
       if (this.closedByUs || code === 0) return this.finish(null);
       let reason = signal ? signalReason('ffmpeg', signal) : failureReason(this.stderrTail, source.name);
       // A network source's own answer ("Server returned 404 Not Found") is not repeated: a category only.
@@ -108,7 +125,6 @@ export class FrameReader implements AsyncIterable<Frame> {
         ),
       );
     });
-    if (source.live) this.armStallTimer();
   }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<Frame> {
@@ -116,7 +132,7 @@ export class FrameReader implements AsyncIterable<Frame> {
       for (;;) {
         const frame = this.queue.shift();
         if (frame) {
-          if (this.child.stdout.isPaused() && this.queue.length < this.queueSize) this.child.stdout.resume();
+          if (this.child?.stdout.isPaused() && this.queue.length < this.queueSize) this.child.stdout.resume();
           yield frame;
           continue;
         }
@@ -141,7 +157,7 @@ export class FrameReader implements AsyncIterable<Frame> {
     this.queue.length = 0;
     if (this.finished) return;
     this.closedByUs = true;
-    this.child.kill('SIGKILL');
+    this.child?.kill('SIGKILL');
     this.finish(null);
   }
 
@@ -152,7 +168,7 @@ export class FrameReader implements AsyncIterable<Frame> {
       images = this.parser.push(chunk);
     } catch (e) {
       this.closedByUs = true;
-      this.child.kill('SIGKILL');
+      this.child?.kill('SIGKILL');
       return this.finish(e as VisageError);
     }
     for (const image of images) {
@@ -166,7 +182,7 @@ export class FrameReader implements AsyncIterable<Frame> {
       }
       this.queue.push(frame);
     }
-    if (!this.source.live && this.queue.length >= this.queueSize) this.child.stdout.pause();
+    if (!this.source.live && this.queue.length >= this.queueSize) this.child?.stdout.pause();
     this.notify();
   }
 
@@ -183,7 +199,7 @@ export class FrameReader implements AsyncIterable<Frame> {
         { source: this.source.name },
       );
       this.closedByUs = true;
-      this.child.kill('SIGKILL');
+      this.child?.kill('SIGKILL');
       this.finish(error);
     }, ms);
   }

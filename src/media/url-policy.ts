@@ -1,15 +1,28 @@
 // Network cameras: what their failures may say, and which addresses they may reach.
 //
-// In use: a stream failure is reported as a category (refused / unreachable / not a stream), never as
+// Failures: a stream failure is reported as a category (refused / unreachable / not a stream), never as
 // the remote side's own text, and URLs in messages lose their user:password (frame-reader.ts, probe.ts).
 //
-// Ready but NOT YET ENFORCED (issue 11, item 6): checkStreamUrl refuses hosts that are or resolve to
-// loopback, link-local (169.254.0.0/16 holds the cloud metadata service), multicast or unspecified
-// addresses unless VISAGE_CAMERA_ALLOW names them; private LAN ranges are allowed, as cameras live there.
-// Switching it on (probeMedia and FrameReader for `kind: 'stream'`) needs the tests and benches that
-// serve streams on 127.0.0.1 to set VISAGE_CAMERA_ALLOW. Known gaps: ffmpeg resolves the name again
-// (DNS rebinding), and ffmpeg 5 follows HTTP redirects with no hook to check them (the protocol
-// whitelist keeps them to the same scheme).
+// Addresses (issue 11, item 6), enforced for every live network source — a camera of the server
+// (checked when it is added, when it is started, and again by FrameReader before every connection and
+// reconnection) and `visage watch <url>`: checkStreamUrl refuses a host that is, or resolves to (every
+// address the name resolves to is judged), a loopback, link-local (169.254.0.0/16 and fe80::/10), cloud
+// metadata (169.254.169.254, fd00:ec2::254), multicast or unspecified address, unless the admin's
+// allowlist names the host or the address: VISAGE_CAMERA_ALLOW, or `--camera-allow` of `visage serve` /
+// `visage watch` (added to it). Private LAN ranges (10/8, 172.16/12, 192.168/16, fc00::/7) are allowed:
+// cameras live there. Local files, image sequences and capture devices are not network sources and are
+// not affected; `visage video <url>` reads a URL chosen by the local user, like a file, and is not checked.
+//
+// Redirects: ffmpeg follows them itself, with no hook for us. Its http protocol follows 301/302/303/307/
+// 308 answers (up to 8 in a row; newer builds also cache them), its rtsp demuxer follows 3xx answers to
+// DESCRIBE; each new location is opened under the same -protocol_whitelist (source.ts), so a redirect stays within
+// the camera's own scheme family (an http camera cannot redirect to file:, rtsp: or ftp:), but its host
+// is not checked here. What the policy guarantees: the URL as configured, with every address its host
+// resolves to at that moment, is checked before each connection, and the error texts never carry the
+// remote side's answer (so a redirect cannot turn the camera form into a port scanner with a readable
+// result). What it does not: a camera server the admin's policy allows could redirect ffmpeg to a
+// refused address, and ffmpeg resolves the name again itself (a DNS answer that changes between the two
+// lookups — rebinding — is not caught). Pinning would need Visage to fetch the stream itself.
 import { lookup } from 'node:dns/promises';
 import net from 'node:net';
 import { VisageError } from '../errors.js';
@@ -36,10 +49,22 @@ const BLOCKED: readonly [string, number, AddressCategory][] = [
   ['::', 128, 'unspecified'],
 ];
 
+/**
+ * The IPv4 address inside an IPv4-mapped IPv6 one, in either spelling (`::ffff:127.0.0.1`, or
+ * `::ffff:7f00:1` as URL parsing writes it); null for any other address.
+ */
+function mappedIPv4(ip: string): string | null {
+  const dotted = /^(?:0{0,4}:){0,5}:?ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip)?.[1];
+  if (dotted) return dotted;
+  const hex = /^(?:0{0,4}:){0,5}:?ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(ip);
+  if (!hex) return null;
+  const [hi, lo] = [parseInt(hex[1]!, 16), parseInt(hex[2]!, 16)];
+  return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+}
+
 /** What kind of address `ip` is (IPv4-mapped IPv6 addresses are judged as their IPv4 address). */
 export function classifyAddress(ip: string): AddressCategory {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip)?.[1];
-  const address = mapped ?? ip;
+  const address = mappedIPv4(ip) ?? ip;
   for (const [base, bits, category] of BLOCKED) if (inRange(address, base, bits)) return category;
   return 'public-or-private';
 }
@@ -62,15 +87,49 @@ function allowlist(raw = process.env[ALLOW_ENV] ?? ''): Allowed {
   const ranges = new net.BlockList();
   for (const entry of raw
     .split(',')
-    .map((s) => s.trim().toLowerCase())
+    .map((s) =>
+      s
+        .trim()
+        .toLowerCase()
+        .replace(/^\[|\]$/g, ''),
+    )
     .filter(Boolean)) {
-    const [addr, bits] = entry.split('/');
+    const [addr, bits, extra] = entry.split('/');
     const family = net.isIP(addr ?? '');
-    if (family && bits !== undefined) ranges.addSubnet(addr!, Number(bits), family === 4 ? 'ipv4' : 'ipv6');
-    else if (family) ranges.addAddress(addr!, family === 4 ? 'ipv4' : 'ipv6');
-    else hosts.add(entry);
+    const max = family === 4 ? 32 : 128;
+    if (family && bits !== undefined) {
+      if (extra !== undefined || !/^\d+$/.test(bits) || Number(bits) > max) throw badEntry(entry);
+      ranges.addSubnet(addr!, Number(bits), family === 4 ? 'ipv4' : 'ipv6');
+    } else if (family) ranges.addAddress(addr!, family === 4 ? 'ipv4' : 'ipv6');
+    else if (/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*\.?$/.test(entry))
+      hosts.add(entry.replace(/\.$/, ''));
+    else throw badEntry(entry);
   }
   return { hosts, ranges };
+}
+
+function badEntry(entry: string): VisageError {
+  return new VisageError(
+    'invalid_option',
+    `camera allowlist (${ALLOW_ENV} / --camera-allow): "${entry}" is not a host name, an address or a CIDR range such as 127.0.0.0/8.`,
+    { entry },
+  );
+}
+
+/**
+ * Adds `entries` (comma-separated host names, addresses or CIDR ranges) to the allowlist of this process,
+ * after checking them: what `--camera-allow` of `visage serve` / `visage watch` does. Throws
+ * `invalid_option` for an entry that is none of those.
+ */
+export function allowCameras(entries: string): void {
+  const merged = [process.env[ALLOW_ENV], entries].filter((s) => s?.trim()).join(',');
+  allowlist(merged);
+  process.env[ALLOW_ENV] = merged;
+}
+
+/** Whether a source of this name is a network URL the policy applies to (not a file or device). */
+export function isNetworkUrl(name: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(name) && !/^file:/i.test(name);
 }
 
 /**
@@ -88,7 +147,7 @@ export async function checkStreamUrl(url: string, allow: string | undefined = un
     });
   }
   const allowed = allowlist(allow);
-  if (allowed.hosts.has(host)) return;
+  if (allowed.hosts.has(host.replace(/\.$/, ''))) return;
   let addresses: string[];
   if (net.isIP(host)) addresses = [host];
   else {
@@ -116,12 +175,23 @@ export async function checkStreamUrl(url: string, allow: string | undefined = un
     if (category === 'public-or-private') continue;
     const family = net.isIP(address) === 4 ? 'ipv4' : 'ipv6';
     if (allowed.ranges.check(address, family)) continue;
+    // IPv4-mapped IPv6 addresses are judged as IPv4 ones: the allowlist may name either form.
+    const mapped = mappedIPv4(address);
+    if (mapped && allowed.ranges.check(mapped, 'ipv4')) continue;
+    const rule = ruleOf(mapped ?? address);
+    const where = net.isIP(host) ? `${host} is` : `${host} resolves to ${address},`;
     throw new VisageError(
       'camera_address_refused',
-      `${maskCredentials(url)} points at a ${category} address, which cameras may not use; an admin can allow it in ${ALLOW_ENV}.`,
-      { source: maskCredentials(url), category },
+      `${maskCredentials(url)} is refused by the camera address policy: ${where} a ${category} address (${rule}), which cameras may not use by default. An admin can allow it by naming ${net.isIP(host) ? host : `${host} or ${address}`} in ${ALLOW_ENV} (comma-separated host names, addresses or CIDR ranges), or with --camera-allow of visage serve / visage watch.`,
+      { source: maskCredentials(url), category, rule, allow: ALLOW_ENV },
     );
   }
+}
+
+/** The refused range an address falls in, as "127.0.0.0/8". */
+function ruleOf(address: string): string {
+  for (const [base, bits] of BLOCKED) if (inRange(address, base, bits)) return `${base}/${bits}`;
+  return address;
 }
 
 /** The URL without its user:password part, for messages. */

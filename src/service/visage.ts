@@ -77,6 +77,7 @@ export class Visage {
     this.gallery = Gallery.open(options.dataDir, { aggregation: options.aggregation });
     this.recognizer = new Recognizer(this.gallery, this.faces.embeddingModel, {
       aggregation: options.aggregation,
+      flip: this.faces.embeddingFlip,
     });
     this.people = new People(this.gallery);
     this.photos = new PhotoRecognition({

@@ -58,10 +58,25 @@ export function printEnrollReport(report: EnrollReport): void {
   printTable(
     ['file', 'result', 'detail'],
     [
-      ...report.accepted.map((a) => [a.source, 'accepted', `sample ${a.sampleId}`]),
+      ...report.accepted.map((a) => [
+        a.source,
+        a.lowQuality ? 'accepted: low quality' : 'accepted',
+        a.lowQuality
+          ? `sample ${a.sampleId}; the face is ${Math.round(a.quality.size)} px, so it counts less (a larger photo, 40 px or more, is better)`
+          : `sample ${a.sampleId}`,
+      ]),
       ...report.rejected.map((r) => [r.source, `rejected: ${r.reason}`, rejectionText(r)]),
     ],
   );
   const who = report.person ? `${report.person.name}${report.created ? ' (new)' : ''}` : 'nobody';
   process.stdout.write(`\n${who}: ${report.accepted.length} accepted, ${report.rejected.length} rejected\n`);
+  for (const l of report.lookalikes) process.stdout.write(`${lookalikeWarning(report.person!.name, l)}\n`);
+}
+
+/** One line per look-alike: who, how close, and what it means. */
+export function lookalikeWarning(
+  name: string,
+  l: { name: string; evidence: number; threshold: number },
+): string {
+  return `warning: ${name} looks like ${l.name} (closest samples ${l.evidence.toFixed(2)} z, within the balanced threshold ${l.threshold.toFixed(2)}): check both are right; telling them apart needs clear photos`;
 }

@@ -1,7 +1,7 @@
-// Managing people and samples: people, show, rename, merge, delete, samples, remove-sample, move-sample.
+// Managing people and samples: people (and their look-alikes), show, rename, merge, delete, samples, remove-sample, move-sample.
 // Every change goes through the audited gallery changes (src/service/people.ts).
 import type { Command } from 'commander';
-import type { PersonJson, SampleJson } from '../../service/people/people.js';
+import type { LookalikeList, PersonJson, SampleJson } from '../../service/people/people.js';
 import type { Visage } from '../../service/visage.js';
 import { openVisage, positiveInt, withGlobalOptions, type GlobalOptions } from '../context.js';
 import { printJson, printTable } from '../output.js';
@@ -11,11 +11,20 @@ export function registerPeople(program: Command): void {
     program
       .command('people')
       .description('list everyone in the gallery: name, samples, created, last seen')
-      .option('--search <text>', 'only names containing TEXT (case-insensitive)'),
+      .option('--search <text>', 'only names containing TEXT (case-insensitive)')
+      .option(
+        '--lookalikes',
+        'list pairs of people whose nearest samples lie within the balanced threshold of each other',
+      ),
   )
-    .addHelpText('after', examples('visage people', 'visage people --search li --json'))
-    .action((opts: GlobalOptions & { search?: string }) =>
+    .addHelpText(
+      'after',
+      examples('visage people', 'visage people --search li --json', 'visage people --lookalikes'),
+    )
+    .action((opts: GlobalOptions & { search?: string; lookalikes?: boolean }) =>
       withVisage(opts, (visage) => {
+        if (opts.lookalikes)
+          return printLookalikes(visage.people.lookalikes(visage.recognizer.modelId), opts);
         const people = visage.people.list(opts.search);
         if (opts.json) return printJson({ people });
         if (people.length === 0)
@@ -170,6 +179,21 @@ async function withVisage(opts: GlobalOptions, run: (visage: Visage) => void): P
   } finally {
     await visage.close();
   }
+}
+
+function printLookalikes(list: LookalikeList, opts: GlobalOptions): void {
+  if (opts.json) return printJson(list);
+  if (list.calibration === null)
+    return say(`model ${list.model} has no calibration, so look-alikes cannot be judged`);
+  if (list.items.length === 0)
+    return say(`no look-alikes: no two people's samples lie within ${list.threshold} z (balanced)`);
+  printTable(
+    ['person', 'looks like', 'evidence (z)', 'samples'],
+    list.items.map((p) => [p.a.name, p.b.name, p.evidence.toFixed(2), `${p.aSampleId} ~ ${p.bSampleId}`]),
+  );
+  say(
+    `\n${list.items.length} pair(s) within the balanced threshold ${list.threshold} z (${list.calibration}): check each is two people`,
+  );
 }
 
 function printSamples(samples: SampleJson[]): void {

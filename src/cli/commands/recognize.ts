@@ -1,13 +1,29 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { RecognizeResult } from '../../service/recognize/photos.js';
+import {
+  DEFAULT_SECURITY_LEVEL,
+  SECURITY_LEVELS,
+  type SecurityLevel,
+} from '../../service/recognize/decision.js';
 import { openVisage, withGlobalOptions, type GlobalOptions } from '../context.js';
-import { exitOneIfAnyFailed, printJson, printTable, progress } from '../output.js';
+import { exitOneIfAnyFailed, log, printJson, printTable, progress } from '../output.js';
 
 interface RecognizeOptions extends GlobalOptions {
   annotate?: string;
   events?: boolean;
+  level: SecurityLevel;
+}
+
+/** `--level strict|balanced|lenient` (recognize, video, watch): how sure a name must be. */
+export function levelOption(): Option {
+  return new Option(
+    '--level <level>',
+    'security level: strict names fewer strangers (and fewer people), lenient more',
+  )
+    .choices(SECURITY_LEVELS)
+    .default(DEFAULT_SECURITY_LEVEL);
 }
 
 const IMAGE_EXTENSIONS = new Set([
@@ -30,14 +46,16 @@ export function registerRecognize(program: Command): void {
       .description('name every face in photos: box, name or unknown, score, distance, matched sample')
       .argument('<paths...>', 'image files or folders of images')
       .option('--annotate <dir>', 'write copies with boxes and names drawn into DIR')
-      .option('--no-events', 'do not store the results as recognition events'),
+      .option('--no-events', 'do not store the results as recognition events')
+      .addOption(levelOption()),
   )
     .addHelpText(
       'after',
       `
 Examples:
   $ visage recognize party.jpg
-  $ visage recognize photos/ --annotate annotated/ --json > results.json`,
+  $ visage recognize photos/ --annotate annotated/ --json > results.json
+  $ visage recognize door.jpg --level strict`,
     )
     .action(async (paths: string[], opts: RecognizeOptions) => {
       const files = await expandImagePaths(paths);
@@ -47,7 +65,11 @@ Examples:
       try {
         for (const file of files) {
           results.push(
-            await visage.photos.recognizeFile(file, { annotateDir: opts.annotate, storeEvents: opts.events }),
+            await visage.photos.recognizeFile(file, {
+              annotateDir: opts.annotate,
+              storeEvents: opts.events,
+              level: opts.level,
+            }),
           );
           bar.tick(path.basename(file));
         }
@@ -66,9 +88,12 @@ Examples:
             rows.push([
               r.file,
               i + 1,
-              f.name ?? `unknown${f.decision === 'ambiguous' ? ' (ambiguous)' : ''}`,
+              f.name ?? `unknown${f.decision === 'match' ? '' : ` (${f.decision.replace('_', ' ')})`}`,
               f.score.toFixed(3),
               f.distance === null ? '-' : f.distance.toFixed(4),
+              f.threshold.toFixed(4),
+              f.margin === null ? '-' : f.margin.toFixed(2),
+              f.name === null && f.candidates[0] ? f.candidates[0].name : '',
               `${f.box.x},${f.box.y} ${f.box.width}×${f.box.height}`,
               f.sampleId ?? '',
               f.eventId ?? '',
@@ -76,7 +101,24 @@ Examples:
           );
       }
       // The event id is what `visage correct EVENT_ID --is/--not NAME` takes.
-      printTable(['file', 'face', 'name', 'score', 'distance', 'box', 'sample', 'event'], rows);
+      // threshold: the one that applied to this face (its size, its lead); nearest: who an unknown face was closest to.
+      printTable(
+        [
+          'file',
+          'face',
+          'name',
+          'score',
+          'distance',
+          'threshold',
+          'margin',
+          'nearest',
+          'box',
+          'sample',
+          'event',
+        ],
+        rows,
+      );
+      log(`level ${opts.level}`);
     });
 }
 

@@ -3,11 +3,13 @@ import { Option, type Command } from 'commander';
 import { VisageError } from '../../errors.js';
 import { buildApp, warmUp } from '../../server/app.js';
 import { openVisage, UsageError, withGlobalOptions, type GlobalOptions } from '../context.js';
+import { allowCameras } from '../../service/video/cameras.js';
 import { log } from '../output.js';
 
 interface ServeOptions extends GlobalOptions {
   port?: number;
   host?: string;
+  cameraAllow?: string;
 }
 
 export const DEFAULT_PORT = 8080;
@@ -30,6 +32,10 @@ export function registerServe(program: Command): void {
       .option(
         '--host <address>',
         'address to listen on (default 127.0.0.1, this machine only; 0.0.0.0 for every interface)',
+      )
+      .option(
+        '--camera-allow <hosts>',
+        'let cameras use these loopback/link-local/multicast hosts, addresses or CIDR ranges (comma-separated; added to $VISAGE_CAMERA_ALLOW)',
       ),
   )
     .addHelpText(
@@ -42,6 +48,7 @@ Examples:
   $ visage serve --port 9000 --data ./gallery`,
     )
     .action(async (opts: ServeOptions) => {
+      if (opts.cameraAllow) allowCameras(opts.cameraAllow);
       const visage = openVisage(opts);
       const { app, context } = await buildApp({ visage, adminPassword: process.env.VISAGE_ADMIN_PASSWORD });
       const host = opts.host ?? '127.0.0.1';

@@ -13,6 +13,8 @@ import {
 import { openVisage, positiveInt, UsageError, withGlobalOptions, type GlobalOptions } from '../context.js';
 import { csvRow } from '../../api/csv.js';
 import { log, printJson, printTable, progress, type Progress } from '../output.js';
+import type { SecurityLevel } from '../../service/recognize/decision.js';
+import { levelOption } from './recognize.js';
 
 interface VideoCliOptions extends GlobalOptions {
   fps?: number;
@@ -25,6 +27,7 @@ interface VideoCliOptions extends GlobalOptions {
   snapshots?: string;
   frames?: boolean;
   events?: boolean;
+  level: SecurityLevel;
 }
 
 type VideoEntry = VideoResult | { file: string; error: { code: string; message: string } };
@@ -86,6 +89,7 @@ Examples:
         annotate: opts.annotate,
         snapshotsDir: opts.snapshots,
         perFrame: opts.frames,
+        level: opts.level,
       };
       const visage = openVisage(opts);
       const controller = new AbortController();
@@ -230,7 +234,8 @@ export function withTrackingOptions(cmd: Command): Command {
       new Option('--end-after <s>', 'a track ends when its face has been gone this long')
         .argParser(positiveNumber)
         .default(DEFAULT_TRACKER_OPTIONS.endAfterS),
-    );
+    )
+    .addOption(levelOption());
 }
 
 export function positiveNumber(value: string): number {

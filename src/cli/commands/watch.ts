@@ -3,7 +3,9 @@ import { Option } from 'commander';
 import { DEFAULT_STALL_TIMEOUT_MS } from '../../service/video/video.js';
 import { type LiveEvent, type LiveStateChange } from '../../service/video/video.js';
 import { openVisage, positiveInt, withGlobalOptions, type GlobalOptions } from '../context.js';
+import { allowCameras } from '../../service/video/cameras.js';
 import { log } from '../output.js';
+import type { SecurityLevel } from '../../service/recognize/decision.js';
 import { positiveNumber, withTrackingOptions } from './video.js';
 
 interface WatchCliOptions extends GlobalOptions {
@@ -15,6 +17,8 @@ interface WatchCliOptions extends GlobalOptions {
   timeout: number;
   retries?: number;
   events?: boolean;
+  cameraAllow?: string;
+  level: SecurityLevel;
 }
 
 export function registerWatch(program: Command): void {
@@ -43,7 +47,11 @@ export function registerWatch(program: Command): void {
           'give up after this many failed reconnections in a row (default: never)',
         ).argParser(positiveInt),
       )
-      .option('--no-events', 'do not store the tracks as recognition events'),
+      .option('--no-events', 'do not store the tracks as recognition events')
+      .option(
+        '--camera-allow <hosts>',
+        'let cameras use these loopback/link-local/multicast hosts, addresses or CIDR ranges (comma-separated; added to $VISAGE_CAMERA_ALLOW)',
+      ),
   )
     .addHelpText(
       'after',
@@ -57,6 +65,7 @@ Examples:
   $ visage watch /dev/video0 --json >> sightings.jsonl`,
     )
     .action(async (source: string, opts: WatchCliOptions) => {
+      if (opts.cameraAllow) allowCameras(opts.cameraAllow);
       const visage = openVisage(opts);
       const live = visage.video.watch(
         source,
@@ -69,6 +78,7 @@ Examples:
           stallTimeoutMs: opts.timeout * 1000,
           retry: opts.retries === undefined ? {} : { maxAttempts: opts.retries },
           storeEvents: opts.events,
+          level: opts.level,
         },
         { onEvent: (e) => printEvent(e, opts.json ?? false), onState: reportState },
       );

@@ -1,6 +1,6 @@
 // Embedding: warp each face to the embedder's five-point template, run all faces of an image as one
 // batch, and L2-normalise, so that cosine similarity is a dot product everywhere downstream.
-import { alignmentTemplate } from '../align/templates.js';
+import { alignmentTemplate, ARCFACE_112, DLIB_150, type AlignTemplate } from '../align/templates.js';
 import { estimateSimilarity } from '../align/similarity.js';
 import { toTensorNHWC, warpAffine } from '../image/pixels.js';
 import { getModelSpec } from '../models/catalog.js';
@@ -38,7 +38,7 @@ export class FaceEmbedder {
 
   /** Aligned crops for faces given by their five key points. */
   align(image: RgbImage, keypoints: readonly Point[][]): RgbImage[] {
-    const { size, points } = alignmentTemplate(this.modelId);
+    const { size, points } = templateOf(this.modelId);
     return keypoints.map((kp) => warpAffine(image, estimateSimilarity(kp, points), size, size));
   }
 
@@ -84,6 +84,14 @@ export class FaceEmbedder {
     const data = out.data as Float32Array;
     return crops.map((_, i) => l2normalize(data.slice(i * this.dim, (i + 1) * this.dim)));
   }
+}
+
+const NAMED_TEMPLATES: Record<string, AlignTemplate> = { 'arcface-112': ARCFACE_112, 'dlib-150': DLIB_150 };
+
+/** A registered model names its template; the catalog's own are known to align/templates.ts. */
+function templateOf(modelId: string): AlignTemplate {
+  const named = getModelSpec(modelId).template;
+  return named ? NAMED_TEMPLATES[named]! : alignmentTemplate(modelId);
 }
 
 /** The image mirrored left to right. */

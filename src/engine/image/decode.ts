@@ -11,6 +11,9 @@ export const MAX_PIXELS = 50e6;
 
 // sharp runs libvips on one thread on glibc Linux (to limit allocator fragmentation); decoding is the
 // largest single step for a photo (bbt1.jpg: 15.6 ms on 1 thread, 8.8 ms on 2), so use the cores.
+// Memory (issue 11, item 9): each libvips worker thread allocates from its own glibc arena, which keeps
+// freed pages; in one `npm run bench:load` run, concurrency 1 left ~65 MiB less resident after the quiet
+// minute (344 vs ~410 MiB) but costs decode time on an idle machine, so it stays at the core count.
 sharp.concurrency(availableParallelism());
 // libvips caches recent operations (up to 50 MB) in case the same input comes again; every photo here is
 // decoded once, so the cache only holds memory a long-running server never gets back.

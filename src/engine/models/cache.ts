@@ -21,6 +21,7 @@ export async function loadModelBytes(
   cacheDir: string,
   onConvert?: (message: string) => void,
 ): Promise<Uint8Array> {
+  if (spec.source.sha256) return readRegistered(spec);
   const key = await sourceKey(spec);
   const onnxPath = path.join(cacheDir, `${spec.id}.onnx`);
   const metaPath = `${onnxPath}.json`;
@@ -37,6 +38,18 @@ export async function loadModelBytes(
   await fs.rename(tmp, onnxPath);
   await fs.writeFile(`${metaPath}.${process.pid}.tmp`, JSON.stringify(entry, null, 2));
   await fs.rename(`${metaPath}.${process.pid}.tmp`, metaPath);
+  return bytes;
+}
+
+/** A registered model's file, read where it is: refused when its checksum is not the registered one. */
+async function readRegistered(spec: ModelSpec): Promise<Uint8Array> {
+  const file = spec.source.file;
+  const bytes = new Uint8Array(await fs.readFile(file));
+  if (sha256(bytes) !== spec.source.sha256) {
+    throw new Error(
+      `model ${spec.id}: ${file} is damaged or was replaced (its SHA-256 is not the one recorded when it was registered); add the model again`,
+    );
+  }
   return bytes;
 }
 
@@ -60,6 +73,15 @@ export async function cacheState(
   spec: ModelSpec,
   cacheDir: string,
 ): Promise<'ready' | 'stale' | 'damaged' | 'missing'> {
+  if (spec.source.sha256) {
+    try {
+      return sha256(new Uint8Array(await fs.readFile(spec.source.file))) === spec.source.sha256
+        ? 'ready'
+        : 'damaged';
+    } catch {
+      return 'missing';
+    }
+  }
   const onnxPath = path.join(cacheDir, `${spec.id}.onnx`);
   let entry: CacheEntry;
   try {
@@ -90,6 +112,6 @@ async function sourceKey(spec: ModelSpec): Promise<string> {
   return h.digest('hex');
 }
 
-function sha256(bytes: Uint8Array): string {
+export function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }

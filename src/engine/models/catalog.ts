@@ -23,6 +23,11 @@ export interface ModelSource {
   provenance: string;
   /** Absolute paths of every file the conversion reads (for the cache key). */
   files: () => string[];
+  /**
+   * A registered model's file (`visage models add`): read where it is and checked against this SHA-256
+   * on every load, instead of being copied into the cache.
+   */
+  sha256?: string;
 }
 
 export interface EmbeddingSpec {
@@ -53,7 +58,17 @@ export interface ModelSpec {
   output: string;
   source: ModelSource;
   embedding?: EmbeddingSpec;
+  /** The alignment template by name, for registered models (the catalog's own are in align/templates.ts). */
+  template?: TemplateName;
+  /**
+   * A model the user registered (not shipped): `calibrated` false means it has no open-set calibration
+   * yet, so it must not be used for recognition (its `embedding.threshold` is then NaN).
+   */
+  registered?: { calibrated: boolean };
 }
+
+/** Alignment templates a registered embedder may name (align/templates.ts). */
+export type TemplateName = 'arcface-112' | 'dlib-150';
 
 const require = createRequire(import.meta.url);
 
@@ -231,15 +246,52 @@ const specs: ModelSpec[] = [
 export type ModelId = string;
 
 /**
- * The catalog. Opt-in models (see ModelSpec.optIn) are left out unless asked for: they are not offered
- * by `visage models` or chosen by default, but getModelSpec finds them by id.
+ * Models registered at run time (`visage models add`): the service reads its data directory's registry
+ * and passes each spec in with registerModel when it opens, so this module knows no data directory.
+ */
+const registered = new Map<ModelId, ModelSpec>();
+
+/** A plain ONNX file outside any package (a registered model), checked against its SHA-256 on load. */
+export function registeredFileSource(
+  file: string,
+  sha256: string,
+  licence: string,
+  provenance: string,
+): ModelSource {
+  return { converter: 'onnx-file', package: '', file, licence, provenance, sha256, files: () => [file] };
+}
+
+/** Adds (or replaces) a registered model; a shipped model's id cannot be taken. */
+export function registerModel(spec: ModelSpec): void {
+  if (specs.some((s) => s.id === spec.id)) {
+    throw new Error(`model id '${spec.id}' is a shipped model's: choose another name`);
+  }
+  registered.set(spec.id, { ...spec, registered: spec.registered ?? { calibrated: false } });
+}
+
+export function unregisterModel(id: ModelId): void {
+  registered.delete(id);
+}
+
+/** True for a shipped model's id (registered ones excluded). */
+export function isShippedModel(id: ModelId): boolean {
+  return specs.some((s) => s.id === id);
+}
+
+/**
+ * The catalog, registered models last. Opt-in models (see ModelSpec.optIn) are left out unless asked
+ * for: they are not offered by `visage models` or chosen by default, but getModelSpec finds them by id.
  */
 export function listModels(options: { optIn?: boolean } = {}): readonly ModelSpec[] {
-  return options.optIn ? specs : specs.filter((s) => !s.optIn);
+  const all = [...specs, ...registered.values()];
+  return options.optIn ? all : all.filter((s) => !s.optIn);
 }
 
 export function getModelSpec(id: ModelId): ModelSpec {
-  const spec = specs.find((s) => s.id === id);
-  if (!spec) throw new Error(`unknown model '${id}' (known: ${specs.map((s) => s.id).join(', ')})`);
+  const spec = specs.find((s) => s.id === id) ?? registered.get(id);
+  if (!spec) {
+    const known = [...specs, ...registered.values()].map((s) => s.id).join(', ');
+    throw new Error(`unknown model '${id}' (known: ${known})`);
+  }
   return spec;
 }

@@ -49,14 +49,28 @@ export class ModelRuntime {
 
   private async create(id: ModelId): Promise<ort.InferenceSession> {
     const bytes = await loadModelBytes(getModelSpec(id), this.options.cacheDir, this.options.onConvert);
-    const threads = this.options.threads ?? 1;
-    return ort.InferenceSession.create(bytes, {
-      intraOpNumThreads: threads,
-      interOpNumThreads: 1,
-      graphOptimizationLevel: 'all',
-      executionMode: 'sequential',
-      // Spinning workers burn the core another process (or our own decoder) needs.
-      extra: { session: { intra_op: { allow_spinning: '0' } } },
-    });
+    return ort.InferenceSession.create(bytes, sessionOptions(this.options.threads ?? 1));
   }
+}
+
+/**
+ * The options of every session. Memory (issue 11, item 9): ONNX Runtime's CPU arena grows to the largest
+ * set of tensors any run needed and never gives it back, and the memory-pattern planner keeps one plan
+ * per input shape, which a server seeing photos of every size accumulates; both off, each run's tensors
+ * are freed when it ends, so what ONNX Runtime holds between requests is bounded by the weights. Measured
+ * with `npm run bench:load` (fuzz mix, shared 2-core machine): RSS after a quiet minute 456 MiB before,
+ * 409 / 413 / 458 MiB in three runs after (start ≈ 290 MiB) — the rest of the plateau is not the arena
+ * (see decode.ts for libvips threads); no difference in `npm run bench:speed` beyond its noise.
+ */
+export function sessionOptions(threads: number): ort.InferenceSession.SessionOptions {
+  return {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+    executionMode: 'sequential',
+    enableCpuMemArena: false,
+    enableMemPattern: false,
+    // Spinning workers burn the core another process (or our own decoder) needs.
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
+  };
 }

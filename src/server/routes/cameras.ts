@@ -2,7 +2,7 @@
 // events.
 import type { FastifyInstance } from 'fastify';
 import type { ServerContext } from '../context.js';
-import type { Camera, CameraBody, CameraList, IdParams } from '../../api/index.js';
+import type { Camera, CameraBody, CameraList, CameraUpdateBody, IdParams } from '../../api/index.js';
 import { contract } from '../schemas.js';
 
 export function registerCameraRoutes(app: FastifyInstance, { cameras, streams }: ServerContext): void {
@@ -29,7 +29,22 @@ export function registerCameraRoutes(app: FastifyInstance, { cameras, streams }:
         ...contract('POST /cameras'),
       },
     },
-    async (request, reply) => reply.code(201).send(cameras.add(request.body.name, request.body.url)),
+    async (request, reply) =>
+      reply.code(201).send(await cameras.add(request.body.name, request.body.url, request.body.level)),
+  );
+
+  app.patch<{ Params: IdParams; Body: CameraUpdateBody; Reply: Camera }>(
+    '/cameras/:id',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: ['cameras'],
+        summary:
+          "Change a camera's security level (strict, balanced, lenient); a watched camera restarts with it",
+        ...contract('PATCH /cameras/:id'),
+      },
+    },
+    async (request) => cameras.setLevel(request.params.id, request.body.level),
   );
 
   for (const action of ['start', 'stop'] as const) {

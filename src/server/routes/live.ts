@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket, RawData } from 'ws';
 import { VisageError } from '../../errors.js';
 import { workOf, type ServerContext } from '../context.js';
-import type { LiveMessage } from '../../api/index.js';
+import type { LiveMessage, LiveQuery } from '../../api/index.js';
 import { contract } from '../schemas.js';
 
 /** A 640×480 JPEG is ~50 KB; this leaves room for large webcams without letting a client flood memory. */
@@ -27,9 +27,9 @@ export function registerLiveRoutes(app: FastifyInstance, { visage }: ServerConte
     schema: {
       tags: ['live'],
       summary:
-        'WebSocket: send binary JPEG frames, receive {frame, faces: [{box, name, score, personId}], ms, dropped} per processed frame (LiveMessage in src/api/streams.ts)',
+        'WebSocket: send binary JPEG frames, receive {frame, faces: [{box, name, score, personId}], ms, dropped, level} per processed frame (LiveMessage in src/api/streams.ts)',
       description:
-        'Authenticate with the session cookie or ?key=API_KEY. Frames that arrive while one is processed are dropped except the newest; `frame` numbers every frame received (1, 2, …), `ms` is the server time from receiving the frame to answering it, `dropped` counts frames skipped so far.',
+        'Authenticate with the session cookie or ?key=API_KEY; ?level=strict|balanced|lenient sets the security level of every frame (default balanced). Frames that arrive while one is processed are dropped except the newest; `frame` numbers every frame received (1, 2, …), `ms` is the server time from receiving the frame to answering it, `dropped` counts frames skipped so far.',
       ...contract('GET /live'),
     },
     handler: async () => {
@@ -40,7 +40,8 @@ export function registerLiveRoutes(app: FastifyInstance, { visage }: ServerConte
     },
     wsHandler: (socket: WebSocket, request: FastifyRequest) => {
       const send = (message: LiveMessage) => socket.send(JSON.stringify(message));
-      const live = visage.photos.live(send, workOf(request, 'live'));
+      const { level } = request.query as LiveQuery;
+      const live = visage.photos.live(send, workOf(request, 'live'), level);
       socket.on('message', (data: RawData, isBinary: boolean) => {
         if (!isBinary) {
           send({ error: { code: 'unsupported_format', message: 'Send frames as binary JPEG messages.' } });

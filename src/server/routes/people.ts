@@ -1,10 +1,12 @@
-// People: list with search and paging, create, show with samples, rename or annotate, merge, delete.
+// People: list with search and paging, create, show with samples, rename or annotate, merge, delete;
+// the look-alike pairs of the gallery.
 import type { FastifyInstance } from 'fastify';
 import { actorOf } from '../auth/guard.js';
 import type { ServerContext } from '../context.js';
 import type {
   CreatePersonBody,
   IdParams,
+  LookalikeList,
   MergeBody,
   MergeResult,
   PeopleQuery,
@@ -16,7 +18,7 @@ import type {
 import { contract } from '../schemas.js';
 
 export function registerPeopleRoutes(app: FastifyInstance, { visage }: ServerContext): void {
-  const { people } = visage;
+  const { people, recognizer } = visage;
 
   app.get<{ Querystring: PeopleQuery; Reply: PersonPage }>(
     '/people',
@@ -29,6 +31,20 @@ export function registerPeopleRoutes(app: FastifyInstance, { visage }: ServerCon
       },
     },
     async (request) => people.page(request.query),
+  );
+
+  app.get<{ Reply: LookalikeList }>(
+    '/people/lookalikes',
+    {
+      config: { access: 'viewer' },
+      schema: {
+        tags: ['people'],
+        summary:
+          'Pairs of enrolled people whose nearest samples lie within the balanced threshold of each other, closest first',
+        ...contract('GET /people/lookalikes'),
+      },
+    },
+    async () => people.lookalikes(recognizer.modelId),
   );
 
   app.post<{ Body: CreatePersonBody; Reply: Person }>(

@@ -38,7 +38,8 @@ export function registerRecognitionRoutes(app: FastifyInstance, { visage, limits
       config: { access: 'viewer' },
       schema: {
         tags: ['recognition'],
-        summary: 'Every face of a photo with its name (or unknown), score, distance and matched sample',
+        summary:
+          'Every face of a photo with its name (or unknown) and why: distance, the threshold that applied to this face, margin to the runner-up, security level (?level=strict|balanced|lenient, default balanced)',
         ...contract('POST /recognize'),
       },
     },
@@ -47,7 +48,7 @@ export function registerRecognitionRoutes(app: FastifyInstance, { visage, limits
       return visage.photos.recognizeBytes(
         file.bytes,
         file.filename,
-        { storeEvents: request.query.events },
+        { storeEvents: request.query.events, level: request.query.level },
         workOf(request),
       );
     },

@@ -10,6 +10,7 @@ import type { Box } from '../../engine/types.js';
 import { listModels } from '../../engine/models/catalog.js';
 import { MAX_NOTE_LENGTH } from '../../gallery/people-repository.js';
 import { nameKey } from '../../gallery/names.js';
+import type { RecognitionEvent } from '../../gallery/events-repository.js';
 import { blobToVector } from '../../gallery/vectors.js';
 import { invalidArchive, type TarReader } from './tar.js';
 
@@ -86,16 +87,11 @@ export interface ManifestPerson {
   negatives: ManifestNegative[];
 }
 
-export interface ManifestEvent {
-  id: number;
-  time: number;
-  source: string;
-  offsetS: number | null;
-  frame: number | null;
-  box: Box;
-  personId: number | null;
-  score: number | null;
-  distance: number | null;
+/** An event as the archive lists it: the stored record's fields, with its files named instead of held. */
+export interface ManifestEvent extends Pick<
+  RecognitionEvent,
+  'id' | 'time' | 'source' | 'offsetS' | 'frame' | 'box' | 'personId' | 'score' | 'distance'
+> {
   snapshot: string | null;
   embedding: VectorRef | null;
 }

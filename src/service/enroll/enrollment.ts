@@ -1,7 +1,7 @@
 // Enrolment: each image must give exactly one usable face, or it is rejected with a reason; one bad image
 // never stops the others, and everything accepted for a person is stored in one transaction.
 import { contentHash } from '../../gallery/content-hash.js';
-import type { Gallery } from '../../gallery/gallery.js';
+import { LOW_QUALITY_SAMPLE_SIZE, type Gallery } from '../../gallery/gallery.js';
 import { normalizePersonName } from '../../gallery/names.js';
 import type { NewSample } from '../../gallery/samples-repository.js';
 import { cosineDistance } from '../../engine/compare.js';
@@ -10,13 +10,33 @@ import { encodeJpeg } from '../../engine/image/encode.js';
 import { readImageFile } from '../../engine/image/decode.js';
 import { isVisageError } from '../../errors.js';
 import type { FaceService } from '../faces/face-service.js';
+import type { People, PersonLookalike } from '../people/people.js';
 import type { Recognizer } from '../recognize/recognizer.js';
 import { qualityJson, roundBox, type Box, type FaceQualityJson } from '../json.js';
 
 /** Limits of a usable sample, checked on the face's quality figures. */
 export const SAMPLE_LIMITS = {
-  /** Shorter side of the face box, px: smaller faces carry too little detail for a reference. */
-  minFaceSize: 40,
+  /**
+   * Shorter side of the face box, px: smaller faces are refused (`face_too_small`), saying what would
+   * help. Faces from here up to `lowQualityFaceSize` are accepted but flagged low quality: the open-set
+   * rule counts such a sample `lowQualitySamplePenalty` (0.25 z) less (src/service/recognize/decision.ts),
+   * and the stored quality's `size` is what tells the recogniser so.
+   *
+   * Evidence (MODELS.md, "Open-set identification", "Small faces"): dev's enrolment photos shrunk so the
+   * face is 24 / 32 / 40 px, probes full size, default calibration at balanced. Refusing them (the former
+   * 40-px gate) leaves those people unknown: 0/506 of their other photos named. Accepted and flagged, with
+   * 0.25 z less: 177 / 304 / 341 of 506 named right (35.0 / 60.1 / 67.4 %), 0 wrong, 0/666 strangers
+   * named at every size; accepted with no penalty: 49.4 / 67.4 / 73.5 % right but 2/666 strangers at
+   * 40 px; 0.5 z less lost another 9–21 points and named no fewer strangers. Below 24 px was not
+   * measured (dev's smallest face is 31 px), and probes under 20 px are never named (decision.ts
+   * `minSize`), so 24 px is the gate.
+   */
+  minFaceSize: 24,
+  /**
+   * Faces under this many px (and ≥ minFaceSize) are accepted flagged `lowQuality` (see above): 40, the
+   * gallery's LOW_QUALITY_SAMPLE_SIZE, by which the index flags such a sample from its stored quality.
+   */
+  lowQualityFaceSize: LOW_QUALITY_SAMPLE_SIZE,
   /**
    * Sharpness (variance of the Laplacian, see quality.ts). The 40 people/ crops and the knn photos score
    * 300–1600; a 2-px Gaussian blur brings a face under 60.
@@ -73,6 +93,8 @@ export interface Accepted {
   sampleId: number;
   box: Box;
   quality: FaceQualityJson;
+  /** A small face (24–40 px) kept as evidence that counts less (SAMPLE_LIMITS). */
+  lowQuality: boolean;
 }
 
 export interface Rejected {
@@ -88,6 +110,11 @@ export interface EnrollReport {
   created: boolean;
   accepted: Accepted[];
   rejected: Rejected[];
+  /**
+   * A warning, not a refusal: enrolled people whose nearest samples lie within the balanced threshold of
+   * this person's (People.lookalikesOf). Empty when nothing was accepted.
+   */
+  lookalikes: PersonLookalike[];
 }
 
 interface Candidate {
@@ -106,7 +133,12 @@ class Rejection extends Error {
 }
 
 export async function enroll(
-  deps: { faces: FaceService; gallery: Gallery; recognizer: Recognizer },
+  deps: {
+    faces: FaceService;
+    gallery: Gallery;
+    recognizer: Recognizer;
+    people: Pick<People, 'lookalikesOf'>;
+  },
   rawName: string,
   inputs: readonly EnrollInput[],
   options: EnrollOptions = {},
@@ -166,6 +198,7 @@ export async function enroll(
       created: false,
       accepted: [],
       rejected,
+      lookalikes: [],
     };
   }
 
@@ -198,11 +231,14 @@ export async function enroll(
       });
       return;
     }
+    const quality = qualityJson(c.face.quality!);
     accepted.push({
       source: c.source,
       sampleId: result.added[next++]!.id,
       box: roundBox(c.face.box),
-      quality: qualityJson(c.face.quality!),
+      quality,
+      // Judged on the stored (rounded) size, as the gallery's index flags the sample.
+      lowQuality: quality.size < SAMPLE_LIMITS.lowQualityFaceSize,
     });
   });
   return {
@@ -210,6 +246,7 @@ export async function enroll(
     created: result.created,
     accepted,
     rejected,
+    lookalikes: accepted.length > 0 ? deps.people.lookalikesOf(result.person.id, model) : [],
   };
 }
 
@@ -242,7 +279,7 @@ function checkQuality(face: Face, force: boolean): void {
   if (q.size < SAMPLE_LIMITS.minFaceSize) {
     fail(
       'face_too_small',
-      `the face is ${Math.round(q.size)} px; at least ${SAMPLE_LIMITS.minFaceSize} px are needed`,
+      `the face is ${Math.round(q.size)} px, too small to recognise; a larger photo of this face would help (at least ${SAMPLE_LIMITS.minFaceSize} px, best ${SAMPLE_LIMITS.lowQualityFaceSize} px or more)`,
       force,
     );
   }

@@ -5,11 +5,13 @@
 // Database work is batched: one query lists every sample (it was one per person), then per BATCH samples
 // one query reads their crops and one transaction stores their vectors (Gallery.setEmbeddings), where it
 // was a read and a commit (with its index update) per sample.
+import { DEFAULT_EMBEDDER, defaultFlip } from '../../engine/analyzer.js';
 import { FaceEmbedder } from '../../engine/embed/embedder.js';
-import { listModels } from '../../engine/models/catalog.js';
+import { getModelSpec, listModels } from '../../engine/models/catalog.js';
 import type { ChangeContext, Gallery } from '../../gallery/gallery.js';
 import { isVisageError, VisageError } from '../../errors.js';
 import { analyzeStoredCrop } from './stored-crops.js';
+import { requireCalibrated, setRecognitionModel } from '../models/registry.js';
 import type { FaceService } from '../faces/face-service.js';
 
 /**
@@ -39,6 +41,11 @@ export interface ReindexReport {
   unchanged: number;
   failed: { sampleId: number; personId: number; reason: string; message: string }[];
   seconds: number;
+  /**
+   * Set when the run moved the gallery's recognition to this model (a registered model, every sample
+   * embedded; or back to the default embedder). Takes effect the next time the data directory opens.
+   */
+  recognition?: string;
 }
 
 export async function reindex(
@@ -52,7 +59,9 @@ export async function reindex(
   const analyzer = deps.faces.analyzer;
   // A second embedder shares the analyzer's runtime: same model cache, threads and FaceMesh.
   const embedder =
-    modelId === analyzer.embedder.modelId ? analyzer.embedder : new FaceEmbedder(analyzer.runtime, modelId);
+    modelId === analyzer.embedder.modelId
+      ? analyzer.embedder
+      : new FaceEmbedder(analyzer.runtime, modelId, { flip: defaultFlip(modelId) });
   const all = gallery.samples.list();
   const todo = options.all ? all : all.filter((s) => !s.modelIds.includes(modelId));
   options.onStart?.(todo.length);
@@ -103,10 +112,21 @@ export async function reindex(
     }
   }
   report.seconds = (performance.now() - started) / 1000;
+  // Moving the gallery: once every sample has a vector of a registered model, recognition uses it (the
+  // data directory's registry says so); reindexing to the default embedder moves it back.
+  if (options.model !== undefined && report.failed.length === 0) {
+    if (getModelSpec(modelId).registered) {
+      setRecognitionModel(deps.faces.dataDir, modelId);
+      report.recognition = modelId;
+    } else if (modelId === DEFAULT_EMBEDDER && setRecognitionModel(deps.faces.dataDir, null)) {
+      report.recognition = modelId;
+    }
+  }
   return report;
 }
 
 function checkEmbedder(modelId: string): void {
+  // Registered models (`visage models add`) are in the catalog once the data directory is open.
   const embedders = listModels()
     .filter((m) => m.embedding)
     .map((m) => m.id);
@@ -117,4 +137,5 @@ function checkEmbedder(modelId: string): void {
       { model: modelId },
     );
   }
+  requireCalibrated(modelId);
 }

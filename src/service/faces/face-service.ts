@@ -13,6 +13,7 @@ import type { Box, RgbImage } from '../../engine/types.js';
 import { faceJson, qualityJson, round, roundBox, type FaceJson, type FaceQualityJson } from '../json.js';
 import { isVisageError, VisageError } from '../../errors.js';
 import { Scheduler, type WorkOptions } from '../scheduler.js';
+import { resolveEmbedder } from '../models/registry.js';
 
 export interface ServiceOptions {
   dataDir: string;
@@ -20,6 +21,8 @@ export interface ServiceOptions {
   maxPixels?: number;
   detector?: string;
   embedder?: string;
+  /** Flip TTA for the embedder (default: the engine's defaultFlip: on for dlib-resnet). */
+  flip?: boolean;
   onConvert?: (message: string) => void;
 }
 
@@ -60,6 +63,8 @@ export class FaceService {
   /** The engine itself, for callers that are already inside a scheduled unit (recognition, enrolment). */
   readonly analyzer: FaceAnalyzer;
   private readonly maxPixels: number;
+  /** The data directory it was opened on (where registered models and their registry live). */
+  readonly dataDir: string;
 
   constructor(
     options: ServiceOptions,
@@ -70,14 +75,22 @@ export class FaceService {
       threads: options.threads,
       onConvert: options.onConvert,
       detector: options.detector,
-      embedder: options.embedder,
+      // The data directory's registered embedders join the catalog here (service/models/registry.ts).
+      embedder: resolveEmbedder(options.dataDir, options.embedder),
+      flip: options.flip,
     };
     this.analyzer = new FaceAnalyzer(analyzerOptions);
+    this.dataDir = options.dataDir;
     this.maxPixels = options.maxPixels ?? MAX_PIXELS;
   }
 
   get embeddingModel(): string {
     return this.analyzer.embedder.modelId;
+  }
+
+  /** The embedder averages each face with its mirror image (flip TTA): the Recognizer's calibration needs it. */
+  get embeddingFlip(): boolean {
+    return this.analyzer.embedder.flip;
   }
 
   /** Decodes a file, or bytes named `name` in error messages (an upload's file name). */

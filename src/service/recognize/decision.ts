@@ -376,3 +376,79 @@ export const CALIBRATIONS: Record<string, Calibration> = {
 
 /** The calibration the product uses unless told otherwise (see MODELS.md for why). */
 export const DEFAULT_CALIBRATION = 'dlib-resnet+flip';
+
+// ---------------------------------------------------------------- what each level gives (MODELS.md)
+
+/** What a calibration's level was measured to give on dev (MODELS.md, "Shipped calibrations"). */
+export interface LevelRates {
+  /** Stranger probes named, of strangerProbes (40/40 halves of dev, both ways, in-sample). */
+  strangersNamed: number;
+  strangerProbes: number;
+  /** Enrolled people's other photos named right / wrong, of enrolledProbes. */
+  right: number;
+  wrong: number;
+  enrolledProbes: number;
+  /** Fraction of different-person pairs at or above the level's threshold. */
+  pairFar: number;
+}
+
+const rates = (
+  strangersNamed: number,
+  right: number,
+  pairFar: number,
+  strangerProbes = 666,
+  enrolledProbes = 506,
+): LevelRates => ({ strangersNamed, strangerProbes, right, wrong: 0, enrolledProbes, pairFar });
+
+/**
+ * The measured rates per calibration and level, quoted from MODELS.md ("Shipped calibrations and
+ * security levels", `npm run bench:openset`): in-sample on the 40/40 halves of dev, 0 wrong everywhere.
+ */
+export const MEASURED_RATES: Record<string, Record<SecurityLevel, LevelRates>> = {
+  'dlib-resnet+flip': {
+    strict: rates(0, 404, 7.3e-5),
+    balanced: rates(4, 414, 5.4e-4),
+    lenient: rates(19, 426, 9.2e-3),
+  },
+  'dlib-resnet': {
+    strict: rates(0, 384, 1.1e-3),
+    balanced: rates(4, 411, 5.1e-3),
+    lenient: rates(19, 421, 1.6e-2),
+  },
+  'fr-feature': {
+    strict: rates(0, 468, 2.7e-5),
+    balanced: rates(4, 473, 6.0e-5),
+    lenient: rates(18, 475, 2.8e-4),
+  },
+  'dlib-resnet+fr-feature': {
+    strict: rates(0, 460, 1.4e-4),
+    balanced: rates(4, 462, 2.7e-4),
+    lenient: rates(19, 469, 1.3e-3),
+  },
+};
+
+/** The shipped rule (RULE above) for an embedder or fusion with its own statistics and thresholds. */
+export function calibrationWithRule(
+  models: Record<string, ModelNorm>,
+  flip: boolean,
+  thresholds: Record<SecurityLevel, number>,
+): Calibration {
+  return { models, flip, thresholds, ...RULE, quality: { ...RULE.quality } };
+}
+
+/**
+ * Adds the calibration of a registered embedder (`visage models add --calibrate`), with what its levels
+ * gave on the user's folder, under its calibrationKey. The measured calibrations cannot be replaced.
+ */
+export function registerCalibration(
+  key: string,
+  calibration: Calibration,
+  measured?: Record<SecurityLevel, LevelRates>,
+): void {
+  if (SHIPPED_CALIBRATIONS.has(key)) throw new Error(`calibration ${key} is a shipped one`);
+  CALIBRATIONS[key] = calibration;
+  if (measured) MEASURED_RATES[key] = measured;
+  else delete MEASURED_RATES[key];
+}
+
+const SHIPPED_CALIBRATIONS = new Set(Object.keys(CALIBRATIONS));

@@ -3,7 +3,7 @@
 // waiting, so the answer is always about the newest picture and latency stays bounded by one frame's
 // work however fast frames come; each frame is one `live` unit of the scheduler (served first).
 import { performance } from 'node:perf_hooks';
-import type { LiveFrame, LiveMessage } from '../../api/index.js';
+import type { LiveFrame, LiveMessage, SecurityLevel } from '../../api/index.js';
 import { isVisageError } from '../../errors.js';
 import type { WorkOptions } from '../scheduler.js';
 
@@ -28,6 +28,8 @@ export class LiveFrames {
     private readonly recognize: RecognizeFrame,
     private readonly answer: (message: LiveMessage) => void,
     private readonly work: WorkOptions = {},
+    /** The security level the frames are recognised at (reported with each answer). */
+    private readonly level: SecurityLevel = 'balanced',
   ) {}
 
   /** A new frame; resolves when the frames waiting now are answered (rejects only on a bug). */
@@ -58,6 +60,7 @@ export class LiveFrames {
             faces: faces.map((f) => ({ box: f.box, name: f.name, score: f.score, personId: f.personId })),
             ms: Math.round(performance.now() - receivedAt),
             dropped: this.dropped,
+            level: this.level,
           });
         } catch (e) {
           if (!isVisageError(e)) throw e;

@@ -13,7 +13,7 @@ import type { FaceService, PerImage } from '../faces/face-service.js';
 import { round, roundBox, type Box } from '../json.js';
 import type { Scheduler, WorkOptions } from '../scheduler.js';
 import { LiveFrames } from './live-frames.js';
-import type { Identification, Recognizer } from './recognizer.js';
+import type { Identification, Recognizer, SecurityLevel } from './recognizer.js';
 
 /** A face found in an image with the Recognizer's answer (rounded for output) and its stored event. */
 export interface RecognizedFace extends Identification {
@@ -29,6 +29,8 @@ export interface RecognizeOptions {
   storeEvents?: boolean;
   /** Write a copy with boxes and names drawn into this folder. */
   annotateDir?: string;
+  /** Security level of the decision (default balanced). */
+  level?: SecurityLevel;
 }
 
 export interface PhotoDeps {
@@ -88,7 +90,7 @@ export class PhotoRecognition {
       const faces = await this.deps.faces.analyzer.analyze(image);
       const out: RecognizedFace[] = [];
       for (const face of faces) {
-        const recognized = this.identify(face);
+        const recognized = this.identify(face, options.level);
         if (options.storeEvents ?? true) recognized.eventId = await this.storeEvent(face, recognized, source);
         out.push(recognized);
       }
@@ -97,17 +99,23 @@ export class PhotoRecognition {
   }
 
   /** A live view: frames in, one answer per recognised frame out, the newest frame first (live-frames.ts). */
-  live(answer: ConstructorParameters<typeof LiveFrames>[1], work: WorkOptions = {}): LiveFrames {
+  live(
+    answer: ConstructorParameters<typeof LiveFrames>[1],
+    work: WorkOptions = {},
+    level?: SecurityLevel,
+  ): LiveFrames {
     return new LiveFrames(
-      (jpeg, frameWork) => this.recognizeBytes(jpeg, 'live', { storeEvents: false }, frameWork),
+      (jpeg, frameWork) => this.recognizeBytes(jpeg, 'live', { storeEvents: false, level }, frameWork),
       answer,
       work,
+      level,
     );
   }
 
   /** One embedded face's answer, rounded as every API and CLI result shows it. */
-  identify(face: Face): RecognizedFace {
-    const id = this.deps.recognizer.identify(face.embedding!);
+  identify(face: Face, level?: SecurityLevel): RecognizedFace {
+    const id = this.deps.recognizer.identify(face.embedding!, { quality: face.quality, level });
+    const z = (v: number): number => round(v, 3);
     return {
       box: roundBox(face.box),
       detectionScore: round(face.score, 4),
@@ -115,14 +123,21 @@ export class PhotoRecognition {
       personId: id.personId,
       score: round(id.score, 4),
       distance: id.distance === null ? null : round(id.distance, 5),
-      threshold: id.threshold,
+      threshold: round(id.threshold, 5),
       sampleId: id.sampleId,
       decision: id.decision,
       candidates: id.candidates.map((c) => ({
         ...c,
         distance: round(c.distance, 5),
         score: round(c.score, 4),
+        evidence: z(c.evidence),
       })),
+      level: id.level,
+      evidence: id.evidence === null ? null : z(id.evidence),
+      evidenceThreshold: z(id.evidenceThreshold),
+      penalty: z(id.penalty),
+      margin: id.margin === null ? null : z(id.margin),
+      requiredMargin: z(id.requiredMargin),
     };
   }
 

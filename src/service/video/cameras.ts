@@ -5,7 +5,11 @@
 // (the SSE route).
 import { statement, type Db } from '../../gallery/database.js';
 import { VisageError, isVisageError } from '../../errors.js';
+import { checkStreamUrl, isNetworkUrl } from '../../media/url-policy.js';
+// For `--camera-allow` of `visage serve` / `visage watch` (shells reach the media layer through here).
+export { allowCameras } from '../../media/url-policy.js';
 import type { LiveEvent, LiveSource, LiveState, LiveStateChange, VideoService } from './video.js';
+import { SECURITY_LEVELS, type SecurityLevel } from '../recognize/decision.js';
 
 export interface CameraView {
   id: number;
@@ -17,6 +21,8 @@ export interface CameraView {
   framesDropped: number;
   /** Why the camera failed or is reconnecting, when it is. */
   reason: string | null;
+  /** Security level of this camera's recognitions (migration v5; default balanced). */
+  level: SecurityLevel;
   createdAt: string;
 }
 
@@ -27,6 +33,7 @@ interface CameraRow {
   id: number;
   name: string;
   url: string;
+  level: SecurityLevel;
   created_at: number;
 }
 
@@ -60,8 +67,13 @@ export class Cameras {
     return this.view(this.row(id));
   }
 
-  /** Errors: `invalid_camera` (name or URL), `camera_name_taken`. */
-  add(rawName: string, url: string): CameraView {
+  /**
+   * Errors: `invalid_camera` (name or URL), `camera_address_refused` (the camera address policy,
+   * media/url-policy.ts), `source_unreachable` (its host name does not resolve), `camera_name_taken`;
+   * `invalid_camera` also for a level that is not strict, balanced or lenient.
+   */
+  async add(rawName: string, url: string, level: SecurityLevel = 'balanced'): Promise<CameraView> {
+    checkLevel(level);
     const name = rawName.normalize('NFC').trim();
     if (!name || [...name].length > 100 || /\p{Cc}/u.test(name)) {
       throw new VisageError(
@@ -78,14 +90,31 @@ export class Cameras {
         },
       );
     }
+    if (isNetworkUrl(url)) await checkStreamUrl(url);
     if (statement(this.db, 'SELECT 1 FROM cameras WHERE name = ?').get(name)) {
       throw new VisageError('camera_name_taken', `There is already a camera named "${name}".`, { name });
     }
     const { lastInsertRowid } = statement(
       this.db,
-      'INSERT INTO cameras (name, url, created_at) VALUES (?, ?, ?)',
-    ).run(name, url, Date.now());
+      'INSERT INTO cameras (name, url, level, created_at) VALUES (?, ?, ?, ?)',
+    ).run(name, url, level, Date.now());
     return this.get(Number(lastInsertRowid));
+  }
+
+  /**
+   * Changes a camera's security level; a camera being watched is restarted with it (its tracks end).
+   * Errors: `camera_not_found`, `invalid_camera` (level).
+   */
+  async setLevel(id: number, level: SecurityLevel): Promise<CameraView> {
+    checkLevel(level);
+    const row = this.row(id);
+    if (row.level === level) return this.view(row);
+    statement(this.db, 'UPDATE cameras SET level = ? WHERE id = ?').run(level, id);
+    if (this.running.has(id)) {
+      await this.stop(id);
+      return this.start(id);
+    }
+    return this.get(id);
   }
 
   async remove(id: number): Promise<void> {
@@ -95,9 +124,14 @@ export class Cameras {
     this.failures.delete(id);
   }
 
-  /** Starts watching (no-op when already watching). */
-  start(id: number): CameraView {
+  /**
+   * Starts watching (no-op when already watching). The camera address policy is checked again (the
+   * allowlist or the name's addresses may have changed since it was added): `camera_address_refused`.
+   */
+  async start(id: number): Promise<CameraView> {
     const row = this.row(id);
+    if (this.running.has(id)) return this.view(row);
+    if (isNetworkUrl(row.url)) await checkStreamUrl(row.url);
     if (this.running.has(id)) return this.view(row);
     const publish = (m: CameraMessage) => {
       for (const listener of this.listeners.get(id) ?? []) listener(m);
@@ -107,7 +141,7 @@ export class Cameras {
       row.url,
       // A camera added to the server should come back when it does: keep retrying (with backoff)
       // instead of giving up on the first failure, as `visage watch` does.
-      { name: row.name, failFast: false },
+      { name: row.name, failFast: false, level: row.level },
       {
         onState: (change) => {
           run.reason = change.reason ?? null;
@@ -171,8 +205,17 @@ export class Cameras {
       framesAnalysed: run?.source.framesAnalysed ?? 0,
       framesDropped: run?.source.framesDropped ?? 0,
       reason: run ? run.reason : (failure ?? null),
+      level: row.level,
       createdAt: new Date(row.created_at).toISOString(),
     };
+  }
+}
+
+function checkLevel(level: string): asserts level is SecurityLevel {
+  if (!(SECURITY_LEVELS as readonly string[]).includes(level)) {
+    throw new VisageError('invalid_camera', `The level must be one of ${SECURITY_LEVELS.join(', ')}.`, {
+      level,
+    });
   }
 }
 

@@ -59,7 +59,10 @@ export interface LiveHandlers {
   onState?: (change: LiveStateChange) => void;
 }
 
-/** An unknown face is announced after this many looks (a named one at once): one poor view is not a verdict. */
+/**
+ * An unknown face is announced after this many looks (a named one as soon as its name has the evidence,
+ * identity-vote.ts), and not while a name is pending: one poor view is not a verdict.
+ */
 const UNKNOWN_AFTER_VOTES = 2;
 const LIVE_QUEUE_SIZE = 2;
 const DEFAULT_RETRY = { initialDelayMs: 1000, maxDelayMs: 30_000, maxAttempts: Infinity };
@@ -181,7 +184,8 @@ export class LiveSource {
   /** Announces a track when its verdict first stands, and again if it changes. */
   private announce(track: Track): void {
     const verdict = track.votes.verdict();
-    if (!verdict || (verdict.personId === null && verdict.votes < UNKNOWN_AFTER_VOTES)) return;
+    if (!verdict) return;
+    if (verdict.personId === null && (verdict.votes < UNKNOWN_AFTER_VOTES || verdict.pending)) return;
     if (this.announced.has(track) && this.announced.get(track) === verdict.personId) return;
     this.announced.set(track, verdict.personId);
     this.handlers.onEvent?.({

@@ -10,16 +10,20 @@ export interface TrackJson {
   id: number;
   name: string | null;
   personId: number | null;
-  /** Best recognition score for the track's verdict, in [0, 1]. */
+  /** Best recognition score among the recognitions behind the track's verdict, in [0, 1]. */
   score: number;
   distance: number | null;
+  /**
+   * When the face was seen, s: for a named track, its first and last recognition as that person (the
+   * evidence behind the name); for an unknown one, the whole track.
+   */
   firstS: number;
   lastS: number;
   /** Frames in which the face was seen. */
   frames: number;
   /** The best view's box, in the source's pixels. */
   box: Box;
-  /** How many times the face was recognised (votes behind the name). */
+  /** Recognitions behind the verdict: for a named track, those that named that person; else all. */
   recognitions: number;
   /** The stored event (absent when events are not stored). */
   eventId?: number;
@@ -30,17 +34,19 @@ export interface TrackJson {
 /** `scale` maps frame pixels to source pixels (frames may have been decoded smaller). */
 export function trackJson(track: Track, scale: number): TrackJson {
   const verdict = track.votes.verdict();
+  // A named track is reported from the recognitions behind its name; an unknown one as it was seen.
+  const named = verdict?.personId != null ? verdict : null;
   return {
     id: track.id,
     name: verdict?.name ?? null,
     personId: verdict?.personId ?? null,
     score: round(verdict?.score ?? 0, 4),
     distance: verdict?.distance == null ? null : round(verdict.distance, 5),
-    firstS: round(track.firstS, 3),
-    lastS: round(track.lastS, 3),
+    firstS: round(named ? named.firstS : track.firstS, 3),
+    lastS: round(named ? named.lastS : track.lastS, 3),
     frames: track.frames,
     box: scaledBox(track.best?.box ?? track.box, scale),
-    recognitions: track.votes.count,
+    recognitions: verdict?.evidence ?? 0,
   };
 }
 
@@ -74,7 +80,7 @@ export function trackEvent(
     time,
     source,
     offsetS: row.firstS,
-    frame: track.firstFrame,
+    frame: row.personId !== null ? (track.votes.verdict()?.firstFrame ?? track.firstFrame) : track.firstFrame,
     box: row.box,
     personId: row.personId,
     score: row.score,

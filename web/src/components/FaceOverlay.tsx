@@ -8,6 +8,8 @@ export interface OverlayFace {
   label: string;
   known: boolean;
   selected?: boolean;
+  /** Shown on hover: why the face was named or not. */
+  title?: string;
 }
 
 export function FaceOverlay(props: {
@@ -37,6 +39,8 @@ export function FaceOverlay(props: {
           onClick={() => props.onSelect?.(i)}
           tabIndex={props.onSelect ? 0 : -1}
           data-testid="face-box"
+          title={f.title}
+          aria-label={f.title ? `${f.label}. ${f.title}` : undefined}
         >
           <span className={`face-label${f.box.y / props.height < 0.08 ? ' below' : ''}`}>{f.label}</span>
         </button>

@@ -2,7 +2,8 @@
 // every cookie-authenticated write, and the error envelope turned into an ApiError with its code.
 // Requests and answers are typed by the API contract (src/api): the same definitions the server
 // validates and serialises with, so a field the server does not send fails `tsc -p web`.
-import type { BodyOf, ErrorBody, ResponseOf, Role, RouteKey } from '../../../src/api/index';
+import type { BodyOf, ErrorBody, ResponseOf, Role, RouteKey, SecurityLevel } from '../../../src/api/index';
+import { currentLevel } from './level';
 
 // The contract's shapes, for the views (one definition: src/api/shapes.ts and streams.ts).
 export type {
@@ -21,6 +22,7 @@ export type {
   Quality,
   RecognizedFace,
   Role,
+  SecurityLevel,
   Sample,
   SessionInfo,
   Track,
@@ -194,7 +196,9 @@ export const api = {
     call('POST /enroll', '/enroll', form(files, { name })),
 
   // ---- recognition ----
-  recognize: (file: { name: string; blob: Blob }) => call('POST /recognize', '/recognize', form([file])),
+  /** At the level chosen on the Recognize page (saved in localStorage). */
+  recognize: (file: { name: string; blob: Blob }, level: SecurityLevel = currentLevel()) =>
+    call('POST /recognize', `/recognize${query({ level })}`, form([file])),
   crops: (file: { name: string; blob: Blob }) => call('POST /faces/crops', '/faces/crops', form([file])),
   correct: (eventId: number, change: BodyOf<'POST /events/:id/correct'>) =>
     call('POST /events/:id/correct', `/events/${eventId}/correct`, change),
@@ -214,7 +218,10 @@ export const api = {
 
   // ---- network cameras ----
   cameras: () => call('GET /cameras', '/cameras'),
-  addCamera: (name: string, url: string) => call('POST /cameras', '/cameras', { name, url }),
+  addCamera: (name: string, url: string, level?: SecurityLevel) =>
+    call('POST /cameras', '/cameras', { name, url, ...(level ? { level } : {}) }),
+  setCameraLevel: (cameraId: number, level: SecurityLevel) =>
+    call('PATCH /cameras/:id', `/cameras/${cameraId}`, { level }),
   startCamera: (cameraId: number) => call('POST /cameras/:id/start', `/cameras/${cameraId}/start`),
   stopCamera: (cameraId: number) => call('POST /cameras/:id/stop', `/cameras/${cameraId}/stop`),
   deleteCamera: (cameraId: number) => call('DELETE /cameras/:id', `/cameras/${cameraId}`),

@@ -3,6 +3,7 @@
 // latency to about one recognition while keeping the server busy.
 import { API } from './api';
 import { grabFrame } from './image';
+import { currentLevel } from './level';
 import type { LiveFrame, LiveMessage } from './api';
 
 /** If an answer never comes (a dropped frame), send another after this long. */
@@ -35,7 +36,7 @@ function percentile(values: number[], p: number): number {
 
 export function liveUrl(): string {
   const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  return `${proto}//${location.host}${API}/live`;
+  return `${proto}//${location.host}${API}/live?level=${currentLevel()}`;
 }
 
 export class LiveSession {

@@ -20,10 +20,28 @@ export function EnrollResult({ report }: { report: EnrollReport }) {
       {report.accepted.length > 0 && (
         <div className="thumb-row" data-testid="enroll-accepted">
           {report.accepted.map((a) => (
-            <img key={a.sampleId} src={api.thumbnailUrl(a.sampleId)} alt={a.source} className="thumb" />
+            <img
+              key={a.sampleId}
+              src={api.thumbnailUrl(a.sampleId)}
+              alt={a.source}
+              className="thumb"
+              title={a.lowQuality ? t('enroll.lowQuality') : undefined}
+            />
           ))}
         </div>
       )}
+      {report.person &&
+        report.lookalikes.map((l) => (
+          <p key={l.personId} className="alert info" data-testid="enroll-lookalike">
+            {t('enroll.lookalike', {
+              name: report.person!.name,
+              other: l.name,
+              evidence: l.evidence.toFixed(2),
+              threshold: l.threshold.toFixed(2),
+            })}{' '}
+            <a href={href('manage', 'people', l.personId)}>{t('enroll.openPerson')}</a>
+          </p>
+        ))}
       {report.rejected.length > 0 && (
         <>
           <h4>{t('enroll.rejected', { n: report.rejected.length })}</h4>

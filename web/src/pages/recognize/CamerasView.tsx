@@ -7,6 +7,7 @@ import { ConfirmDialog } from '../../components/Modal';
 import { TextField } from '../../components/TextField';
 import { useI18n } from '../../i18n';
 import { api } from '../../lib/api';
+import { SECURITY_LEVELS, type SecurityLevel } from '../../lib/level';
 import { useAction } from '../../lib/requests';
 import { useSession } from '../../lib/session';
 import type { Camera, CameraFaceEvent, CameraStateChange } from '../../lib/api';
@@ -28,6 +29,7 @@ export function CamerasView() {
   const { busy, error, setError, run: act } = useAction();
   const [name, setName] = useState('');
   const [url, setUrl] = useState('');
+  const [level, setLevel] = useState<SecurityLevel>('balanced');
   const [watched, setWatched] = useState<number | null>(null);
   const [feed, setFeed] = useState<FeedItem[]>([]);
   const [deleting, setDeleting] = useState<Camera | null>(null);
@@ -83,9 +85,10 @@ export function CamerasView() {
   const add = (e: FormEvent) => {
     e.preventDefault();
     void act(async () => {
-      const camera = await api.addCamera(name.trim(), url.trim());
+      const camera = await api.addCamera(name.trim(), url.trim(), level);
       setName('');
       setUrl('');
+      setLevel('balanced');
       setCameras((list) => [...(list ?? []), camera]);
       setWatched(camera.id);
     });
@@ -117,6 +120,21 @@ export function CamerasView() {
                 placeholder="rtsp://camera.local:554/stream"
                 data-testid="camera-url"
               />
+              <label className="field">
+                <span>{t('cameras.level')}</span>
+                <select
+                  value={level}
+                  onChange={(e) => setLevel(e.target.value as SecurityLevel)}
+                  title={t('level.hint')}
+                  data-testid="camera-level"
+                >
+                  {SECURITY_LEVELS.map((l) => (
+                    <option key={l} value={l}>
+                      {t(`level.${l}`)}
+                    </option>
+                  ))}
+                </select>
+              </label>
               <button
                 type="submit"
                 className="primary"
@@ -151,6 +169,11 @@ export function CamerasView() {
                       {c.url}
                     </small>
                     <small className="muted">{t('cameras.frames', { n: c.framesAnalysed })}</small>
+                    {!isAdmin && (
+                      <small className="muted" data-testid="camera-level-text">
+                        {t('cameras.level')}: {t(`level.${c.level}`)}
+                      </small>
+                    )}
                   </span>
                   {/* ffmpeg's own words on why a stream failed are a detail for the curious: a tooltip. */}
                   <span className={`tag ${c.state}`} title={c.reason ?? undefined} data-testid="camera-state">
@@ -158,6 +181,25 @@ export function CamerasView() {
                   </span>
                   {isAdmin && (
                     <span className="row" onClick={(e) => e.stopPropagation()}>
+                      <select
+                        className="small"
+                        value={c.level}
+                        disabled={busy}
+                        aria-label={t('cameras.level')}
+                        title={t('level.hint')}
+                        onChange={(e) =>
+                          void act(async () =>
+                            replace(await api.setCameraLevel(c.id, e.target.value as SecurityLevel)),
+                          )
+                        }
+                        data-testid="camera-level-select"
+                      >
+                        {SECURITY_LEVELS.map((l) => (
+                          <option key={l} value={l}>
+                            {t(`level.${l}`)}
+                          </option>
+                        ))}
+                      </select>
                       {c.state === 'stopped' || c.state === 'failed' ? (
                         <button
                           type="button"

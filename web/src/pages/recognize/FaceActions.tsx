@@ -4,6 +4,7 @@
 // the photo.
 import { useRef, useState } from 'react';
 import { FaceName } from '../../components/FaceName';
+import { FaceWhy, useFaceWhy } from '../../components/FaceWhy';
 import { ActionDialog } from '../../components/Modal';
 import { PersonNameInput } from '../../components/PersonNameInput';
 import { useI18n } from '../../i18n';
@@ -26,6 +27,7 @@ export function FaceActions(props: {
   const { t, tError, tCode, number } = useI18n();
   const { isAdmin, capabilities } = useSession();
   const { face } = props;
+  const why = useFaceWhy();
   const { busy, error, setError, run } = useAction();
   const [dialog, setDialog] = useState<Dialog>(null);
   const [name, setName] = useState('');
@@ -92,7 +94,12 @@ export function FaceActions(props: {
   };
 
   return (
-    <li className={`face-row${props.selected ? ' selected' : ''}`} onClick={props.onSelect}>
+    <li
+      className={`face-row${props.selected ? ' selected' : ''}`}
+      onClick={props.onSelect}
+      title={why(face).join('\n')}
+      data-testid="face-row"
+    >
       <span className={`face-index ${face.name ? 'known' : 'unknown'}`}>{props.index + 1}</span>
       <span className="face-who">
         <FaceName name={face.name} testId="face-name" />
@@ -101,6 +108,8 @@ export function FaceActions(props: {
           {face.decision === 'ambiguous' && ` · ${t('face.ambiguous')}`}
         </small>
         {notice && <small className="ok-text">{notice}</small>}
+        {/* Tapped (or selected from its box): the explanation; hovering shows it as the tooltip. */}
+        {props.selected && <FaceWhy face={face} />}
       </span>
       <span className="face-buttons">
         {corrected && capabilities.undoCorrection && (

@@ -8,6 +8,7 @@ import { ResultsTable, type ResultRow } from '../../components/ResultsTable';
 import { useI18n } from '../../i18n';
 import { api } from '../../lib/api';
 import type { RecognizedFace } from '../../lib/api';
+import { useFaceWhy } from '../../components/FaceWhy';
 import { FaceActions } from './FaceActions';
 
 interface PhotoResult {
@@ -25,6 +26,7 @@ let nextKey = 1;
 
 export function PhotoRecognize() {
   const { t, tError, number } = useI18n();
+  const why = useFaceWhy();
   const [photos, setPhotos] = useState<PhotoResult[]>([]);
   const [selected, setSelected] = useState<{ photo: number; face: number } | null>(null);
   const queue = useRef(Promise.resolve());
@@ -113,6 +115,7 @@ export function PhotoRecognize() {
                     known: f.name !== null,
                     label: f.name ? `${f.name} ${number(f.score)}` : t('face.unknown'),
                     selected: selected?.photo === p.key && selected.face === i,
+                    title: why(f).join('\n'),
                   }))}
                   onSelect={(i) => setSelected({ photo: p.key, face: i })}
                 />

@@ -1,4 +1,5 @@
 // Recognize (识别人脸): photos, a video file, or the camera.
+import { LevelSelect } from '../../components/LevelSelect';
 import { ModePage } from '../../components/ModePage';
 import { Tabs } from '../../components/Tabs';
 import { useI18n } from '../../i18n';
@@ -24,6 +25,7 @@ export function RecognizePage({ route }: { route: string[] }) {
       subtitle={t('recognize.subtitle')}
       tabs={<Tabs base="recognize" tabs={tabs} active={tab} />}
     >
+      {(tab === 'photos' || tab === 'camera') && <LevelSelect />}
       {tab === 'video' ? (
         <VideoRecognize />
       ) : tab === 'camera' ? (
