@@ -9,6 +9,7 @@ import {
 } from '../../service/recognize/decision.js';
 import { openVisage, withGlobalOptions, type GlobalOptions } from '../context.js';
 import { exitOneIfAnyFailed, log, printJson, printTable, progress } from '../output.js';
+import { PHOTO_EXTENSIONS } from '../../service/faces/face-service.js';
 
 interface RecognizeOptions extends GlobalOptions {
   annotate?: string;
@@ -25,19 +26,6 @@ export function levelOption(): Option {
     .choices(SECURITY_LEVELS)
     .default(DEFAULT_SECURITY_LEVEL);
 }
-
-const IMAGE_EXTENSIONS = new Set([
-  '.jpg',
-  '.jpeg',
-  '.png',
-  '.webp',
-  '.gif',
-  '.tif',
-  '.tiff',
-  '.avif',
-  '.heic',
-  '.bmp',
-]);
 
 export function registerRecognize(program: Command): void {
   withGlobalOptions(
@@ -129,7 +117,7 @@ export async function expandImagePaths(paths: string[]): Promise<string[]> {
     const st = await fs.stat(p).catch(() => null);
     if (st?.isDirectory()) {
       const names = (await fs.readdir(p))
-        .filter((n) => IMAGE_EXTENSIONS.has(path.extname(n).toLowerCase()))
+        .filter((n) => PHOTO_EXTENSIONS.has(path.extname(n).toLowerCase()))
         .sort();
       out.push(...names.map((n) => path.join(p, n)));
     } else out.push(p); // a missing file is reported per file by the service

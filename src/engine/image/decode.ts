@@ -9,6 +9,20 @@ import type { RgbImage } from '../types.js';
 /** Default pixel limit (width × height): about a 8700×5800 photo, 150 MB of RGB once decoded. */
 export const MAX_PIXELS = 50e6;
 
+/** File endings taken for photos when a folder is given (what libvips here decodes; HEIC when built in). */
+export const PHOTO_EXTENSIONS: ReadonlySet<string> = new Set([
+  '.jpg',
+  '.jpeg',
+  '.png',
+  '.webp',
+  '.gif',
+  '.tif',
+  '.tiff',
+  '.avif',
+  '.heic',
+  '.bmp',
+]);
+
 // sharp runs libvips on one thread on glibc Linux (to limit allocator fragmentation); decoding is the
 // largest single step for a photo (bbt1.jpg: 15.6 ms on 1 thread, 8.8 ms on 2), so use the cores.
 // Memory (issue 11, item 9): each libvips worker thread allocates from its own glibc arena, which keeps

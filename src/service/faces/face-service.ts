@@ -8,6 +8,9 @@ import { FaceAnalyzer, type AnalyzerOptions } from '../../engine/analyzer.js';
 import { compareEmbeddings, type Comparison } from '../../engine/compare.js';
 import { largestFace, type Face } from '../../engine/face.js';
 import { decodeImage, MAX_PIXELS } from '../../engine/image/decode.js';
+
+/** What a folder of photos is read for (the decoder's list). */
+export { PHOTO_EXTENSIONS } from '../../engine/image/decode.js';
 import { encodeJpeg } from '../../engine/image/encode.js';
 import type { Box, RgbImage } from '../../engine/types.js';
 import { faceJson, qualityJson, round, roundBox, type FaceJson, type FaceQualityJson } from '../json.js';

@@ -46,6 +46,7 @@ import {
   type ModelCalibration,
   type RegisteredModel,
 } from './registry.js';
+import { PHOTO_EXTENSIONS } from '../../engine/image/decode.js';
 
 export const TEMPLATE_SIZES: Record<TemplateName, number> = { 'arcface-112': 112, 'dlib-150': 150 };
 /** Pixel scaling when none is given: InsightFace's (p − 127.5) / 128 for ArcFace crops, dlib's 0..255. */
@@ -54,17 +55,6 @@ const DEFAULT_SCALING: Record<TemplateName, { mean: number; std: number }> = {
   'dlib-150': { mean: 0, std: 1 },
 };
 const ID_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/;
-const IMAGE_EXTENSIONS = new Set([
-  '.jpg',
-  '.jpeg',
-  '.png',
-  '.webp',
-  '.gif',
-  '.tif',
-  '.tiff',
-  '.avif',
-  '.bmp',
-]);
 /** The calibration folder must have at least this many people (half enrolled, half strangers). */
 export const MIN_CALIBRATION_PEOPLE = 4;
 /** Stranger probes below which balanced (0.75 %) cannot differ from strict (no stranger named). */
@@ -391,7 +381,7 @@ async function calibrateWith(
   const photos = people.flatMap((p) =>
     fs
       .readdirSync(path.join(folder, p))
-      .filter((f) => IMAGE_EXTENSIONS.has(path.extname(f).toLowerCase()))
+      .filter((f) => PHOTO_EXTENSIONS.has(path.extname(f).toLowerCase()))
       .sort()
       .map((f) => ({ person: p, file: path.join(folder, p, f) })),
   );

@@ -20,12 +20,22 @@ export function LevelSelect() {
         title={t('level.hint')}
         data-testid="level-select"
       >
-        {SECURITY_LEVELS.map((l) => (
-          <option key={l} value={l}>
-            {t(`level.${l}`)}
-          </option>
-        ))}
+        <LevelOptions />
       </select>
     </label>
+  );
+}
+
+/** The three levels as <option>s, in their order (also the camera form's level select). */
+export function LevelOptions() {
+  const { t } = useI18n();
+  return (
+    <>
+      {SECURITY_LEVELS.map((l) => (
+        <option key={l} value={l}>
+          {t(`level.${l}`)}
+        </option>
+      ))}
+    </>
   );
 }

@@ -4,6 +4,7 @@ import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { Alert, Spinner } from '../../components/Alert';
 import { FaceName } from '../../components/FaceName';
 import { ConfirmDialog } from '../../components/Modal';
+import { LevelOptions } from '../../components/LevelSelect';
 import { TextField } from '../../components/TextField';
 import { useI18n } from '../../i18n';
 import { api } from '../../lib/api';
@@ -128,11 +129,7 @@ export function CamerasView() {
                   title={t('level.hint')}
                   data-testid="camera-level"
                 >
-                  {SECURITY_LEVELS.map((l) => (
-                    <option key={l} value={l}>
-                      {t(`level.${l}`)}
-                    </option>
-                  ))}
+                  <LevelOptions />
                 </select>
               </label>
               <button
