@@ -167,7 +167,7 @@ export function marginCredit(margin: number, requiredMargin: number, c: Calibrat
 }
 
 /** Logistic map of the evidence's distance to the threshold, so the threshold is 0.5. */
-function toScore(evidence: number, threshold: number): number {
+export function toScore(evidence: number, threshold: number): number {
   return 1 / (1 + Math.exp(-(evidence - threshold)));
 }
 

@@ -14,9 +14,11 @@ import type { Gallery } from '../../gallery/gallery.js';
 import {
   CALIBRATIONS,
   calibrationKey,
+  calibrationWithRule,
   decide,
   DEFAULT_SECURITY_LEVEL,
   normalise,
+  toScore,
   type Calibration,
   type Decision,
   type PersonCandidate,
@@ -110,23 +112,16 @@ const NO_PENALTY: FaceQuality = { size: Infinity, sharpness: Infinity, yaw: 0, p
  * the threshold is z 0 and the 0.6 z margin is 0.1·t. Strict and lenient move it by 1 z (t/6).
  */
 export function fallbackCalibration(modelId: string, threshold: number, flip: boolean): Calibration {
+  const shipped = calibrationWithRule({ [modelId]: { mean: 1 - threshold, std: threshold / 6 } }, flip, {
+    strict: 1,
+    balanced: 0,
+    lenient: -1,
+  });
+  // Nothing was measured for this model: no second-sample weighting and no quality penalties.
   return {
-    models: { [modelId]: { mean: 1 - threshold, std: threshold / 6 } },
-    flip,
-    thresholds: { strict: 1, balanced: 0, lenient: -1 },
-    margin: 0.6,
-    lookalikeMargin: 0,
+    ...shipped,
     secondSampleWeight: 0,
-    cohort: { weight: 0, size: 10, prior: 0 },
-    quality: {
-      perSizeHalving: 0,
-      refSize: 64,
-      perSharpnessHalving: 0,
-      refSharpness: 477,
-      perYaw10: 0,
-      freeYaw: 20,
-      minSize: 20,
-    },
+    quality: { ...shipped.quality, perSizeHalving: 0 },
     lowQualitySamplePenalty: 0,
   };
 }
@@ -187,12 +182,11 @@ export class Recognizer {
     }));
     const level = context.level ?? DEFAULT_SECURITY_LEVEL;
     const r = decide({ candidates, quality: context.quality ?? NO_PENALTY, level, calibration });
-    const scoreOf = (evidence: number): number => 1 / (1 + Math.exp(-(evidence - r.threshold)));
     const reported = r.ranked.slice(0, this.topK).map((c): Candidate => ({
       personId: c.personId,
       name: this.gallery.personName(c.personId),
       distance: 1 - similarity.get(c.sampleId)!,
-      score: scoreOf(c.evidence),
+      score: toScore(c.evidence, r.threshold),
       sampleId: c.sampleId,
       evidence: c.evidence,
     }));
