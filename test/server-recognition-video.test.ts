@@ -72,6 +72,28 @@ test('a video upload becomes a job: progress events, tracks stored as events, an
   assert.equal(probe.stdout.trim(), 'video');
 });
 
+test('a video job is judged at the security level asked for (?level=), balanced by default', async () => {
+  const strict = await viewer.upload('/videos?level=strict', {
+    file: upload(facePath('video/faceapi_test.mp4'), 'video/mp4'),
+  });
+  assert.equal(strict.status, 202);
+  const done = (await follow(strict.body.id)).at(-1);
+  assert.equal(done.state, 'done', JSON.stringify(done.error));
+  assert.equal(done.level, 'strict');
+  assert.equal((await viewer.get(`/videos/${strict.body.id}`)).body.level, 'strict');
+
+  const plain = await viewer.upload('/videos', {
+    file: upload(facePath('video/faceapi_test.mp4'), 'video/mp4'),
+  });
+  assert.equal((await viewer.get(`/videos/${plain.body.id}`)).body.level, 'balanced');
+  await follow(plain.body.id);
+
+  const bad = await viewer.upload('/videos?level=loose', {
+    file: upload(facePath('video/faceapi_test.mp4'), 'video/mp4'),
+  });
+  assert.equal(bad.status, 400);
+});
+
 test('unreadable videos fail as jobs with a reason; empty uploads and unknown jobs are refused', async () => {
   const text = await viewer.upload('/videos', {
     file: { name: 'notes.mp4', bytes: Buffer.from('not a video at all\n'.repeat(100)), type: 'video/mp4' },

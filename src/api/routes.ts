@@ -13,6 +13,7 @@ import {
   DetectResult,
   EnrollReport,
   EventPage,
+  ImportJob,
   LookalikeList,
   MergeResult,
   Person,
@@ -152,6 +153,8 @@ export const RecognizeQuery = Obj({
   level: Optional(SecurityLevel),
 });
 export type RecognizeQuery = Defaulted<Static<typeof RecognizeQuery>, 'events'>;
+export const VideoQuery = Obj({ level: Optional(SecurityLevel) });
+export type VideoQuery = Static<typeof VideoQuery>;
 
 const instant = 'ISO 8601 time (e.g. 2024-05-01T12:00:00Z) or milliseconds since the epoch';
 const EVENT_FILTERS = {
@@ -239,6 +242,23 @@ export const ROUTES = {
     multipart: { files: enrollFiles, fields: { name: { description: "the person's name", required: true } } },
     response: { 200: EnrollReport },
   },
+  'POST /imports': {
+    querystring: EnrollQuery,
+    multipart: {
+      files: {
+        file: {
+          description:
+            'a .zip of person folders (people/<name>/photo.jpg), or every photo of a dropped folder, each named by its path inside it (<name>/photo.jpg)',
+          multiple: true,
+          required: true,
+        },
+      },
+      fields: { name: { description: "what is imported, for display (default: the zip's name)" } },
+    },
+    response: { 202: ImportJob },
+  },
+  'GET /imports/:id': { params: JobParams, response: { 200: ImportJob } },
+  'POST /imports/:id/cancel': { params: JobParams, response: { 200: ImportJob } },
   'GET /samples/:id/thumbnail': { params: IdParams, response: { 200: jpeg } },
   'DELETE /samples/:id': { params: IdParams, response: { 204: noContent } },
   'POST /samples/:id/move': { params: IdParams, body: MoveSampleBody, response: { 200: Sample } },
@@ -278,6 +298,7 @@ export const ROUTES = {
   },
 
   'POST /videos': {
+    querystring: VideoQuery,
     multipart: { files: { file: { description: 'a video (MP4, MOV, MKV, WebM, AVI…)', required: true } } },
     response: { 202: VideoAccepted },
   },

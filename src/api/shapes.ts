@@ -374,6 +374,28 @@ export const ImportReport = named(
 );
 export type ImportReport = Static<typeof ImportReport>;
 
+/** A bulk import started from the web app (a zip or a dropped folder), run as `visage import` runs. */
+export const ImportJob = named(
+  'ImportJob',
+  Obj({
+    id: Str({ format: 'uuid' }),
+    name: Str({ description: "the zip's or the folder's name" }),
+    state: StringEnum(['queued', 'running', 'done', 'cancelled', 'failed'], {
+      description: 'cancelled: stopped between people; the people imported before stay',
+    }),
+    progress: Obj({
+      files: Int({ description: 'files handled so far' }),
+      totalFiles: Int({ description: '0 until the folder is scanned' }),
+      people: Int({ description: 'person folders committed so far' }),
+      totalPeople: Int(),
+    }),
+    /** Once done or cancelled; paths are inside the upload. */
+    report: Optional(Ref(ImportReport)),
+    error: Optional(ErrorInfo),
+  }),
+);
+export type ImportJob = Static<typeof ImportJob>;
+
 // ---- events and corrections ----
 
 export const Event = named(
@@ -473,6 +495,7 @@ export const VideoJob = named(
   Obj({
     id: Str(),
     file: Str({ description: 'the uploaded file name' }),
+    level: SecurityLevel,
     state: StringEnum(JOB_STATES),
     progress: VideoProgress,
     result: Optional(VideoJobResult),
@@ -508,3 +531,55 @@ export type Camera = Static<typeof Camera>;
 
 export const CameraList = named('CameraList', Obj({ items: List(Ref(Camera)) }));
 export type CameraList = Static<typeof CameraList>;
+
+// ---- privacy ----
+
+const days = (what: string) =>
+  Nullable(Int({ minimum: 1, maximum: 36500 }), {
+    description: `${what} older than this many days are removed daily; null keeps them`,
+  });
+
+export const PrivacySettings = named(
+  'PrivacySettings',
+  Obj({
+    eventDays: days('events (with their snapshots)'),
+    unknownDays: days('unknown faces (events nobody was recognised in, with their snapshots)'),
+    forgetAuditNames: Bool({
+      description:
+        'forgetting a person keeps their name and id in the audit log (default: only that it happened)',
+    }),
+    retentionRanAt: Nullable(Time(), { description: 'when the retention job last ran' }),
+  }),
+);
+export type PrivacySettings = Static<typeof PrivacySettings>;
+
+export const RetentionReport = named(
+  'RetentionReport',
+  Obj({
+    ranAt: Time(),
+    events: Int({ description: 'events removed as older than eventDays' }),
+    unknown: Int({ description: 'unknown faces removed as older than unknownDays' }),
+    walTruncated: Bool({ description: 'the write-ahead log was emptied after the removal' }),
+  }),
+);
+export type RetentionReport = Static<typeof RetentionReport>;
+
+export const ForgetReport = named(
+  'ForgetReport',
+  Obj({
+    forgotten: PersonRef,
+    samples: Int(),
+    events: Int({ description: 'their events, removed with snapshots and embeddings' }),
+    negatives: Int({ description: 'corrections removed: theirs, and those recorded from their events' }),
+    clusters: Int({ description: 'unknown-face cluster entries removed' }),
+    imports: Int({ description: 'bulk-import progress records of their photos removed' }),
+    audit: Obj({
+      removed: Int({ description: 'audit entries about them, removed' }),
+      scrubbed: Int({ description: 'other audit entries their name or id was removed from' }),
+    }),
+    walTruncated: Bool({
+      description: 'the write-ahead log was emptied; false when another reader held it (emptied later)',
+    }),
+  }),
+);
+export type ForgetReport = Static<typeof ForgetReport>;

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { VisageError } from '../../errors.js';
 import type { ServerContext } from '../context.js';
-import type { JobParams, VideoAccepted, VideoJob } from '../../api/index.js';
+import type { JobParams, VideoAccepted, VideoJob, VideoQuery } from '../../api/index.js';
 import { contract } from '../schemas.js';
 import type { JobView } from '../../service/video/video-jobs.js';
 
@@ -13,13 +13,13 @@ const MB = 1024 * 1024;
 export const MAX_VIDEO_BYTES = 1024 * MB;
 
 export function registerVideoRoutes(app: FastifyInstance, { videos, streams }: ServerContext): void {
-  app.post<{ Reply: VideoAccepted }>(
+  app.post<{ Querystring: VideoQuery; Reply: VideoAccepted }>(
     '/videos',
     {
       config: { access: 'viewer' },
       schema: {
         tags: ['videos'],
-        summary: `Upload a video (at most ${MAX_VIDEO_BYTES / MB} MB) to recognise its faces in the background; 202 with the job id`,
+        summary: `Upload a video (at most ${MAX_VIDEO_BYTES / MB} MB) to recognise its faces in the background at a security level (?level=strict|balanced|lenient, default balanced); 202 with the job id`,
         ...contract('POST /videos'),
       },
     },
@@ -29,7 +29,9 @@ export function registerVideoRoutes(app: FastifyInstance, { videos, streams }: S
       const part = await request.file({ limits: { fileSize: MAX_VIDEO_BYTES, files: 1 } });
       if (!part || part.fieldname !== 'file')
         throw new VisageError('missing_file', 'Attach the video as the multipart field "file".');
-      const { id } = await videos.submit(part.file, part.filename || 'video', MAX_VIDEO_BYTES);
+      const { id } = await videos.submit(part.file, part.filename || 'video', MAX_VIDEO_BYTES, {
+        level: request.query.level,
+      });
       return reply.code(202).send({ id });
     },
   );

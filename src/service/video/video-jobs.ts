@@ -13,6 +13,7 @@ import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { isVisageError, VisageError } from '../../errors.js';
+import { DEFAULT_SECURITY_LEVEL, type SecurityLevel } from '../recognize/decision.js';
 import { VideoLimitError, type VideoLimits, type VideoResult, type VideoService } from './video.js';
 
 export type JobState = 'queued' | 'running' | 'done' | 'failed';
@@ -20,6 +21,8 @@ export type JobState = 'queued' | 'running' | 'done' | 'failed';
 export interface JobView {
   id: string;
   file: string;
+  /** The security level every recognition of this job is judged at. */
+  level: SecurityLevel;
   state: JobState;
   progress: { phase: 'recognize' | 'annotate'; frames: number; totalFrames: number | null; fps: number };
   result?: Omit<VideoResult, 'annotated' | 'file'> & { file: string; annotatedUrl: string | null };
@@ -51,6 +54,11 @@ export const DEFAULT_VIDEO_LIMITS: VideoLimits = { maxDurationS: 600, maxFrames:
 export const DEFAULT_VIDEO_CONCURRENCY = 4;
 /** Jobs waiting to start before uploads are refused with `busy`. */
 export const DEFAULT_VIDEO_QUEUE = 16;
+
+export interface JobOptions {
+  /** Security level of the job's recognitions (default balanced, as for photos). */
+  level?: SecurityLevel;
+}
 
 export interface VideoJobsOptions {
   limits?: Partial<VideoLimits>;
@@ -102,12 +110,13 @@ export class VideoJobs {
     return { id, input: path.join(dir, `input${ext}`) };
   }
 
-  start(id: string, input: string, filename: string): JobView {
+  start(id: string, input: string, filename: string, options: JobOptions = {}): JobView {
     const dir = path.dirname(input);
     const job: Job = {
       view: {
         id,
         file: filename,
+        level: options.level ?? DEFAULT_SECURITY_LEVEL,
         state: 'queued',
         progress: { phase: 'recognize', frames: 0, totalFrames: null, fps: 0 },
       },
@@ -151,6 +160,7 @@ export class VideoJobs {
     file: Readable & { truncated?: boolean },
     filename: string,
     limitBytes: number,
+    options: JobOptions = {},
   ): Promise<JobView> {
     const { id, input } = this.prepare(filename);
     try {
@@ -168,7 +178,7 @@ export class VideoJobs {
       this.discard(id);
       throw e;
     }
-    return this.start(id, input, filename);
+    return this.start(id, input, filename, options);
   }
 
   annotatedFile(id: string): string | undefined {
@@ -231,7 +241,13 @@ export class VideoJobs {
       const result = await this.video.process(
         job.input,
         // Events name the upload, not this server's temporary copy of it.
-        { annotate: job.annotated, name: job.view.file, lane: `video:${job.view.id}`, limits: this.limits },
+        {
+          annotate: job.annotated,
+          name: job.view.file,
+          lane: `video:${job.view.id}`,
+          limits: this.limits,
+          level: job.view.level,
+        },
         (p) => {
           const now = performance.now();
           job.view.progress = {

@@ -211,8 +211,13 @@ export const api = {
   thumbnailUrl: (sampleId: number) => `${API}/samples/${sampleId}/thumbnail`,
 
   // ---- video ----
-  uploadVideo: (file: File, onProgress: (f: number) => void) =>
-    upload<ResponseOf<'POST /videos'>>('/videos', form([{ name: file.name, blob: file }]), onProgress),
+  /** At the level chosen on the Recognize page, like photos and the camera. */
+  uploadVideo: (file: File, onProgress: (f: number) => void, level: SecurityLevel = currentLevel()) =>
+    upload<ResponseOf<'POST /videos'>>(
+      `/videos${query({ level })}`,
+      form([{ name: file.name, blob: file }]),
+      onProgress,
+    ),
   video: (jobId: string) => call('GET /videos/:id', `/videos/${id(jobId)}`),
   videoProgressUrl: (jobId: string) => `${API}/videos/${id(jobId)}/progress`,
 

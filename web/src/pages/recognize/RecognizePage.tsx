@@ -25,7 +25,7 @@ export function RecognizePage({ route }: { route: string[] }) {
       subtitle={t('recognize.subtitle')}
       tabs={<Tabs base="recognize" tabs={tabs} active={tab} />}
     >
-      {(tab === 'photos' || tab === 'camera') && <LevelSelect />}
+      {tab !== 'cameras' && <LevelSelect />}
       {tab === 'video' ? (
         <VideoRecognize />
       ) : tab === 'camera' ? (

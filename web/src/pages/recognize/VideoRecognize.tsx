@@ -102,14 +102,15 @@ export function VideoRecognize() {
           )}
           {error && <Alert>{error}</Alert>}
           {job?.state === 'failed' && <Alert>{job.error ? tCode(job.error.code) : t('video.failed')}</Alert>}
-          {result && (
+          {job && result && (
             <>
               <p className="muted">
                 {t('video.summary', {
                   tracks: result.tracks.length,
                   frames: result.frames,
                   duration: result.durationS === null ? '—' : seconds(result.durationS),
-                })}
+                })}{' '}
+                · {t('level.label')}: <span data-testid="video-level">{t(`level.${job.level}`)}</span>
               </p>
               {result.stopped && <Alert>{t('video.stopped')}</Alert>}
               {result.annotatedUrl && (
