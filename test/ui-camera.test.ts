@@ -71,6 +71,10 @@ test('live recognition names the person in the camera and shows frames/s and lat
   await page.goto('/#/recognize/camera');
   await page.getByTestId('live-start').click();
   await page.getByTestId('live-names').getByText(NAME).waitFor({ timeout: 30_000 });
+  // The name explains itself like a photo's: distance against the threshold that applied, and the level.
+  const why = (await page.getByTestId('live-why').first().getAttribute('title')) ?? '';
+  assert.match(why, /0\.\d{3}/, `explanation: ${why}`);
+  assert.ok(why.split('\n').length >= 2, `explanation: ${why}`);
   // Let a few more frames through, then read the figures the page shows.
   await waitForLiveFrames(page, 10);
   const stats = page.getByTestId('live-stats');

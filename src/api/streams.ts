@@ -1,30 +1,31 @@
 // Messages that are not request/response bodies: the live WebSocket's answers and the server-sent events
 // of video jobs and cameras. The OpenAPI document cannot describe them, so these schemas are the only
 // statement of their shape (the contract test checks real messages against them).
-import { Box, Camera, CameraState, ErrorInfo, SecurityLevel, Track, VideoJob } from './shapes.js';
-import {
-  Int,
-  List,
-  Nullable,
-  Num,
-  Obj,
-  Optional,
-  Ref,
-  Str,
-  StringEnum,
-  Time,
-  Type,
-  type Static,
-} from './schema.js';
+import { Camera, CameraState, ErrorInfo, RecognizedFace, SecurityLevel, Track, VideoJob } from './shapes.js';
+import { Int, List, Num, Obj, Optional, Ref, Str, StringEnum, Time, Type, type Static } from './schema.js';
 
 // ---- GET /live (WebSocket) ----
 
-export const LiveFace = Obj({
-  box: Ref(Box),
-  name: Nullable(Str()),
-  score: Num(),
-  personId: Nullable(Int()),
-});
+/**
+ * A face of a live frame: its box and name, and why (the same explanation as a photo's face: distance,
+ * the threshold that applied, margin to the runner-up, level; the nearest two candidates).
+ */
+export const LiveFace = Type.Pick(RecognizedFace, [
+  'box',
+  'name',
+  'score',
+  'personId',
+  'distance',
+  'threshold',
+  'decision',
+  'candidates',
+  'level',
+  'evidence',
+  'evidenceThreshold',
+  'penalty',
+  'margin',
+  'requiredMargin',
+]);
 export type LiveFace = Static<typeof LiveFace>;
 
 /** The answer to one processed frame. */

@@ -3,7 +3,7 @@
 // waiting, so the answer is always about the newest picture and latency stays bounded by one frame's
 // work however fast frames come; each frame is one `live` unit of the scheduler (served first).
 import { performance } from 'node:perf_hooks';
-import type { LiveFrame, LiveMessage, SecurityLevel } from '../../api/index.js';
+import type { LiveFace, LiveFrame, LiveMessage, SecurityLevel } from '../../api/index.js';
 import { isVisageError } from '../../errors.js';
 import type { WorkOptions } from '../scheduler.js';
 
@@ -57,7 +57,7 @@ export class LiveFrames {
           const { faces } = await this.recognize(jpeg, { ...this.work, kind: 'live' });
           this.send({
             frame,
-            faces: faces.map((f) => ({ box: f.box, name: f.name, score: f.score, personId: f.personId })),
+            faces: faces.map(liveFace),
             ms: Math.round(performance.now() - receivedAt),
             dropped: this.dropped,
             level: this.level,
@@ -75,4 +75,27 @@ export class LiveFrames {
   private send(message: LiveMessage): void {
     if (this.open) this.answer(message);
   }
+}
+
+/**
+ * What a live answer says of a face: the explanation fields only (not the photo answer's detection score,
+ * sample or event ids), and of the candidates the nearest two, which is what the explanation names.
+ */
+function liveFace(f: LiveFace): LiveFace {
+  return {
+    box: f.box,
+    name: f.name,
+    score: f.score,
+    personId: f.personId,
+    distance: f.distance,
+    threshold: f.threshold,
+    decision: f.decision,
+    candidates: f.candidates.slice(0, 2),
+    level: f.level,
+    evidence: f.evidence,
+    evidenceThreshold: f.evidenceThreshold,
+    penalty: f.penalty,
+    margin: f.margin,
+    requiredMargin: f.requiredMargin,
+  };
 }

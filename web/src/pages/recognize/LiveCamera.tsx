@@ -3,11 +3,12 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { Alert } from '../../components/Alert';
 import { FaceName } from '../../components/FaceName';
+import { useFaceWhy } from '../../components/FaceWhy';
 import { Icon } from '../../components/Icon';
 import { useI18n } from '../../i18n';
 import { CAMERA_HEIGHT, CAMERA_WIDTH, useCamera } from '../../lib/camera';
 import { LiveSession, type LiveState, type LiveStats } from '../../lib/live';
-import type { LiveFrame } from '../../lib/api';
+import type { LiveFace, LiveFrame } from '../../lib/api';
 
 const KNOWN = '#16a34a';
 const UNKNOWN = '#f97316';
@@ -19,7 +20,8 @@ export function LiveCamera() {
   const session = useRef<LiveSession | null>(null);
   const [state, setState] = useState<LiveState>('closed');
   const [stats, setStats] = useState<LiveStats | null>(null);
-  const [names, setNames] = useState<string[]>([]);
+  const [inView, setInView] = useState<LiveFace[]>([]);
+  const why = useFaceWhy();
   const unknownLabel = useRef('');
   unknownLabel.current = t('face.unknown');
 
@@ -50,7 +52,7 @@ export function LiveCamera() {
         g.fillStyle = '#fff';
         g.fillText(label, f.box.x + 5 * px, y + 4.5 * px);
       }
-      setNames(m.faces.map((f) => f.name ?? ''));
+      setInView(m.faces);
     },
     [camera.videoRef],
   );
@@ -60,7 +62,7 @@ export function LiveCamera() {
     session.current = null;
     camera.stop();
     overlay.current?.getContext('2d')?.clearRect(0, 0, overlay.current.width, overlay.current.height);
-    setNames([]);
+    setInView([]);
   }, [camera]);
 
   const start = async () => {
@@ -141,13 +143,14 @@ export function LiveCamera() {
           </div>
         </dl>
         <h3>{t('live.inView')}</h3>
-        {names.length === 0 ? (
+        {inView.length === 0 ? (
           <p className="muted">{t('live.nobody')}</p>
         ) : (
           <ul className="in-view" data-testid="live-names">
-            {names.map((n, i) => (
-              <li key={i}>
-                <FaceName name={n || null} />
+            {/* Every answer explains itself (issue 9): the reasons on hover, and on tap (focus) on phones. */}
+            {inView.map((f, i) => (
+              <li key={i} title={why(f).join('\n')} tabIndex={0} data-testid="live-why">
+                <FaceName name={f.name} />
               </li>
             ))}
           </ul>
