@@ -1,15 +1,17 @@
-// One library's timing run for bench/speed.ts, in its own process so that its peak RSS is its own.
-// Usage: node --import tsx bench/speed-worker.ts visage|face-api RUNS FILE...
+// One library's pipeline for bench/speed.ts, in its own process so that its peak RSS is its own. It
+// loads its models once, says `ready`, then answers each stdin line `FILE RUNS` with one JSON line of that
+// many timed runs (the first request for a file warms it up first), and `rss` with its peak RSS.
+// Usage: node --import tsx bench/speed-worker.ts visage|face-api
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
+import readline from 'node:readline';
 import sharp from 'sharp';
 import { FaceService } from '../src/service/faces/face-service.js';
 
 type Pipeline = (file: string) => Promise<number>;
 
-const [lib, runsArg, ...files] = process.argv.slice(2);
-const runs = Number(runsArg);
+const lib = process.argv[2];
 const WARMUP = 2;
 
 async function visage(): Promise<Pipeline> {
@@ -54,20 +56,24 @@ async function faceApi(): Promise<Pipeline> {
 }
 
 const run = lib === 'visage' ? await visage() : await faceApi();
-const perImage: Record<string, { medianMs: number; faces: number }> = {};
-for (const file of files) {
+const warm = new Set<string>();
+process.stdout.write('ready\n');
+for await (const line of readline.createInterface({ input: process.stdin })) {
+  if (line === 'rss') {
+    process.stdout.write(JSON.stringify({ peakRssMiB: process.resourceUsage().maxRSS / 1024 }) + '\n');
+    continue;
+  }
+  const [file, runs] = [line.slice(0, line.lastIndexOf(' ')), Number(line.slice(line.lastIndexOf(' ') + 1))];
   let faces = 0;
-  for (let i = 0; i < WARMUP; i++) faces = await run(file);
+  if (!warm.has(file)) {
+    for (let i = 0; i < WARMUP; i++) faces = await run(file);
+    warm.add(file);
+  }
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
-    await run(file);
+    faces = await run(file);
     times.push(performance.now() - t0);
   }
-  times.sort((a, b) => a - b);
-  perImage[path.basename(file)] = { medianMs: times[Math.floor(times.length / 2)]!, faces };
+  process.stdout.write(JSON.stringify({ faces, times }) + '\n');
 }
-process.stdout.write(
-  JSON.stringify({ lib, perImage, peakRssMiB: process.resourceUsage().maxRSS / 1024 }) + '\n',
-);
-process.exit(0);

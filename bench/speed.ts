@@ -1,53 +1,97 @@
 // npm run bench:speed — Visage against @vladmandic/face-api (TF.js wasm) in one run, each library in its
-// own process: median ms per image (full pipeline from the file: decode, detect, landmarks, embed) over
-// RUNS runs after warm-up, the speed ratio, and peak RSS. Ends with one line of JSON.
-import { execFileSync } from 'node:child_process';
+// own process (so that its peak RSS is its own): median ms per image (full pipeline from the file:
+// decode, detect, landmarks, embed), the speed ratio, and peak RSS. Ends with one line of JSON.
+// The machine is shared and its load drifts by tens of percent within a minute, so the two libraries are
+// not timed one after the other: both workers stay up and take turns, a few runs each per image and
+// round, in alternating order, and each median is over all rounds. A load change then hits both alike.
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import path from 'node:path';
+import readline from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
 import { facePath } from './dataset.js';
 
-const RUNS = Number(process.env.RUNS ?? 15);
+const ROUNDS = Number(process.env.ROUNDS ?? 5);
+const RUNS_PER_ROUND = Number(process.env.RUNS ?? 3);
 const IMAGES = ['scenes/obama-480p.jpg', 'scenes/obama-1080p.jpg', 'scenes/bbt1.jpg'].map((f) => facePath(f));
+const LIBS = ['face-api', 'visage'] as const;
+type Lib = (typeof LIBS)[number];
 
-interface WorkerResult {
-  lib: string;
-  perImage: Record<string, { medianMs: number; faces: number }>;
-  peakRssMiB: number;
+/** A worker process (bench/speed-worker.ts) answering one JSON line per request line. */
+class Worker {
+  private readonly child: ChildProcessByStdio<Writable, Readable, null>;
+  private readonly lines: AsyncIterator<string>;
+
+  constructor(lib: Lib) {
+    this.child = spawn(process.execPath, ['--import', 'tsx', 'bench/speed-worker.ts', lib], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    this.lines = readline.createInterface({ input: this.child.stdout })[Symbol.asyncIterator]();
+  }
+
+  async next(): Promise<string> {
+    const { value, done } = await this.lines.next();
+    if (done) throw new Error('a speed worker exited early');
+    return value;
+  }
+
+  async request<T>(line: string): Promise<T> {
+    this.child.stdin.write(`${line}\n`);
+    return JSON.parse(await this.next()) as T;
+  }
+
+  close(): void {
+    this.child.stdin.end();
+  }
 }
 
-function measure(lib: string): WorkerResult {
-  const out = execFileSync(
-    process.execPath,
-    ['--import', 'tsx', 'bench/speed-worker.ts', lib, String(RUNS), ...IMAGES],
-    {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  return JSON.parse(out.trim().split('\n').at(-1)!) as WorkerResult;
-}
+const workers = Object.fromEntries(LIBS.map((lib) => [lib, new Worker(lib)])) as Record<Lib, Worker>;
+for (const lib of LIBS) await workers[lib].next(); // 'ready': models loaded
 
-const faceApi = measure('face-api');
-const visage = measure('visage');
-const rows = Object.keys(visage.perImage).map((image) => {
-  const v = visage.perImage[image]!;
-  const f = faceApi.perImage[image]!;
+const times: Record<Lib, Record<string, number[]>> = { 'face-api': {}, visage: {} };
+const faces: Record<Lib, Record<string, number>> = { 'face-api': {}, visage: {} };
+for (let round = 0; round < ROUNDS; round++) {
+  for (const file of IMAGES) {
+    const order = round % 2 === 0 ? LIBS : [...LIBS].reverse();
+    for (const lib of order) {
+      const r = await workers[lib].request<{ faces: number; times: number[] }>(`${file} ${RUNS_PER_ROUND}`);
+      (times[lib][file] ??= []).push(...r.times);
+      faces[lib][file] = r.faces;
+    }
+  }
+}
+const rss = Object.fromEntries(
+  await Promise.all(
+    LIBS.map(async (lib) => [lib, (await workers[lib].request<{ peakRssMiB: number }>('rss')).peakRssMiB]),
+  ),
+) as Record<Lib, number>;
+for (const lib of LIBS) workers[lib].close();
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const rows = IMAGES.map((file) => {
+  const v = median(times.visage[file]!);
+  const f = median(times['face-api'][file]!);
   return {
-    image,
-    faces: `${v.faces} / ${f.faces}`,
-    visageMs: +v.medianMs.toFixed(1),
-    faceApiMs: +f.medianMs.toFixed(1),
-    speedup: +(f.medianMs / v.medianMs).toFixed(1),
+    image: path.basename(file),
+    faces: `${faces.visage[file]} / ${faces['face-api'][file]}`,
+    visageMs: +v.toFixed(1),
+    faceApiMs: +f.toFixed(1),
+    speedup: +(f / v).toFixed(1),
   };
 });
-console.log(`Median ms per image over ${RUNS} runs (faces: Visage / face-api)`);
+const runs = ROUNDS * RUNS_PER_ROUND;
+console.log(
+  `Median ms per image over ${runs} runs in ${ROUNDS} interleaved rounds (faces: Visage / face-api)`,
+);
 console.table(rows);
 console.table({
-  'peak RSS MiB': { visage: Math.round(visage.peakRssMiB), 'face-api': Math.round(faceApi.peakRssMiB) },
+  'peak RSS MiB': { visage: Math.round(rss.visage), 'face-api': Math.round(rss['face-api']) },
 });
 console.log(
   JSON.stringify({
     benchmark: 'speed',
-    runs: RUNS,
+    runs,
+    rounds: ROUNDS,
     images: rows,
-    peakRssMiB: { visage: visage.peakRssMiB, faceApi: faceApi.peakRssMiB },
+    peakRssMiB: { visage: rss.visage, faceApi: rss['face-api'] },
   }),
 );
