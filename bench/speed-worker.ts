@@ -1,6 +1,7 @@
 // One library's pipeline for bench/speed.ts, in its own process so that its peak RSS is its own. It
 // loads its models once, says `ready`, then answers each stdin line `FILE RUNS` with one JSON line of that
-// many timed runs (the first request for a file warms it up first), and `rss` with its peak RSS.
+// many timed runs (the first request for a file warms it up first), `stages FILE RUNS` (Visage only) with
+// the median ms of each stage of its pipeline, and `rss` with its peak RSS.
 // Usage: node --import tsx bench/speed-worker.ts visage|face-api
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -10,13 +11,39 @@ import sharp from 'sharp';
 import { FaceService } from '../src/service/faces/face-service.js';
 
 type Pipeline = (file: string) => Promise<number>;
+/** ms per stage of one run through the pipeline, stage by stage, as FaceAnalyzer.analyze runs them. */
+type Stages = (file: string) => Promise<Record<string, number>>;
 
 const lib = process.argv[2];
 const WARMUP = 2;
 
+let stages: Stages | undefined;
+
 async function visage(): Promise<Pipeline> {
   const dataDir = process.env.VISAGE_DATA ?? path.join(os.homedir(), '.visage');
   const service = new FaceService({ dataDir });
+  const { analyzer } = service;
+  stages = async (file) => {
+    const ms: Record<string, number> = {};
+    let t = performance.now();
+    const lap = (stage: string) => {
+      const now = performance.now();
+      ms[stage] = now - t;
+      t = now;
+    };
+    const image = await service.loadImage(file);
+    lap('decode');
+    const candidates = await analyzer.candidates(image);
+    lap('detect');
+    const faces = await analyzer.describe(image, candidates);
+    lap('landmarks');
+    await analyzer.embedder.embed(
+      image,
+      faces.map((f) => f.keypoints),
+    );
+    lap(analyzer.embedder.flip ? 'embed (+flip)' : 'embed');
+    return ms;
+  };
   return async (file) => {
     const result = await service.detectFile(file, true);
     if ('error' in result) throw new Error(result.error.message);
@@ -63,7 +90,22 @@ for await (const line of readline.createInterface({ input: process.stdin })) {
     process.stdout.write(JSON.stringify({ peakRssMiB: process.resourceUsage().maxRSS / 1024 }) + '\n');
     continue;
   }
-  const [file, runs] = [line.slice(0, line.lastIndexOf(' ')), Number(line.slice(line.lastIndexOf(' ') + 1))];
+  const staged = line.startsWith('stages ') && stages;
+  const request = staged ? line.slice('stages '.length) : line;
+  const [file, runs] = [
+    request.slice(0, request.lastIndexOf(' ')),
+    Number(request.slice(request.lastIndexOf(' ') + 1)),
+  ];
+  if (staged) {
+    const laps: Record<string, number[]> = {};
+    for (let i = 0; i < runs; i++) {
+      for (const [stage, ms] of Object.entries(await staged(file))) (laps[stage] ??= []).push(ms);
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    const medians = Object.fromEntries(Object.entries(laps).map(([s, xs]) => [s, median(xs)]));
+    process.stdout.write(JSON.stringify(medians) + '\n');
+    continue;
+  }
   let faces = 0;
   if (!warm.has(file)) {
     for (let i = 0; i < WARMUP; i++) faces = await run(file);

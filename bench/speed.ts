@@ -59,6 +59,22 @@ for (let round = 0; round < ROUNDS; round++) {
     }
   }
 }
+// Where Visage's time goes, stage by stage (the same run; sums to about the pipeline's median).
+const stageRows = Object.fromEntries(
+  await (async () => {
+    const out: [string, Record<string, number>][] = [];
+    for (const file of IMAGES) {
+      const ms = await workers.visage.request<Record<string, number>>(
+        `stages ${file} ${ROUNDS * RUNS_PER_ROUND}`,
+      );
+      out.push([
+        path.basename(file),
+        Object.fromEntries(Object.entries(ms).map(([s, v]) => [s, +v.toFixed(1)])),
+      ]);
+    }
+    return out;
+  })(),
+);
 const rss = Object.fromEntries(
   await Promise.all(
     LIBS.map(async (lib) => [lib, (await workers[lib].request<{ peakRssMiB: number }>('rss')).peakRssMiB]),
@@ -83,6 +99,8 @@ console.log(
   `Median ms per image over ${runs} runs in ${ROUNDS} interleaved rounds (faces: Visage / face-api)`,
 );
 console.table(rows);
+console.log("Visage's median ms per stage");
+console.table(stageRows);
 console.table({
   'peak RSS MiB': { visage: Math.round(rss.visage), 'face-api': Math.round(rss['face-api']) },
 });
@@ -92,6 +110,7 @@ console.log(
     runs,
     rounds: ROUNDS,
     images: rows,
+    stages: stageRows,
     peakRssMiB: { visage: rss.visage, faceApi: rss['face-api'] },
   }),
 );
