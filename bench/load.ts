@@ -4,6 +4,7 @@
 // requests), all at once. Checks every request is answered, no 5xx, no sample is lost or stored twice,
 // and the server's memory (RSS) at start, at peak and after a quiet wait (LOAD_QUIET_S, default 60 s:
 // what the process gives back once idle); then stops the server with SIGTERM. Ends with one line of JSON.
+// The server runs with MALLOC_ARENA_MAX=2 as `npm start` does (LOAD_MALLOC_ARENA_MAX= for glibc's default).
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -67,19 +68,33 @@ export interface LoadReport {
   shutdown: { exitCode: number | null; ms: number };
 }
 
-/** A running `visage serve` on a fresh data directory (with the shared model cache). */
+/**
+ * glibc malloc arenas of the server: 2, as `npm start` runs it (package.json; why: bin/visage.js).
+ * `LOAD_MALLOC_ARENA_MAX=` (empty) measures glibc's default (8 per core) instead.
+ */
+const MALLOC_ARENA_MAX = process.env.LOAD_MALLOC_ARENA_MAX ?? '2';
+
+/** A running `visage serve` on a fresh data directory (with the shared model cache), started as `npm start` does. */
 export async function startServeProcess(
   env: Record<string, string> = {},
 ): Promise<{ child: ChildProcess; url: string; dataDir: string }> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'visage-load-'));
   fs.mkdirSync(MODEL_CACHE, { recursive: true });
   fs.symlinkSync(MODEL_CACHE, path.join(dataDir, 'models'));
+  const { MALLOC_ARENA_MAX: inherited, ...parentEnv } = process.env;
+  const arenas = inherited ?? MALLOC_ARENA_MAX;
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0', '--data', dataDir],
     {
       cwd: ROOT,
-      env: { ...process.env, VISAGE_ADMIN_PASSWORD: PASSWORD, VISAGE_LOG_LEVEL: 'warn', ...env },
+      env: {
+        ...parentEnv,
+        ...(arenas ? { MALLOC_ARENA_MAX: arenas } : {}),
+        VISAGE_ADMIN_PASSWORD: PASSWORD,
+        VISAGE_LOG_LEVEL: 'warn',
+        ...env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );

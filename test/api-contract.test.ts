@@ -13,6 +13,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import AjvCompiler from '@fastify/ajv-compiler';
 import sharp from 'sharp';
@@ -26,6 +27,8 @@ import type {
   UndoReport as ServiceUndo,
 } from '../src/service/enroll/corrections.js';
 import type { ImportFolderReport } from '../src/service/enroll/bulk-import.js';
+import type { ImportJobView } from '../src/service/enroll/import-jobs.js';
+import AdmZip from 'adm-zip';
 import type { RecognizedFace as ServiceRecognizedFace } from '../src/service/recognize/photos.js';
 import type { Candidate as ServiceCandidate } from '../src/service/recognize/recognizer.js';
 import type { FaceJson } from '../src/service/json.js';
@@ -59,6 +62,7 @@ const serviceReturnsTheContract: true[] = [
   true satisfies Assignable<ServiceCorrection, api.CorrectionReport>,
   true satisfies Assignable<ServiceUndo, api.UndoReport>,
   true satisfies Assignable<ImportFolderReport, api.ImportReport>,
+  true satisfies Assignable<ImportJobView, api.ImportJob>,
   true satisfies Assignable<TrackJson, api.Track>,
   true satisfies Assignable<JobView, api.VideoJob>,
   true satisfies Assignable<CameraView, api.Camera>,
@@ -370,6 +374,22 @@ test('real answers of the server match the contract (closed objects, nullable fi
   const lookalikes = check('GET /people/lookalikes', await viewer.get('/people/lookalikes'));
   assert.equal(lookalikes.body.items.length, 1, JSON.stringify(lookalikes.body));
 
+  // A bulk import of one person folder, as a zip: followed to the end, then cancelled (a no-op by then).
+  const zip = new AdmZip();
+  zip.addLocalFolder(facePath('people/amy'), 'people/amy');
+  const zipFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'visage-contract-')), 'people.zip');
+  zip.writeZip(zipFile);
+  const started = check('POST /imports', await admin.upload('/imports', { file: upload(zipFile) }));
+  let job = started;
+  for (let i = 0; i < 200 && ['queued', 'running'].includes(job.body.state); i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    job = check('GET /imports/:id', await admin.get(`/imports/${started.body.id}`));
+  }
+  assert.equal(job.body.state, 'done', JSON.stringify(job.body));
+  check('GET /imports/:id', job);
+  check('POST /imports/:id/cancel', await admin.post(`/imports/${started.body.id}/cancel`, {}));
+  fs.rmSync(path.dirname(zipFile), { recursive: true, force: true });
+
   const camera = check(
     'POST /cameras',
     await admin.post('/cameras', { name: 'door', url: 'rtsp://192.0.2.10:9/none' }),
@@ -429,7 +449,77 @@ test('the checks above would catch drift: a field the contract does not have fai
   const v = compile({ schema: json(api.LiveFrame) });
   assert.equal(v({ ...answer, width: 640, height: 480 }), false);
   assert.equal(v({ frame: 1, faces: [], ms: 3 }), false, 'dropped is required');
-  assert.equal(serviceReturnsTheContract.length, 15);
+  assert.equal(serviceReturnsTheContract.length, 16);
+});
+
+test('integrations answers match the contract: status, settings, webhooks, deliveries', async () => {
+  // No broker listens on port 9 and nothing is sent to the webhook (disabled): answers only.
+  check('GET /integrations', await admin.get('/integrations'));
+  check(
+    'PUT /integrations/mqtt',
+    await admin.request('PUT', '/integrations/mqtt', { json: { url: 'mqtt://127.0.0.1:9' } }),
+  );
+  check(
+    'PUT /integrations/frigate',
+    await admin.request('PUT', '/integrations/frigate', { json: { url: 'http://127.0.0.1:9' } }),
+  );
+  check('GET /integrations', await admin.get('/integrations'));
+  check('GET /integrations/settings', await admin.get('/integrations/settings'));
+  check('DELETE /integrations/frigate', await admin.delete('/integrations/frigate'));
+  check('DELETE /integrations/mqtt', await admin.delete('/integrations/mqtt'));
+  const allow = process.env.VISAGE_CAMERA_ALLOW;
+  process.env.VISAGE_CAMERA_ALLOW = '127.0.0.1';
+  try {
+    const created = check(
+      'POST /webhooks',
+      await admin.post('/webhooks', { url: 'http://127.0.0.1:9/hook', enabled: false }),
+    );
+    const id = created.body.webhook.id;
+    check('PATCH /webhooks/:id', await admin.patch(`/webhooks/${id}`, { people: ['ada'] }));
+    check('GET /webhooks', await admin.get('/webhooks'));
+    // A dead letter as the sender leaves one, for the answers that list and resend it.
+    const eventId = server.context.visage.gallery.events.list({ limit: 1 })[0]!.id;
+    const delivery = server.context.visage.gallery.db
+      .prepare(
+        `INSERT INTO webhook_deliveries (webhook_id, event_id, payload, state, attempts, last_status, last_error, created_at, finished_at)
+           VALUES (?, ?, '{}', 'dead', 6, 500, 'HTTP 500', ?, ?)`,
+      )
+      .run(id, eventId, Date.now(), Date.now()).lastInsertRowid;
+    check('GET /webhooks/:id/deliveries', await admin.get(`/webhooks/${id}/deliveries`));
+    check('GET /webhooks/dead-letters', await admin.get('/webhooks/dead-letters'));
+    check('POST /webhooks/deliveries/:id/retry', await admin.post(`/webhooks/deliveries/${delivery}/retry`));
+    check('DELETE /webhooks/:id', await admin.delete(`/webhooks/${id}`));
+  } finally {
+    if (allow === undefined) delete process.env.VISAGE_CAMERA_ALLOW;
+    else process.env.VISAGE_CAMERA_ALLOW = allow;
+  }
+});
+
+test('privacy answers match the contract: settings, a retention run, a forget', async () => {
+  check('GET /privacy', await viewer.get('/privacy'));
+  check('PATCH /privacy', await admin.patch('/privacy', { unknownDays: null }));
+  check('POST /privacy/retention/run', await admin.post('/privacy/retention/run'));
+  const person = await admin.post('/people', { name: 'Forget Me' });
+  check('POST /people/:id/forget', await admin.post(`/people/${person.body.id}/forget`));
+});
+
+test('unknown-face clusters and event sources match the contract', async () => {
+  for (const scene of ['bbt3.jpg', 'bbt4.jpg', 'bbt5.jpg'])
+    await viewer.upload('/recognize', { file: upload(facePath(`scenes/${scene}`), 'image/jpeg') });
+  check('GET /events/sources', await viewer.get('/events/sources'));
+  check('GET /unknowns', await viewer.get('/unknowns'));
+  const [a, b] = check('GET /unknowns', await viewer.get('/unknowns?all=true')).body.items;
+  const face = check('GET /unknowns/:id', await viewer.get(`/unknowns/${a.id}`)).body.members[0].eventId;
+  const alone = check(
+    'POST /unknowns/:id/split',
+    await admin.post(`/unknowns/${a.id}/split`, { eventId: face }),
+  );
+  check('POST /unknowns/:id/merge', await admin.post(`/unknowns/${alone.body.id}/merge`, { intoId: a.id }));
+  check('POST /unknowns/:id/dismiss', await admin.post(`/unknowns/${b.id}/dismiss`));
+  check('POST /unknowns/:id/restore', await admin.post(`/unknowns/${b.id}/restore`));
+  check('POST /unknowns/recluster', await admin.post('/unknowns/recluster'));
+  const [c] = (await viewer.get('/unknowns?all=true')).body.items;
+  check('POST /unknowns/:id/name', await admin.post(`/unknowns/${c.id}/name`, { name: 'Contract Unknown' }));
 });
 
 test('every contract route with a JSON answer or a stream was checked against a real answer', () => {

@@ -114,7 +114,13 @@ test('samples, remove-sample and move-sample; every change above is in the audit
 
   const removed = cli<SampleChange>(['remove-sample', String(amy[0]!.id)]);
   assert.deepEqual([removed.sample.id, removed.person.name], [amy[0]!.id, 'amy']);
-  const moved = cli<SampleMove>(['move-sample', String(amy[1]!.id), 'sheldon']);
+  // Amy's face does not look like sheldon's samples: the move is refused, as in the web app, and only
+  // --force makes it (recorded as an override).
+  const refused = runCli(['move-sample', String(amy[1]!.id), 'sheldon', ...data]);
+  assert.equal(refused.status, 1, refused.stderr);
+  assert.match(refused.stderr, /does not match any of sheldon's 5 samples.*--force/);
+  assert.deepEqual([people()['amy']!.samples, people()['sheldon']!.samples], [4, 5]);
+  const moved = cli<SampleMove>(['move-sample', String(amy[1]!.id), 'sheldon', '--force']);
   assert.deepEqual([moved.from.name, moved.to.name], ['amy', 'sheldon']);
   assert.deepEqual([people()['amy']!.samples, people()['sheldon']!.samples], [3, 6]);
 
@@ -126,7 +132,14 @@ test('samples, remove-sample and move-sample; every change above is in the audit
   const gallery = Gallery.open(dataDir);
   const actions = gallery.audit.list({ limit: 1000 }).map((a) => a.action);
   gallery.close();
-  for (const action of ['person.rename', 'person.merge', 'person.delete', 'sample.remove', 'sample.move']) {
+  for (const action of [
+    'person.rename',
+    'person.merge',
+    'person.delete',
+    'sample.remove',
+    'sample.move',
+    'sample.move.override',
+  ]) {
     assert.ok(actions.includes(action), `${action} audited`);
   }
   assert.equal(actions.filter((a) => a === 'person.merge').length, 2, 'rename --merge and merge');

@@ -114,7 +114,7 @@ function enroll(data: string[], name: string, files: string[]): EnrollReport {
   return r.json;
 }
 
-test('enrolment refuses: two_people multiple_faces, dogs no_face, same file twice duplicate_sample, Biden as obama looks_like_other_person', () => {
+test('enrolment refuses: two_people multiple_faces, dogs no_face, same file twice repeated_image, a stored one duplicate_sample, Biden as obama looks_like_other_person', () => {
   const reasons = (report: EnrollReport): Record<string, string> =>
     Object.fromEntries(report.rejected.map((r) => [path.basename(r.source), r.reason]));
   const refused = enroll(knnData, 'newcomer', ['scenes/two_people.jpg', 'detection/dogs.jpg']);
@@ -124,7 +124,8 @@ test('enrolment refuses: two_people multiple_faces, dogs no_face, same file twic
   // Twice in one call; and scenes/obama.jpg has the same bytes as knn/train/obama/obama.jpg, enrolled already.
   const twice = enroll(knnData, 'obama', ['scenes/obama3.jpg', 'scenes/obama3.jpg']);
   assert.equal(twice.accepted.length, 1);
-  assert.deepEqual(reasons(twice), { 'obama3.jpg': 'duplicate_sample' });
+  // Twice in one batch is one sample, not "obama already has this image" (issue 10, item 6).
+  assert.deepEqual(reasons(twice), { 'obama3.jpg': 'repeated_image' });
   assert.deepEqual(reasons(enroll(knnData, 'obama', ['scenes/obama.jpg'])), {
     'obama.jpg': 'duplicate_sample',
   });
@@ -132,4 +133,5 @@ test('enrolment refuses: two_people multiple_faces, dogs no_face, same file twic
   const biden = enroll(knnData, 'obama', ['scenes/biden.jpg']);
   assert.deepEqual(reasons(biden), { 'biden.jpg': 'looks_like_other_person' });
   assert.match(biden.rejected[0]!.message, /biden/);
+  assert.equal(biden.rejected[0]!.lookalike?.name, 'biden', 'says who the face looks like');
 });

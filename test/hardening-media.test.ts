@@ -113,7 +113,11 @@ test('every input carries a protocol whitelist: files file,pipe (+ a demuxer whi
   assert.equal(after(args(seq), '-protocol_whitelist'), 'file,pipe', 'image sequences too');
   assert.equal(after(args('rtsp://cam.example/stream'), '-protocol_whitelist'), 'rtsp,rtp,tcp,udp');
   assert.equal(after(args('http://cam.example/video.mjpg'), '-protocol_whitelist'), 'http,tcp');
-  assert.equal(after(args('https://cam.example/live.m3u8'), '-protocol_whitelist'), 'https,tls,tcp');
+  // httpproxy: how tls tunnels through the camera policy's proxy (ffmpeg-egress.ts).
+  assert.equal(
+    after(args('https://cam.example/live.m3u8'), '-protocol_whitelist'),
+    'https,tls,tcp,httpproxy',
+  );
   for (const url of ['rtsp://a/b', 'http://a/b', 'rtmp://a/b', 'udp://a:1', 'srt://a:1'])
     assert.ok(!after(args(url), '-protocol_whitelist')!.split(',').includes('file'), url);
 });

@@ -139,7 +139,11 @@ test('POST /enroll creates the person by name; samples move, are deleted; people
 
   const amy = (await admin.get('/people?search=amy')).body.items[0];
   const [first, second] = (await admin.get(`/people/${bernadette}`)).body.samples;
-  const moved = await admin.post(`/samples/${first.id}/move`, { personId: amy.id });
+  // Bernadette's face does not look like amy's samples: refused unless forced (issue 10, item 4).
+  const refused = await admin.post(`/samples/${first.id}/move`, { personId: amy.id });
+  assert.equal(refused.status, 422);
+  assert.equal(errorCode(refused), 'looks_unlike_person');
+  const moved = await admin.post(`/samples/${first.id}/move`, { personId: amy.id, force: true });
   assert.equal(moved.status, 200);
   assert.equal(moved.body.personId, amy.id);
   assert.equal((await admin.get(`/people/${amy.id}`)).body.samples.length, 6);

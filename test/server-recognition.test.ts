@@ -220,7 +220,24 @@ test('live WebSocket: every answer names the faces; frames sent in a burst are d
     byCentre(answers[0].faces as { name: string; box: { x: number; width: number } }[]).map((f) => f.name),
     loadLabels().scenes['scenes/bbt3.jpg']!.faces,
   );
-  assert.deepEqual(Object.keys(answers[0].faces[0]).sort(), ['box', 'name', 'personId', 'score']);
+  // Each face explains itself as a photo's does (issue 9), with the nearest two candidates only.
+  assert.deepEqual(Object.keys(answers[0].faces[0]).sort(), [
+    'box',
+    'candidates',
+    'decision',
+    'distance',
+    'evidence',
+    'evidenceThreshold',
+    'level',
+    'margin',
+    'name',
+    'penalty',
+    'personId',
+    'requiredMargin',
+    'score',
+    'threshold',
+  ]);
+  assert.ok(answers[0].faces[0].candidates.length <= 2);
   assert.equal(answers[0].level, 'balanced');
 
   for (let i = 0; i < 10; i++) ws.send(frame);

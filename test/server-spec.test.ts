@@ -66,12 +66,16 @@ test('every documented operation is exercised by an API test', () => {
   assert.ok(documented.length >= 25, `${documented.length} operations documented`);
 });
 
-/** The server-*.test.ts files that start an in-process server (and so record the routes they reach). */
+/** The server-* and integrations-* test files that start an in-process server (and record the routes they reach). */
 function apiTestFiles(): string[] {
   const dir = import.meta.dirname;
   return fs
     .readdirSync(dir)
-    .filter((f) => /^server-.*\.test\.ts$/.test(f) && f !== path.basename(import.meta.filename))
+    .filter(
+      (f) =>
+        /^(server|integrations)-.*\.test\.ts$|^privacy-server\.test\.ts$/.test(f) &&
+        f !== path.basename(import.meta.filename),
+    )
     .map((f) => path.join(dir, f))
     .filter((f) => fs.readFileSync(f, 'utf8').includes('startServer(import.meta.filename'));
 }

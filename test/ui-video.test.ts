@@ -53,7 +53,8 @@ test('a video is uploaded, followed to the end, and its people listed with the a
   await screenshot(page, 'video-progress-desktop');
   await page.getByTestId('video-state').getByText('Done').waitFor({ timeout: 120_000 });
 
-  const names = await page.getByTestId('results-table').locator('tbody tr td:nth-child(3)').allInnerTexts();
+  // Columns: number, picture, source, time, name, …
+  const names = await page.getByTestId('results-table').locator('tbody tr td:nth-child(5)').allInnerTexts();
   assert.ok(names.includes(NAME), `${NAME} among the tracks: ${names.join(', ')}`);
   const href = await page.getByTestId('annotated-download').getAttribute('href');
   const annotated = await page.request.get(href!);
@@ -119,6 +120,8 @@ test('a network camera is added, watched live with its faces named, stopped and 
     await row.getByTestId('camera-start').click();
     await page.getByTestId('camera-feed').getByText(NAME).first().waitFor({ timeout: 60_000 });
     assert.equal(await row.getByTestId('camera-state').innerText(), 'Live');
+    // Its faces fill a results table too, one row per track (issue 10, item 5).
+    await page.getByTestId('results-table').getByText(NAME).first().waitFor({ timeout: 30_000 });
     await screenshot(page, 'cameras-desktop');
     await row.getByTestId('camera-stop').click();
     await row.getByTestId('camera-state').getByText('Stopped').waitFor({ timeout: 30_000 });

@@ -28,8 +28,28 @@ import {
   UndoReport,
   UserList,
   UserListItem,
+  ForgetReport,
+  PrivacySettings,
+  RetentionReport,
   VideoAccepted,
   VideoJob,
+  UnknownCluster,
+  UnknownClusterList,
+  UnknownClusterDetails,
+  UnknownNameReport,
+  ReclusterReport,
+  EventSourceList,
+  FrigateSettingsBody,
+  IntegrationSettings,
+  IntegrationsStatus,
+  MqttSettingsBody,
+  WebhookBody,
+  WebhookCreated,
+  WebhookDelivery,
+  WebhookDeliveryList,
+  Webhook,
+  WebhookList,
+  WebhookUpdateBody,
 } from './shapes.js';
 import { CameraStreamEvents, LiveMessage, VideoStreamEvents } from './streams.js';
 import { Bool, Int, Obj, Optional, Str, type Named, type Static, type TSchema } from './schema.js';
@@ -134,10 +154,25 @@ export type CreatePersonBody = Static<typeof CreatePersonBody>;
 export const UpdatePersonBody = Obj({ name: Optional(Str()), note: Optional(Str()) }, { minProperties: 1 });
 export type UpdatePersonBody = Static<typeof UpdatePersonBody>;
 
+export const PrivacySettingsBody = Obj(
+  {
+    eventDays: Optional(PrivacySettings.properties.eventDays),
+    unknownDays: Optional(PrivacySettings.properties.unknownDays),
+    forgetAuditNames: Optional(PrivacySettings.properties.forgetAuditNames),
+  },
+  { minProperties: 1 },
+);
+export type PrivacySettingsBody = Static<typeof PrivacySettingsBody>;
+
 export const MergeBody = Obj({ intoId: Int({ minimum: 1 }) });
 export type MergeBody = Static<typeof MergeBody>;
 
-export const MoveSampleBody = Obj({ personId: Int({ minimum: 1 }) });
+export const MoveSampleBody = Obj({
+  personId: Int({ minimum: 1 }),
+  force: Optional(
+    Bool({ description: "move even when the face does not look like that person's samples (audited)" }),
+  ),
+});
 export type MoveSampleBody = Static<typeof MoveSampleBody>;
 
 export const EnrollQuery = Obj({
@@ -181,6 +216,20 @@ export const CorrectionBody = Obj({
   force: Optional(Bool({ description: '`is`: accept a face rejected for size, blur, pose or resemblance' })),
 });
 export type CorrectionBody = Static<typeof CorrectionBody>;
+
+export const UnknownsQuery = Obj({
+  all: Optional(Bool({ default: false, description: 'every cluster: small, dismissed, named, merged' })),
+});
+export type UnknownsQuery = Defaulted<Static<typeof UnknownsQuery>, 'all'>;
+
+export const NameClusterBody = Obj({
+  name: Str({ minLength: 1, description: 'a new or an existing person' }),
+  force: Optional(Bool({ description: 'accept faces refused for size, blur, pose or resemblance' })),
+});
+export type NameClusterBody = Static<typeof NameClusterBody>;
+
+export const SplitFaceBody = Obj({ eventId: Int({ minimum: 1 }) });
+export type SplitFaceBody = Static<typeof SplitFaceBody>;
 
 export const LiveQuery = Obj({
   key: Optional(Str({ description: 'API key (browsers cannot set headers on a WebSocket)' })),
@@ -230,6 +279,14 @@ export const ROUTES = {
   'PATCH /people/:id': { params: IdParams, body: UpdatePersonBody, response: { 200: Person } },
   'POST /people/:id/merge': { params: IdParams, body: MergeBody, response: { 200: MergeResult } },
   'DELETE /people/:id': { params: IdParams, response: { 204: noContent } },
+  'POST /people/:id/forget': { params: IdParams, response: { 200: ForgetReport } },
+  'GET /people/:id/export': {
+    params: IdParams,
+    response: { 200: media('application/x-tar', "the person's archive (the layout of `visage export`)") },
+  },
+  'GET /privacy': { response: { 200: PrivacySettings } },
+  'PATCH /privacy': { body: PrivacySettingsBody, response: { 200: PrivacySettings } },
+  'POST /privacy/retention/run': { response: { 200: RetentionReport } },
 
   'POST /people/:id/samples': {
     params: IdParams,
@@ -282,9 +339,23 @@ export const ROUTES = {
 
   'GET /events': { querystring: EventPageQuery, response: { 200: EventPage } },
   'GET /events.csv': { querystring: EventFilterQuery, response: { 200: media('text/csv', 'CSV') } },
+  'GET /events/sources': { response: { 200: EventSourceList } },
   'GET /events/:id/snapshot': { params: IdParams, response: { 200: jpeg } },
   'POST /events/:id/correct': { params: IdParams, body: CorrectionBody, response: { 200: CorrectionReport } },
   'DELETE /events/:id/corrections': { params: IdParams, response: { 200: UndoReport } },
+
+  'GET /unknowns': { querystring: UnknownsQuery, response: { 200: UnknownClusterList } },
+  'POST /unknowns/recluster': { response: { 200: ReclusterReport } },
+  'GET /unknowns/:id': { params: IdParams, response: { 200: UnknownClusterDetails } },
+  'POST /unknowns/:id/name': {
+    params: IdParams,
+    body: NameClusterBody,
+    response: { 200: UnknownNameReport },
+  },
+  'POST /unknowns/:id/merge': { params: IdParams, body: MergeBody, response: { 200: UnknownCluster } },
+  'POST /unknowns/:id/split': { params: IdParams, body: SplitFaceBody, response: { 200: UnknownCluster } },
+  'POST /unknowns/:id/dismiss': { params: IdParams, response: { 200: UnknownCluster } },
+  'POST /unknowns/:id/restore': { params: IdParams, response: { 200: UnknownCluster } },
 
   'GET /live': {
     querystring: LiveQuery,
@@ -316,6 +387,20 @@ export const ROUTES = {
   'POST /cameras/:id/stop': { params: IdParams, response: { 200: Camera } },
   'DELETE /cameras/:id': { params: IdParams, response: { 204: noContent } },
   'GET /cameras/:id/events': { params: IdParams, response: { 200: events(CameraStreamEvents) } },
+
+  'GET /integrations': { response: { 200: IntegrationsStatus } },
+  'GET /integrations/settings': { response: { 200: IntegrationSettings } },
+  'PUT /integrations/mqtt': { body: MqttSettingsBody, response: { 200: IntegrationsStatus } },
+  'DELETE /integrations/mqtt': { response: { 200: IntegrationsStatus } },
+  'PUT /integrations/frigate': { body: FrigateSettingsBody, response: { 200: IntegrationsStatus } },
+  'DELETE /integrations/frigate': { response: { 200: IntegrationsStatus } },
+  'GET /webhooks': { response: { 200: WebhookList } },
+  'POST /webhooks': { body: WebhookBody, response: { 201: WebhookCreated } },
+  'PATCH /webhooks/:id': { params: IdParams, body: WebhookUpdateBody, response: { 200: Webhook } },
+  'DELETE /webhooks/:id': { params: IdParams, response: { 204: noContent } },
+  'GET /webhooks/:id/deliveries': { params: IdParams, response: { 200: WebhookDeliveryList } },
+  'GET /webhooks/dead-letters': { response: { 200: WebhookDeliveryList } },
+  'POST /webhooks/deliveries/:id/retry': { params: IdParams, response: { 200: WebhookDelivery } },
 } as const satisfies Record<string, RouteContract>;
 
 export type RouteKey = keyof typeof ROUTES;

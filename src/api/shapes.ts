@@ -290,12 +290,18 @@ export const EnrollRejected = Obj({
   source: Str(),
   reason: Str({
     description:
-      'no_face, multiple_faces, face_too_small, too_blurry, extreme_pose, duplicate_sample, looks_like_other_person, looks_unlike_person, or a decoding error code',
+      'no_face, multiple_faces, face_too_small, too_blurry, extreme_pose, duplicate_sample (the person has this image), repeated_image (the same picture twice in this upload: enrolled once), looks_like_other_person, looks_unlike_person, or a decoding error code',
   }),
   message: Str(),
   overridable: Bool({
     description: 'a judgement call (size, blur, pose, resemblance) that an admin may override with force',
   }),
+  lookalike: Optional(
+    Obj(
+      { id: Int(), name: Str() },
+      { description: 'looks_like_other_person: who the face matches better (the photo may be theirs)' },
+    ),
+  ),
 });
 export type EnrollRejected = Static<typeof EnrollRejected>;
 
@@ -569,9 +575,11 @@ export const ForgetReport = named(
   Obj({
     forgotten: PersonRef,
     samples: Int(),
-    events: Int({ description: 'their events, removed with snapshots and embeddings' }),
+    events: Int({
+      description:
+        'their events and the faces left unknown in clusters named as them, removed with snapshots and embeddings',
+    }),
     negatives: Int({ description: 'corrections removed: theirs, and those recorded from their events' }),
-    clusters: Int({ description: 'unknown-face cluster entries removed' }),
     imports: Int({ description: 'bulk-import progress records of their photos removed' }),
     audit: Obj({
       removed: Int({ description: 'audit entries about them, removed' }),
@@ -583,3 +591,257 @@ export const ForgetReport = named(
   }),
 );
 export type ForgetReport = Static<typeof ForgetReport>;
+
+// ---- integrations (MQTT, Frigate, webhooks) ----
+
+export const MqttStatus = named(
+  'MqttStatus',
+  Obj({
+    configured: Bool({ description: 'false: no broker; the other fields are then absent' }),
+    url: Optional(Str({ description: 'the broker, with any password masked' })),
+    connected: Optional(Bool()),
+    published: Optional(Int({ description: 'messages sent since start' })),
+    dropped: Optional(Int({ description: 'messages dropped because the queue was full' })),
+    queued: Optional(Int()),
+    lastError: Optional(Nullable(Str())),
+    lastPublishedAt: Optional(Nullable(Time())),
+  }),
+);
+export type MqttStatus = Static<typeof MqttStatus>;
+
+export const FRIGATE_OUTCOMES = ['matched', 'unknown', 'no_face', 'error'] as const;
+
+export const FrigateEvent = named(
+  'FrigateEvent',
+  Obj({
+    frigateId: Str({ description: "Frigate's event id" }),
+    camera: Str(),
+    time: Time(),
+    outcome: StringEnum(FRIGATE_OUTCOMES),
+    name: Nullable(Str()),
+    score: Nullable(Num()),
+    attempts: Int({ description: 'images tried' }),
+    eventIds: List(Int(), { description: 'Visage events stored for it' }),
+    reason: Nullable(Str({ description: 'why it failed (a status or category)' })),
+  }),
+);
+export type FrigateEvent = Static<typeof FrigateEvent>;
+
+export const FrigateStatus = named(
+  'FrigateStatus',
+  Obj({
+    configured: Bool({ description: 'false: the bridge is off; the other fields are then absent' }),
+    url: Optional(Str()),
+    connected: Optional(Bool({ description: "connected to Frigate's MQTT broker" })),
+    taken: Optional(Int({ description: 'person events that passed the filters' })),
+    skipped: Optional(Int({ description: 'person events the filters left out' })),
+    lastError: Optional(Nullable(Str())),
+    lastEvents: Optional(List(Ref(FrigateEvent), { description: 'newest first, at most 20' })),
+  }),
+);
+export type FrigateStatus = Static<typeof FrigateStatus>;
+
+export const IntegrationsStatus = named(
+  'IntegrationsStatus',
+  Obj({
+    mqtt: Ref(MqttStatus),
+    frigate: Ref(FrigateStatus),
+    webhooks: Obj({ webhooks: Int(), pending: Int(), dead: Int({ description: 'dead letters' }) }),
+  }),
+);
+export type IntegrationsStatus = Static<typeof IntegrationsStatus>;
+
+const MQTT_FIELDS = {
+  url: Str({ maxLength: 2000, description: 'mqtt://, mqtts://, ws:// or wss://' }),
+  username: Optional(Str({ maxLength: 200 })),
+  topicPrefix: Optional(Str({ maxLength: 100, description: 'first level of the topics (default visage)' })),
+  discoveryPrefix: Optional(Str({ maxLength: 100, description: "Home Assistant's (default homeassistant)" })),
+  discovery: Optional(Bool({ description: 'send Home Assistant discovery (default true)' })),
+  insecure: Optional(Bool({ description: 'accept a broker certificate that does not verify' })),
+};
+
+export const FrigateCamera = named(
+  'FrigateCamera',
+  Obj({
+    name: Str({ maxLength: 100 }),
+    level: Optional(SecurityLevel),
+    zones: Optional(List(Str({ maxLength: 100 }), { description: 'only events in one of these zones' })),
+  }),
+);
+export type FrigateCamera = Static<typeof FrigateCamera>;
+
+const FRIGATE_FIELDS = {
+  url: Str({ maxLength: 2000, description: "Frigate's HTTP API, e.g. http://frigate:5000" }),
+  topicPrefix: Optional(Str({ maxLength: 100, description: "Frigate's MQTT prefix (default frigate)" })),
+  cameras: Optional(List(Ref(FrigateCamera), { description: 'empty: every camera' })),
+  level: Optional(SecurityLevel),
+  minScore: Optional(Num({ minimum: 0, maximum: 1 })),
+  minArea: Optional(Int({ minimum: 0 })),
+  attempts: Optional(Int({ minimum: 1, maximum: 20 })),
+  subLabel: Optional(Bool({ description: "set the Frigate event's sub-label to the name" })),
+};
+
+export const FrigateSettingsBody = Obj(FRIGATE_FIELDS);
+export type FrigateSettingsBody = Static<typeof FrigateSettingsBody>;
+
+export const IntegrationSettings = named(
+  'IntegrationSettings',
+  Obj({
+    mqtt: Nullable(Obj({ ...MQTT_FIELDS, hasPassword: Bool() })),
+    frigate: Nullable(Obj(FRIGATE_FIELDS)),
+  }),
+);
+export type IntegrationSettings = Static<typeof IntegrationSettings>;
+
+export const MqttSettingsBody = Obj({
+  ...MQTT_FIELDS,
+  password: Optional(Str({ maxLength: 1024, description: 'left out: the saved one stays' })),
+});
+export type MqttSettingsBody = Static<typeof MqttSettingsBody>;
+
+const WEBHOOK_FILTERS = {
+  named: Optional(Bool({ description: 'send faces that were named (default true)' })),
+  people: Optional(List(Str({ maxLength: 200 }), { description: 'only these people; empty: anyone named' })),
+  unknown: Optional(Bool({ description: 'send unknown faces (default true)' })),
+  cameras: Optional(
+    List(Str({ maxLength: 200 }), { description: 'only these cameras or sources; empty: any' }),
+  ),
+  enabled: Optional(Bool()),
+};
+
+export const Webhook = named(
+  'Webhook',
+  Obj({
+    id: Int(),
+    url: Str({ description: 'with any password masked' }),
+    named: Bool(),
+    people: List(Str()),
+    unknown: Bool(),
+    cameras: List(Str()),
+    enabled: Bool(),
+    createdAt: Time(),
+    delivered: Int(),
+    pending: Int(),
+    dead: Int({ description: 'dead letters: deliveries whose last retry failed' }),
+  }),
+);
+export type Webhook = Static<typeof Webhook>;
+
+export const WebhookList = named('WebhookList', Obj({ items: List(Ref(Webhook)) }));
+export type WebhookList = Static<typeof WebhookList>;
+
+export const WebhookCreated = named(
+  'WebhookCreated',
+  Obj({
+    webhook: Ref(Webhook),
+    secret: Str({ description: 'HMAC-SHA256 key of X-Visage-Signature; shown only now' }),
+  }),
+);
+export type WebhookCreated = Static<typeof WebhookCreated>;
+
+export const WebhookBody = Obj({ url: Str({ maxLength: 2000 }), ...WEBHOOK_FILTERS });
+export type WebhookBody = Static<typeof WebhookBody>;
+
+export const WebhookUpdateBody = Obj(
+  { url: Optional(Str({ maxLength: 2000 })), ...WEBHOOK_FILTERS },
+  { minProperties: 1 },
+);
+export type WebhookUpdateBody = Static<typeof WebhookUpdateBody>;
+
+export const DELIVERY_STATES = ['pending', 'delivered', 'dead'] as const;
+
+export const WebhookDelivery = named(
+  'WebhookDelivery',
+  Obj({
+    id: Int(),
+    webhookId: Int(),
+    eventId: Int(),
+    state: StringEnum(DELIVERY_STATES),
+    attempts: Int(),
+    lastStatus: Nullable(Int({ description: 'HTTP status of the last attempt' })),
+    lastError: Nullable(Str({ description: 'the status or a category, never the answer' })),
+    nextAttemptAt: Nullable(Time()),
+    createdAt: Time(),
+    finishedAt: Nullable(Time()),
+  }),
+);
+export type WebhookDelivery = Static<typeof WebhookDelivery>;
+
+export const WebhookDeliveryList = named('WebhookDeliveryList', Obj({ items: List(Ref(WebhookDelivery)) }));
+export type WebhookDeliveryList = Static<typeof WebhookDeliveryList>;
+
+// ---- unknown faces (clusters to review) ----
+
+export const CLUSTER_STATUSES = ['open', 'dismissed', 'named', 'merged'] as const;
+
+export const UnknownCluster = named(
+  'UnknownCluster',
+  Obj({
+    id: Int(),
+    number: Nullable(Int({ description: '"Unknown #N"; null while it has fewer than 3 faces' })),
+    status: StringEnum(CLUSTER_STATUSES),
+    faces: Int({ description: 'its faces that are still unknown' }),
+    coverEventId: Nullable(Int({ description: 'the event whose snapshot shows it (its largest face)' })),
+    previewEventIds: List(Int(), { description: 'up to 8 of its faces, largest first' }),
+    modelId: Str(),
+    person: Nullable(PersonRef, { description: 'named: as whom' }),
+    updatedAt: Time(),
+  }),
+);
+export type UnknownCluster = Static<typeof UnknownCluster>;
+
+export const UnknownClusterList = named('UnknownClusterList', Obj({ items: List(Ref(UnknownCluster)) }));
+export type UnknownClusterList = Static<typeof UnknownClusterList>;
+
+export const UnknownClusterFace = Obj({
+  eventId: Int(),
+  time: Time(),
+  source: Str(),
+  box: Ref(Box),
+  hasSnapshot: Bool(),
+  modelId: Nullable(Str()),
+});
+export type UnknownClusterFace = Static<typeof UnknownClusterFace>;
+
+export const UnknownClusterDetails = named(
+  'UnknownClusterDetails',
+  Obj({ cluster: Ref(UnknownCluster), members: List(UnknownClusterFace) }),
+);
+export type UnknownClusterDetails = Static<typeof UnknownClusterDetails>;
+
+export const UnknownNameReport = named(
+  'UnknownNameReport',
+  Obj({
+    cluster: Ref(UnknownCluster),
+    person: Nullable(PersonRef),
+    created: Bool(),
+    accepted: List(Obj({ eventId: Int(), sampleId: Int() })),
+    rejected: List(
+      Obj({
+        eventId: Int(),
+        reason: Str({ description: "enrolment's reason (face_too_small, looks_unlike_person, …)" }),
+        message: Str(),
+        overridable: Bool({ description: 'an admin may name again with force' }),
+      }),
+      { description: 'faces enrolment refused; they stay in the cluster' },
+    ),
+  }),
+);
+export type UnknownNameReport = Static<typeof UnknownNameReport>;
+
+export const ReclusterReport = named(
+  'ReclusterReport',
+  Obj({
+    faces: Int({ description: 'unknown faces clustered' }),
+    reembedded: Int({ description: 'faces of another model embedded again from their snapshot' }),
+    skipped: Int({ description: 'faces with no snapshot or no face found in it again' }),
+    clusters: Int({ description: 'clusters of 3 faces or more afterwards' }),
+  }),
+);
+export type ReclusterReport = Static<typeof ReclusterReport>;
+
+export const EventSourceList = named(
+  'EventSourceList',
+  Obj({ items: List(Obj({ source: Str(), events: Int(), lastTime: Time() })) }),
+);
+export type EventSourceList = Static<typeof EventSourceList>;

@@ -35,6 +35,12 @@ export const LiveFrame = Obj({
   ms: Int({ description: 'server time from receiving the frame to answering it' }),
   dropped: Int({ description: 'frames skipped so far (a newer one arrived while they waited)' }),
   level: SecurityLevel,
+  tracks: Optional(
+    List(Int(), {
+      description:
+        "each face's track, in the order of faces: the same number while the face stays in view; each track is stored as one event when it ends",
+    }),
+  ),
 });
 export type LiveFrame = Static<typeof LiveFrame>;
 

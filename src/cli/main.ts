@@ -12,17 +12,33 @@ import { registerPeople } from './commands/people.js';
 import { registerImport } from './commands/import.js';
 import { registerExport } from './commands/export.js';
 import { registerCorrect } from './commands/correct.js';
+import { registerUnknowns } from './commands/unknowns.js';
 import { registerReindex } from './commands/reindex.js';
 import { registerServe } from './commands/serve.js';
 import { registerDoctor } from './commands/doctor.js';
+import { registerForget } from './commands/forget.js';
+import { registerFrigate } from './commands/frigate.js';
 import { UsageError } from './context.js';
 import { cliHint } from './hints.js';
 import { printedJson, printJson } from './output.js';
+import { VISAGE_VERSION } from '../version.js';
 
 const program = new Command('visage')
   .description('Face recognition and face database, offline. Every command takes --json and --data DIR.')
+  .version(VISAGE_VERSION, '-V, --version', 'print the version of visage')
   .showHelpAfterError()
-  .exitOverride();
+  .exitOverride()
+  .addHelpText(
+    'after',
+    `
+Examples:
+  $ visage enroll --name "Ada Lovelace" ada1.jpg ada2.jpg   add photos of a person
+  $ visage import people/                                   one folder per person, resumable
+  $ visage recognize party.jpg                              name every face, numbered left to right
+  $ visage video clip.mp4 --annotate named.mp4              people in a video, and an annotated copy
+  $ visage serve                                            the web app and the HTTP API (docs at /docs)
+  $ visage <command> --help                                 a command's options and examples`,
+  );
 
 registerDetect(program);
 registerEmbed(program);
@@ -36,9 +52,12 @@ registerPeople(program);
 registerImport(program);
 registerExport(program);
 registerCorrect(program);
+registerUnknowns(program);
 registerReindex(program);
 registerServe(program);
 registerDoctor(program);
+registerForget(program);
+registerFrigate(program);
 
 const debug = process.argv.includes('--debug');
 const json = process.argv.includes('--json');

@@ -1,5 +1,6 @@
 // Who changed the gallery, and how: an append-only log the gallery writes in the same transaction as the
-// change it records.
+// change it records. The one exception to append-only is forgetting a person (service/privacy/forget.ts),
+// which removes them from the log too: the entries about them go, others lose their name and ids.
 import { type Db, statement } from './database.js';
 
 export interface AuditEntry {
@@ -45,6 +46,22 @@ export class AuditLog {
       'INSERT INTO audit (time, actor, action, details) VALUES (?, ?, ?, ?)',
     ).run(time, actor, action, JSON.stringify(details));
     return { id: Number(lastInsertRowid), time, actor, action, details };
+  }
+
+  /** Every entry, oldest first, streamed (a forget reads them all to scrub a person out). */
+  *iterate(): IterableIterator<AuditEntry> {
+    const rows = this.db.prepare('SELECT * FROM audit ORDER BY id').iterate() as IterableIterator<AuditRow>;
+    for (const r of rows) yield { ...r, details: JSON.parse(r.details) as Record<string, unknown> };
+  }
+
+  /** Replaces an entry's details (a forget removing a person's name or id from someone else's entry). */
+  rewrite(id: number, details: Record<string, unknown>): void {
+    statement(this.db, 'UPDATE audit SET details = ? WHERE id = ?').run(JSON.stringify(details), id);
+  }
+
+  /** Deletes an entry (a forget: an entry about the forgotten person). */
+  remove(id: number): void {
+    statement(this.db, 'DELETE FROM audit WHERE id = ?').run(id);
   }
 
   /** Newest first. */

@@ -1,12 +1,51 @@
 // The in-memory 1:N index of one model's embeddings: every query is answered from RAM, never from SQLite.
 //
-// Exhaustive and two-stage: an int8 SIMD scan (int8-scan.ts) ranks every vector approximately, then the
-// few best people are rescored exactly from float32 copies. Quantisation moves a similarity by a few 10^-3,
-// far less than the gap a 4k-person shortlist leaves, so results equal an exact float search (measured by
-// bench/gallery.ts). Unlike a partitioned (IVF) index nothing needs training, mutations are O(1), and recall
-// does not depend on how embeddings cluster.
+// Exhaustive and staged: an int8 SIMD scan (int8-scan.ts) ranks vectors approximately, then the few best
+// people are rescored exactly from float32 copies. Quantisation moves a similarity by a few 10^-3, far
+// less than the gap a 4k-person shortlist leaves, so results equal an exact float search (measured by
+// bench/gallery.ts). Unlike a partitioned (IVF) index nothing needs training, mutations are O(1), and
+// recall does not depend on how embeddings cluster.
+//
+// Past the memory wall (from COARSE_FROM vectors): the int8 scan reads 128 B per 128-D vector, 128 MB per
+// query at 1M. A coarse pass first (coarse-codes.ts: 2 bits per dimension, 32 B per vector, one table
+// lookup per 2 dimensions for 16 rows at once) ranks every vector, and the int8 scan reads only its
+// candidates: every row whose coarse score is within 4 error deviations of the ~16th best's, and at least
+// COARSE_FRACTION (1 %) and 4096 rows; past 25 % of the gallery the full scan runs instead. The exact
+// rescoring is unchanged.
+// The invariant the recognizer needs (each of the 16 nearest people with their best two samples, exact,
+// so the decision rule sees the same best, second and runner-up): it holds when every top-16 person's
+// best sample is a candidate, since every sample of a shortlisted person is rescored from float32. It is
+// measured, not proven (a 2-bit code has no useful hard error bound): bench/gallery.ts compares the
+// coarse path's whole searchSamples(q, 16, 2) answer with the exact path's on every query, and both with
+// an independent float32 search. Searches for more than COARSE_MAX_K people (the look-alike scan) keep
+// the full scan: the cut was measured for 16.
+// Figures (bench:gallery; 2 shared cores, heavily loaded by other work, so absolute times swing 3-10×
+// between runs; ratios are from the same run, medians of 3 interleaved rounds of 200 queries):
+// - 1M random identities, two runs: p50 exact 88.6 ms → coarse 39.1 ms (2.27×) and 25.0 → 11.0 ms
+//   (2.28×; p95 48 → 23 ms), the int8 scan reading 1.8 % of the gallery; recall@1 1.000, the top-16
+//   answer identical on 200/200 queries (also with the least share cut to 0.25 %).
+// - 100k: 3.13 → 2.12 ms (1.48×), the int8 scan reading 6.3 % of the gallery; identical 200/200.
+// - dlib set (330 held-out dev photos, dlib-resnet, among 1M face-like distractors), two runs: p50
+//   27.1 → 22.4 ms (1.21×) and 39.6 → 30.6 ms (1.29×), the int8 scan reading 7.8 % on average (some
+//   queries fall back to the full scan); recall@1 1.000, best two people identical on 330/330, the
+//   whole top-16 answer on 329/330 (one query differs further down; the exact path itself differs from
+//   the float32 reference on 1/330).
+// - Switch-over: at 10k-30k the coarse pass did not pay (0.88-1.06×), at 100k it did: COARSE_FROM 100k.
+// Memory per 128-D vector: 698 B in all (float32 512, int8 128 + scale 4, coarse codes 32 + scratch 6,
+// ids 8, per-query scratch 8).
+// Tried and dropped: a fixed 1 % of candidates was 2.6× faster at 1M on both sets, but on the face-like
+// one (top 16 a dense crowd at cosine ≈ 0.94) changed the top-16 answer on 12 % of queries (same top 1);
+// hence the error-margin cut. 1-bit sign codes (16 B) with Hamming distance needed up to 39 % of 1M as
+// candidates for the exact top 16, with an asymmetric 4-bit-query score up to 4.2 % (the 2-bit codes at
+// most 1401 rows, 0.14 %), and their popcount kernel cost as much per row as the int8 scan; 4-bit codes
+// needed only 63 rows but would cost as many SIMD multiply-adds per row as int8 (by instruction count); an int8 scan of a few % of scattered
+// rows is latency-bound (80k listed rows took ~70 % of a full scan) and touching rows ahead did not
+// help. Codes about the origin were 5× worse than about the gallery's mean on face-like vectors, and
+// weighting codes by q − c instead of q (leaving out each row's ⟨c, x⟩) broke the top 16 on 2.7 % of
+// real dev queries.
 import { VisageError } from '../errors.js';
 import { Int8VectorStore } from './int8-scan.js';
+import { CoarseCodeStore } from './coarse-codes.js';
 import { dotAt, normalized } from './vectors.js';
 
 /**
@@ -64,6 +103,15 @@ const SHORTLIST_FACTOR = 4;
 const SHORTLIST_MIN = 32;
 const TRIM_FRACTION = 0.2;
 const INITIAL_CAPACITY = 64;
+/** Vectors from which the coarse pass runs before the int8 scan (below it the int8 scan alone is as fast). */
+export const COARSE_FROM = 100_000;
+/** Least share of the gallery the coarse pass hands to the int8 scan, and least number of rows. */
+export const COARSE_FRACTION = 0.01;
+const COARSE_MIN_CANDIDATES = 4096;
+/** Largest k the candidate share was measured for (the recognizer asks for 16); above it, the full scan. */
+const COARSE_MAX_K = 16;
+/** Coarse codes are re-centred on the gallery (mean, spread) from this size on, each time it doubles. */
+const RECENTER_FROM = 256;
 
 export class EmbeddingIndex {
   private dimension = 0;
@@ -71,6 +119,8 @@ export class EmbeddingIndex {
   private capacity = 0;
   private requestedCapacity = INITIAL_CAPACITY;
   private codes: Int8VectorStore | null = null;
+  private coarse: CoarseCodeStore | null = null;
+  private centeredAt = 0;
   private vectors = new Float32Array(0);
   private samples = new Int32Array(0);
   private persons = new Int32Array(0);
@@ -78,6 +128,15 @@ export class EmbeddingIndex {
   private readonly samplesOf = new Map<number, number[]>();
   private readonly lowQuality = new Set<number>();
   private readonly negatives = new Map<number, Float32Array[]>();
+
+  /**
+   * Size from which searches take the coarse pass (COARSE_FROM); the benchmark and tests set it to
+   * compare both paths on one index (0: always, Infinity: never).
+   */
+  coarseFrom = COARSE_FROM;
+  /** Least share the coarse pass keeps (COARSE_FRACTION); the benchmark probes its headroom. */
+  coarseFraction = COARSE_FRACTION;
+  private scanned = 0;
 
   constructor(
     readonly modelId: string,
@@ -136,10 +195,15 @@ export class EmbeddingIndex {
     const slot = this.count++;
     this.vectors.set(unit, slot * this.dimension);
     this.codes!.set(slot, unit);
+    this.coarse!.set(slot, unit);
     this.samples[slot] = sampleId;
     this.persons[slot] = personId;
     this.slotOf.set(sampleId, slot);
     this.own(personId, sampleId);
+    if (this.count >= RECENTER_FROM && this.count >= 2 * this.centeredAt) {
+      this.coarse!.recenter(this.vectors, this.count);
+      this.centeredAt = this.count;
+    }
   }
 
   /** True when the sample was enrolled small (flagged at add, from its stored quality). */
@@ -166,6 +230,7 @@ export class EmbeddingIndex {
       const dim = this.dimension;
       this.vectors.copyWithin(slot * dim, last * dim, (last + 1) * dim);
       this.codes!.copy(last, slot);
+      this.coarse!.copy(last, slot);
       this.samples[slot] = this.samples[last];
       this.persons[slot] = this.persons[last];
       this.slotOf.set(this.samples[slot], slot);
@@ -264,6 +329,11 @@ export class EmbeddingIndex {
       .slice(0, k);
   }
 
+  /** Vectors the int8 scan read for the last search: all of them, or the coarse pass's candidates. */
+  get lastScanned(): number {
+    return this.scanned;
+  }
+
   stats(): IndexStats {
     return {
       modelId: this.modelId,
@@ -274,16 +344,35 @@ export class EmbeddingIndex {
         this.vectors.byteLength +
         this.samples.byteLength +
         this.persons.byteLength +
-        (this.codes?.bytes ?? 0),
+        (this.codes?.bytes ?? 0) +
+        (this.coarse?.bytes ?? 0),
     };
   }
 
-  /** People shortlisted by the int8 scan for exact rescoring (top max(4k, 32) by their best sample). */
+  /**
+   * People shortlisted by the int8 scan for exact rescoring (top max(4k, 32) by their best sample). In a
+   * large gallery the int8 scan reads only the coarse pass's candidates (see the header).
+   */
   private shortlist(q: Float32Array, k: number): number[] {
     this.checkDim(q);
     const shortlist = new Shortlist(Math.max(SHORTLIST_FACTOR * k, SHORTLIST_MIN));
-    const { dots, scales } = this.codes!.scan(q, this.count);
     const persons = this.persons;
+    const wanted = Math.max(COARSE_MIN_CANDIDATES, Math.ceil(this.coarseFraction * this.count));
+    if (this.count >= this.coarseFrom && k <= COARSE_MAX_K && wanted < this.count) {
+      const rows = this.coarse!.candidates(q, this.count, wanted);
+      if (rows) {
+        this.scanned = rows.length;
+        const { dots, scales } = this.codes!.scanListedRows(q, rows);
+        for (let i = 0; i < rows.length; i++) {
+          const row = rows[i];
+          const s = dots[i] * scales[row];
+          if (s > shortlist.floor) shortlist.offer(persons[row], s);
+        }
+        return shortlist.people();
+      }
+    }
+    this.scanned = this.count;
+    const { dots, scales } = this.codes!.scan(q, this.count);
     for (let i = 0; i < this.count; i++) {
       const s = dots[i] * scales[i];
       if (s > shortlist.floor) shortlist.offer(persons[i], s);
@@ -323,6 +412,7 @@ export class EmbeddingIndex {
     const persons = new Int32Array(capacity);
     persons.set(this.persons.subarray(0, this.count));
     this.codes!.reserve(capacity);
+    this.coarse!.reserve(capacity);
     Object.assign(this, { vectors, samples, persons, capacity });
   }
 
@@ -330,6 +420,7 @@ export class EmbeddingIndex {
     if (this.dimension === 0) {
       this.dimension = unit.length;
       this.codes = new Int8VectorStore(unit.length);
+      this.coarse = new CoarseCodeStore(unit.length);
     }
     this.checkDim(unit);
   }

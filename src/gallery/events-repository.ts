@@ -23,6 +23,8 @@ export interface NewEvent {
   modelId?: string | null;
   /** The face's embedding, kept so a later correction can enrol or veto it without re-running models. */
   embedding?: Float32Array | null;
+  /** The recognised image's content (content-hash.ts over its decoded pixels): finds a repeat. */
+  contentHash?: string | null;
 }
 
 export interface RecognitionEvent {
@@ -127,6 +129,33 @@ export class EventsRepository {
     return { modelId: row.model_id, vector: blobToVector(row.embedding) };
   }
 
+  /** Every source (file name, camera) with its number of events and latest time, latest first. */
+  sources(): { source: string; events: number; lastTime: number }[] {
+    return statement(
+      this.db,
+      `SELECT source, COUNT(*) AS events, MAX(time) AS lastTime FROM events GROUP BY source
+         ORDER BY lastTime DESC LIMIT 500`,
+    ).all() as { source: string; events: number; lastTime: number }[];
+  }
+
+  /** Events of a recognised image with this content hash, oldest first. */
+  findByContentHash(hash: string): RecognitionEvent[] {
+    const rows = statement(
+      this.db,
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE content_hash = ? ORDER BY id`,
+    ).all(hash) as EventRow[];
+    return rows.map(toEvent);
+  }
+
+  /** Replaces an event's embedding with another model's (re-clustering after a model change). */
+  setEmbedding(id: number, modelId: string, vector: Float32Array): void {
+    statement(this.db, 'UPDATE events SET model_id = ?, embedding = ? WHERE id = ?').run(
+      modelId,
+      vectorToBlob(vector),
+      id,
+    );
+  }
+
   /** Corrects who an event shows (null: unknown). Errors: `event_not_found`, `person_not_found`. */
   setPerson(id: number, personId: number | null): RecognitionEvent {
     return this.db.transaction(() => {
@@ -139,9 +168,34 @@ export class EventsRepository {
     })();
   }
 
-  /** Retention: deletes events older than `time`; returns how many. */
-  deleteBefore(time: number): number {
-    return statement(this.db, 'DELETE FROM events WHERE time < ?').run(time).changes;
+  /** Retention: deletes events older than `time` (with `unknownOnly`, only unknown faces'); returns how many. */
+  deleteBefore(time: number, unknownOnly = false): number {
+    const sql = unknownOnly
+      ? 'DELETE FROM events WHERE time < ? AND person_id IS NULL'
+      : 'DELETE FROM events WHERE time < ?';
+    return statement(this.db, sql).run(time).changes;
+  }
+
+  /** Forgetting: deletes these events with their snapshots and embeddings; how many there were. */
+  deleteIds(ids: Iterable<number>): number {
+    const remove = statement(this.db, 'DELETE FROM events WHERE id = ?');
+    let deleted = 0;
+    for (const id of ids) deleted += remove.run(id).changes;
+    return deleted;
+  }
+
+  /** Rewrites the sources (file paths, camera names) that contain `text`; how many changed. */
+  rewriteSources(text: string, rewrite: (source: string) => string): number {
+    const rows = statement(this.db, 'SELECT id, source FROM events WHERE instr(source, ?) > 0')
+      .raw(true)
+      .all(text) as [number, string][];
+    const update = statement(this.db, 'UPDATE events SET source = ? WHERE id = ?');
+    let changed = 0;
+    for (const [id, source] of rows) {
+      const next = rewrite(source);
+      if (next !== source) changed += update.run(next, id).changes;
+    }
+    return changed;
   }
 
   private insert(e: NewEvent): number {
@@ -149,8 +203,8 @@ export class EventsRepository {
       statement(
         this.db,
         `INSERT INTO events (time, source, offset_s, frame, box, person_id, score, distance, snapshot_jpeg,
-             model_id, embedding)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+             model_id, embedding, content_hash)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ).run(
         e.time ?? Date.now(),
         e.source,
@@ -163,6 +217,7 @@ export class EventsRepository {
         e.snapshotJpeg ?? null,
         e.modelId ?? null,
         e.embedding ? vectorToBlob(e.embedding) : null,
+        e.contentHash ?? null,
       ).lastInsertRowid,
     );
   }

@@ -322,6 +322,32 @@ export class Gallery {
     return person;
   }
 
+  /**
+   * Erases a person in one transaction: `erase` runs first, inside it, for what else refers to them (the
+   * privacy service's events, other people's negatives recorded from those events, audit rows; its
+   * result says which models lost other people's negatives), then the person row goes with their
+   * samples, embeddings and negatives (ON DELETE CASCADE). The audit entry is erase's to write: the
+   * policy decides what it may say. Afterwards the indexes and names drop the person, as deletePerson,
+   * and the indexes of the models in `negativeModels` are reloaded (an index holds negatives without
+   * ids, as removeNegative says).
+   */
+  forgetPerson<T extends { negativeModels: readonly string[] }>(
+    personId: number,
+    erase: (person: Person, audit: (action: string, details: Record<string, unknown>) => void) => T,
+    context: ChangeContext = {},
+  ): T {
+    const result = this.change(context, (audit) => {
+      const person = this.people.require(personId);
+      const erased = erase(person, audit);
+      this.people.delete(personId);
+      return erased;
+    });
+    for (const index of this.indexes.values()) index.removePerson(personId);
+    this.names?.delete(personId);
+    for (const modelId of result.negativeModels) if (this.indexes.delete(modelId)) this.loaded(modelId);
+    return result;
+  }
+
   /** Merges `fromId` into `intoId` (see PeopleRepository.merge). */
   mergePeople(fromId: number, intoId: number, context: ChangeContext = {}): MergeResult {
     const result = this.change(context, (audit) => {

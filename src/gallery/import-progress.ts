@@ -68,6 +68,14 @@ export class ImportProgress {
     return counts;
   }
 
+  /** Forgets one file's record. */
+  remove(filePath: string, contentHash: string): void {
+    statement(this.db, 'DELETE FROM import_progress WHERE file_path = ? AND content_hash = ?').run(
+      filePath,
+      contentHash,
+    );
+  }
+
   /** Forgets all progress (a fresh import); returns how many records were dropped. */
   clear(): number {
     return statement(this.db, 'DELETE FROM import_progress').run().changes;

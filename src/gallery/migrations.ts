@@ -195,5 +195,104 @@ const v5: Migration = (db) =>
       CHECK (level IN ('strict', 'balanced', 'lenient'));
   `);
 
+// Integrations (service/integrations/): settings (MQTT, Frigate) as JSON per key; webhook
+// subscriptions and their deliveries, a delivery that ran out of retries kept as a dead letter
+// (state 'dead'); and which stored events came from which Frigate event. Deliveries and Frigate links
+// go with their event (ON DELETE CASCADE): a payload holds the person's name, so forgetting a person or
+// expiring old events must take it too.
+const integrations: Migration = (db) =>
+  db.exec(`
+    CREATE TABLE integration_settings (
+      key         TEXT PRIMARY KEY,
+      value       TEXT NOT NULL,       -- JSON; an MQTT password is kept here, never shown by the API
+      updated_at  INTEGER NOT NULL
+    );
+
+    CREATE TABLE webhooks (
+      id          INTEGER PRIMARY KEY,
+      url         TEXT NOT NULL,
+      secret      TEXT NOT NULL,       -- HMAC-SHA256 key of the signature; shown once, when created
+      named       INTEGER NOT NULL DEFAULT 1,    -- send faces that were named
+      people      TEXT NOT NULL DEFAULT '[]',    -- JSON names; empty: anyone named
+      unknown     INTEGER NOT NULL DEFAULT 1,    -- send unknown faces
+      cameras     TEXT NOT NULL DEFAULT '[]',    -- JSON sources; empty: any
+      enabled     INTEGER NOT NULL DEFAULT 1,
+      created_at  INTEGER NOT NULL
+    );
+
+    CREATE TABLE webhook_deliveries (
+      id               INTEGER PRIMARY KEY,
+      webhook_id       INTEGER NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
+      event_id         INTEGER NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+      payload          TEXT NOT NULL,
+      state            TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'dead')),
+      attempts         INTEGER NOT NULL DEFAULT 0,
+      last_status      INTEGER,        -- HTTP status of the last attempt; null: no answer
+      last_error       TEXT,
+      next_attempt_at  INTEGER,        -- when pending: due time, or the lease of the process sending it
+      created_at       INTEGER NOT NULL,
+      finished_at      INTEGER
+    );
+    CREATE INDEX webhook_deliveries_webhook ON webhook_deliveries (webhook_id, id);
+    CREATE INDEX webhook_deliveries_event ON webhook_deliveries (event_id);
+    CREATE INDEX webhook_deliveries_due ON webhook_deliveries (state, next_attempt_at);
+
+    CREATE TABLE frigate_events (
+      event_id    INTEGER PRIMARY KEY REFERENCES events(id) ON DELETE CASCADE,
+      frigate_id  TEXT NOT NULL,
+      camera      TEXT NOT NULL
+    );
+    CREATE INDEX frigate_events_frigate ON frigate_events (frigate_id);
+  `);
+
+// Privacy (service/privacy/): how long events and unknown faces are kept (days; NULL keeps them), when
+// the retention job last ran, and whether forgetting a person keeps their name in the audit log. One
+// row, created with the defaults README states (events 90 days, unknown faces 30 days, names not kept).
+const privacy: Migration = (db) =>
+  db.exec(`
+    CREATE TABLE privacy_settings (
+      id                    INTEGER PRIMARY KEY CHECK (id = 1),
+      event_days            INTEGER CHECK (event_days > 0),
+      unknown_days          INTEGER CHECK (unknown_days > 0),
+      forget_audit_names    INTEGER NOT NULL DEFAULT 0,
+      retention_ran_at      INTEGER,
+      updated_at            INTEGER NOT NULL
+    );
+    INSERT INTO privacy_settings (id, event_days, unknown_days, updated_at) VALUES (1, 90, 30, 0);
+  `);
+
+// Unknown faces grouped by likeness (service/unknowns/): a cluster per embedder (its members' vectors are
+// that model's), numbered "Unknown #N" once it has enough faces; numbers are never reused, so a cluster
+// row that has one is never deleted (a merged cluster stays, empty, as status 'merged'). A member is an
+// event; it stops counting as soon as its event names someone (read through events.person_id, so a
+// correction made anywhere takes the face out). events.content_hash: the recognised image's decoded
+// pixels (SHA-256), so recognising the same image again finds its events instead of adding copies.
+const unknownClusters: Migration = (db) =>
+  db.exec(`
+    CREATE TABLE unknown_clusters (
+      id          INTEGER PRIMARY KEY,
+      number      INTEGER UNIQUE,        -- "Unknown #N"; NULL while the cluster is too small to show
+      model_id    TEXT NOT NULL,
+      status      TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'dismissed', 'named', 'merged')),
+      person_id   INTEGER REFERENCES people(id) ON DELETE SET NULL,            -- named: as whom
+      merged_into INTEGER REFERENCES unknown_clusters(id) ON DELETE SET NULL,  -- merged: into which
+      created_at  INTEGER NOT NULL,
+      updated_at  INTEGER NOT NULL
+    );
+    CREATE INDEX unknown_clusters_model ON unknown_clusters (model_id, status);
+    CREATE INDEX unknown_clusters_person ON unknown_clusters (person_id);
+    CREATE INDEX unknown_clusters_merged ON unknown_clusters (merged_into);
+
+    CREATE TABLE unknown_faces (
+      event_id    INTEGER PRIMARY KEY REFERENCES events(id) ON DELETE CASCADE,
+      cluster_id  INTEGER NOT NULL REFERENCES unknown_clusters(id) ON DELETE CASCADE,
+      added_at    INTEGER NOT NULL
+    );
+    CREATE INDEX unknown_faces_cluster ON unknown_faces (cluster_id, event_id);
+
+    ALTER TABLE events ADD COLUMN content_hash TEXT;
+    CREATE INDEX events_content_hash ON events (content_hash);
+  `);
+
 /** All migrations, oldest first; the schema version of a database is how many of them it has applied. */
-export const MIGRATIONS: readonly Migration[] = [v1, v2, v3, v4, v5];
+export const MIGRATIONS: readonly Migration[] = [v1, v2, v3, v4, v5, integrations, privacy, unknownClusters];

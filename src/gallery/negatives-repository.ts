@@ -74,6 +74,15 @@ export class NegativesRepository {
     })();
   }
 
+  /**
+   * Deletes the negatives recorded from these events (a forgotten person's: another person's "not X"
+   * about their face holds their face's vector), before the events go; returns each one's model.
+   */
+  removeRecordedFrom(eventIds: Iterable<number>): string[] {
+    const remove = statement(this.db, 'DELETE FROM negatives WHERE event_id = ? RETURNING model_id', 'pluck');
+    return [...eventIds].flatMap((id) => remove.all(id) as string[]);
+  }
+
   /** Every negative of a model, streamed. */
   *iterate(modelId: string): IterableIterator<Negative> {
     const rows = this.db

@@ -214,6 +214,20 @@ export class SamplesRepository {
     for (const [sampleId, personId, blob] of rows) yield { sampleId, personId, vector: blobToVector(blob) };
   }
 
+  /** Rewrites the source names (file paths) that contain `text`; how many changed. */
+  rewriteSourceNames(text: string, rewrite: (sourceName: string) => string): number {
+    const rows = statement(this.db, 'SELECT id, source_name FROM samples WHERE instr(source_name, ?) > 0')
+      .raw(true)
+      .all(text) as [number, string][];
+    const update = statement(this.db, 'UPDATE samples SET source_name = ? WHERE id = ?');
+    let changed = 0;
+    for (const [id, sourceName] of rows) {
+      const next = rewrite(sourceName);
+      if (next !== sourceName) changed += update.run(next, id).changes;
+    }
+    return changed;
+  }
+
   countEmbeddings(modelId: string): number {
     return statement(this.db, 'SELECT COUNT(*) FROM embeddings WHERE model_id = ?', 'pluck').get(
       modelId,

@@ -10,8 +10,9 @@ import type { Readable } from 'node:stream';
 import type { RgbImage } from '../engine/types.js';
 import { VisageError } from '../errors.js';
 import { ffmpegPath, failureReason, signalReason, toolMissing } from './ffmpeg.js';
+import { openStreamRoute, type StreamRoute } from './ffmpeg-egress.js';
 import type { VideoSource } from './source.js';
-import { CATEGORY_TEXT, checkStreamUrl, maskCredentials, streamFailureCategory } from './url-policy.js';
+import { CATEGORY_TEXT, maskCredentials, streamFailureCategory } from './url-policy.js';
 
 export interface DecodeOptions {
   /** Output frames per second; omitted: every frame of the source. */
@@ -44,8 +45,9 @@ export class FrameReader implements AsyncIterable<Frame> {
   /** Frames delivered so far (dropped ones included). */
   received = 0;
 
-  /** ffmpeg; null until a live network source's address has passed the camera policy (url-policy.ts). */
+  /** ffmpeg; null until a live network source's route through the camera policy is open (ffmpeg-egress.ts). */
   private child: ChildProcessByStdio<null, Readable, Readable> | null = null;
+  private route: StreamRoute | null = null;
   private readonly queue: Frame[] = [];
   private readonly queueSize: number;
   private readonly parser = new PpmSplitter();
@@ -65,12 +67,8 @@ export class FrameReader implements AsyncIterable<Frame> {
       ...(options.fps ? [`fps=${options.fps}`] : []),
       ...(options.maxSide ? [fitInside(options.maxSide)] : []),
     ];
-    const args = [
-      '-hide_banner',
-      '-nostdin',
-      '-loglevel',
-      'error',
-      ...source.inputArgs,
+    const head = ['-hide_banner', '-nostdin', '-loglevel', 'error'];
+    const output = [
       '-map',
       '0:v:0',
       '-an',
@@ -89,22 +87,25 @@ export class FrameReader implements AsyncIterable<Frame> {
       'image2pipe',
       'pipe:1',
     ];
-    // A live network source (a camera, `visage watch <url>`) is checked against the camera address policy
-    // before every connection — each reconnection too, as the name may resolve elsewhere by then.
+    // A live network source (a camera, `visage watch <url>`) connects only through a route the camera
+    // address policy checks — each reader anew, so each reconnection too, as the name may resolve
+    // elsewhere by then — and every connection ffmpeg makes on it (redirects) is checked again.
     if (source.kind === 'stream' && source.live) {
-      checkStreamUrl(source.name).then(
-        () => {
-          if (!this.finished) this.spawn(args);
+      openStreamRoute(source).then(
+        (route) => {
+          this.route = route;
+          if (this.finished) route.close();
+          else this.spawn([...head, ...route.inputArgs, ...output], route.env);
         },
         (e: unknown) => this.finish(e as VisageError),
       );
-    } else this.spawn(args);
+    } else this.spawn([...head, ...source.inputArgs, ...output]);
     if (source.live) this.armStallTimer();
   }
 
-  private spawn(args: string[]): void {
+  private spawn(args: string[], env?: NodeJS.ProcessEnv): void {
     const source = this.source;
-    const child = spawn(ffmpegPath(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(ffmpegPath(), args, { stdio: ['ignore', 'pipe', 'pipe'], env });
     this.child = child;
     child.on('error', (e) => this.finish(toolMissing('ffmpeg', e)));
     child.stderr.on('data', (b: Buffer) => {
@@ -113,6 +114,9 @@ export class FrameReader implements AsyncIterable<Frame> {
     child.stdout.on('data', (chunk: Buffer) => this.onData(chunk));
     child.on('close', (code, signal) => {
       if (this.closedByUs || code === 0) return this.finish(null);
+      // A connection the route refused or could not make says why (never what the remote side sent).
+      const refused = this.route?.problem();
+      if (refused) return this.finish(refused);
       let reason = signal ? signalReason('ffmpeg', signal) : failureReason(this.stderrTail, source.name);
       // A network source's own answer ("Server returned 404 Not Found") is not repeated: a category only.
       if (source.kind === 'stream' && !signal) reason = CATEGORY_TEXT[streamFailureCategory(reason)];
@@ -209,6 +213,7 @@ export class FrameReader implements AsyncIterable<Frame> {
     this.finished = true;
     this.failure = failure;
     if (this.stallTimer) clearTimeout(this.stallTimer);
+    this.route?.close();
     this.notify();
   }
 

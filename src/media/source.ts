@@ -32,7 +32,8 @@ const STREAM_SCHEMES = /^(rtsps?|rtmps?|https?|udp|tcp|srt|mms[th]?):\/\//i;
  * What each stream scheme may open: its own protocol and the transports under it, nothing else (no
  * `file`, so a playlist served by a camera cannot point ffmpeg at the server's files; no other scheme,
  * so an http camera cannot redirect to rtsp or ftp). RTSP carries media over RTP on UDP or interleaved in
- * its TCP connection; the TLS variants add `tls`.
+ * its TCP connection; the TLS variants add `tls`, https also `httpproxy` (how tls tunnels through an http
+ * proxy: the camera policy's own, ffmpeg-egress.ts).
  */
 const STREAM_PROTOCOLS: Record<string, string> = {
   rtsp: 'rtsp,rtp,tcp,udp',
@@ -40,7 +41,7 @@ const STREAM_PROTOCOLS: Record<string, string> = {
   rtmp: 'rtmp,tcp',
   rtmps: 'rtmps,tls,tcp',
   http: 'http,tcp',
-  https: 'https,tls,tcp',
+  https: 'https,tls,tcp,httpproxy',
   udp: 'udp',
   tcp: 'tcp',
   srt: 'srt,udp',
@@ -109,22 +110,8 @@ const STREAM_ANALYZE_US = 2_000_000;
 
 /** Classifies `name` and builds its input arguments; throws `file_not_found` / `empty_file` for bad paths. */
 export function openSource(name: string, options: SourceOptions = {}): VideoSource {
-  if (STREAM_SCHEMES.test(name)) {
-    // RTSP over TCP: UDP is lost behind NAT and firewalls. Stalls are caught by the reader's own watchdog
-    // rather than ffmpeg's timeout options, whose names and units changed between ffmpeg versions.
-    const transport = /^rtsps?:/i.test(name) ? ['-rtsp_transport', 'tcp'] : [];
-    // ffmpeg studies 5 s of a stream before the first frame by default, which a live source delivers in
-    // 5 s of real time; 2 s still spans a typical camera's keyframe interval.
-    const probe = ['-analyzeduration', String(STREAM_ANALYZE_US)];
-    const scheme = name.slice(0, name.indexOf(':')).toLowerCase();
-    const whitelist = ['-protocol_whitelist', STREAM_PROTOCOLS[scheme]!];
-    return {
-      name,
-      kind: 'stream',
-      live: true,
-      inputArgs: [...whitelist, ...transport, ...probe, '-i', name],
-    };
-  }
+  if (STREAM_SCHEMES.test(name))
+    return { name, kind: 'stream', live: true, inputArgs: streamInputArgs(name) };
   if (/^\/dev\/video\d+$/.test(name)) {
     if (!fs.existsSync(name))
       throw new VisageError('file_not_found', `camera ${name} does not exist; check the device number.`, {
@@ -180,6 +167,22 @@ export function openSource(name: string, options: SourceOptions = {}): VideoSour
   refuseIndirect(name);
   // `file:` so that a name with a colon (clip:1.mp4) is never read as a protocol.
   return { name, kind: 'file', live: false, inputArgs: [...fileWhitelist(), '-i', `file:${name}`] };
+}
+
+/**
+ * The input arguments of the stream `name`, reading `url` — the stream's own URL, or one a live camera's
+ * connection is routed to (ffmpeg-egress.ts) — with `extra` input options (`-http_proxy …`).
+ */
+export function streamInputArgs(name: string, url = name, extra: readonly string[] = []): string[] {
+  // RTSP over TCP: UDP is lost behind NAT and firewalls. Stalls are caught by the reader's own watchdog
+  // rather than ffmpeg's timeout options, whose names and units changed between ffmpeg versions.
+  const transport = /^rtsps?:/i.test(name) ? ['-rtsp_transport', 'tcp'] : [];
+  // ffmpeg studies 5 s of a stream before the first frame by default, which a live source delivers in
+  // 5 s of real time; 2 s still spans a typical camera's keyframe interval.
+  const probe = ['-analyzeduration', String(STREAM_ANALYZE_US)];
+  const scheme = name.slice(0, name.indexOf(':')).toLowerCase();
+  const whitelist = ['-protocol_whitelist', STREAM_PROTOCOLS[scheme]!];
+  return [...whitelist, ...transport, ...probe, ...extra, '-i', url];
 }
 
 /**

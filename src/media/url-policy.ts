@@ -4,8 +4,8 @@
 // the remote side's own text, and URLs in messages lose their user:password (frame-reader.ts, probe.ts).
 //
 // Addresses (issue 11, item 6), enforced for every live network source — a camera of the server
-// (checked when it is added, when it is started, and again by FrameReader before every connection and
-// reconnection) and `visage watch <url>`: checkStreamUrl refuses a host that is, or resolves to (every
+// (checked when it is added, when it is started, and on every connection ffmpeg makes for it,
+// ffmpeg-egress.ts) and `visage watch <url>`: judgeHost refuses a host that is, or resolves to (every
 // address the name resolves to is judged), a loopback, link-local (169.254.0.0/16 and fe80::/10), cloud
 // metadata (169.254.169.254, fd00:ec2::254), multicast or unspecified address, unless the admin's
 // allowlist names the host or the address: VISAGE_CAMERA_ALLOW, or `--camera-allow` of `visage serve` /
@@ -13,16 +13,14 @@
 // cameras live there. Local files, image sequences and capture devices are not network sources and are
 // not affected; `visage video <url>` reads a URL chosen by the local user, like a file, and is not checked.
 //
-// Redirects: ffmpeg follows them itself, with no hook for us. Its http protocol follows 301/302/303/307/
-// 308 answers (up to 8 in a row; newer builds also cache them), its rtsp demuxer follows 3xx answers to
-// DESCRIBE; each new location is opened under the same -protocol_whitelist (source.ts), so a redirect stays within
-// the camera's own scheme family (an http camera cannot redirect to file:, rtsp: or ftp:), but its host
-// is not checked here. What the policy guarantees: the URL as configured, with every address its host
-// resolves to at that moment, is checked before each connection, and the error texts never carry the
-// remote side's answer (so a redirect cannot turn the camera form into a port scanner with a readable
-// result). What it does not: a camera server the admin's policy allows could redirect ffmpeg to a
-// refused address, and ffmpeg resolves the name again itself (a DNS answer that changes between the two
-// lookups — rebinding — is not caught). Pinning would need Visage to fetch the stream itself.
+// Redirects and rebinding: ffmpeg follows redirects and resolves names itself, so the policy is applied
+// where it connects (ffmpeg-egress.ts): http(s) cameras reach the network only through a proxy of ours that
+// judges every connection (the first, each redirect hop) with judgeHost and connects to the address it
+// checked; other schemes are given the checked address in place of the name. Redirects are thus followed
+// only within the policy, and a name that resolves elsewhere by the time ffmpeg connects (DNS rebinding)
+// changes nothing. Left open: an RTSP server's own 3xx answer to DESCRIBE, which ffmpeg's demuxer follows
+// to any host (ffmpeg-egress.ts). Error texts never carry the remote side's answer, nor a redirect's
+// target: a category (and for the policy, the rule) only.
 import { lookup } from 'node:dns/promises';
 import net from 'node:net';
 import { VisageError } from '../errors.js';
@@ -132,22 +130,24 @@ export function isNetworkUrl(name: string): boolean {
   return /^[a-z][a-z0-9+.-]*:\/\//i.test(name) && !/^file:/i.test(name);
 }
 
+/** What the policy says of one host: the address to connect to, or why not. */
+export type HostVerdict =
+  | { allowed: true; address: string }
+  | { allowed: false; why: 'unresolvable' }
+  | { allowed: false; why: 'refused'; address: string; category: AddressCategory; rule: string };
+
 /**
- * Refuses a stream URL whose host is, or resolves to, an address the policy refuses, unless the
- * allowlist names the host or the address. Errors: `camera_address_refused` (the category only),
- * `source_unreachable` (the name does not resolve).
+ * Judges a host (a name or an address) by the policy: every address the name resolves to must pass,
+ * unless the allowlist names the host or the address. When it passes, the address to connect to — the
+ * first the lookup gave — is returned: connecting to exactly that address, rather than to the name
+ * (which would be resolved again), is what keeps a DNS answer that changes in between (rebinding) out.
  */
-export async function checkStreamUrl(url: string, allow: string | undefined = undefined): Promise<void> {
-  let host: string;
-  try {
-    host = new URL(url).hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  } catch {
-    throw new VisageError('invalid_source', `${maskCredentials(url)} is not a valid URL.`, {
-      source: maskCredentials(url),
-    });
-  }
+export async function judgeHost(
+  rawHost: string,
+  allow: string | undefined = undefined,
+): Promise<HostVerdict> {
+  const host = rawHost.replace(/^\[|\]$/g, '').toLowerCase();
   const allowed = allowlist(allow);
-  if (allowed.hosts.has(host.replace(/\.$/, ''))) return;
   let addresses: string[];
   if (net.isIP(host)) addresses = [host];
   else {
@@ -160,16 +160,11 @@ export async function checkStreamUrl(url: string, allow: string | undefined = un
       ]);
       addresses = found.map((a) => a.address);
     } catch {
-      throw new VisageError(
-        'source_unreachable',
-        `${maskCredentials(url)}: unreachable (its host name does not resolve).`,
-        {
-          source: maskCredentials(url),
-          category: 'unreachable',
-        },
-      );
+      return { allowed: false, why: 'unresolvable' };
     }
+    if (!addresses.length) return { allowed: false, why: 'unresolvable' };
   }
+  if (allowed.hosts.has(host.replace(/\.$/, ''))) return { allowed: true, address: addresses[0]! };
   for (const address of addresses) {
     const category = classifyAddress(address);
     if (category === 'public-or-private') continue;
@@ -178,14 +173,41 @@ export async function checkStreamUrl(url: string, allow: string | undefined = un
     // IPv4-mapped IPv6 addresses are judged as IPv4 ones: the allowlist may name either form.
     const mapped = mappedIPv4(address);
     if (mapped && allowed.ranges.check(mapped, 'ipv4')) continue;
-    const rule = ruleOf(mapped ?? address);
-    const where = net.isIP(host) ? `${host} is` : `${host} resolves to ${address},`;
+    return { allowed: false, why: 'refused', address, category, rule: ruleOf(mapped ?? address) };
+  }
+  return { allowed: true, address: addresses[0]! };
+}
+
+/**
+ * Refuses a stream URL whose host is, or resolves to, an address the policy refuses, unless the
+ * allowlist names the host or the address; returns the checked address to connect to (see judgeHost).
+ * Errors: `camera_address_refused` (the category only), `source_unreachable` (the name does not resolve).
+ */
+export async function checkStreamUrl(url: string, allow: string | undefined = undefined): Promise<string> {
+  let host: string;
+  try {
+    host = new URL(url).hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  } catch {
+    throw new VisageError('invalid_source', `${maskCredentials(url)} is not a valid URL.`, {
+      source: maskCredentials(url),
+    });
+  }
+  const verdict = await judgeHost(host, allow);
+  if (verdict.allowed) return verdict.address;
+  if (verdict.why === 'unresolvable') {
     throw new VisageError(
-      'camera_address_refused',
-      `${maskCredentials(url)} is refused by the camera address policy: ${where} a ${category} address (${rule}), which cameras may not use by default. An admin can allow it by naming ${net.isIP(host) ? host : `${host} or ${address}`} in ${ALLOW_ENV} (comma-separated host names, addresses or CIDR ranges), or with --camera-allow of visage serve / visage watch.`,
-      { source: maskCredentials(url), category, rule, allow: ALLOW_ENV },
+      'source_unreachable',
+      `${maskCredentials(url)}: unreachable (its host name does not resolve).`,
+      { source: maskCredentials(url), category: 'unreachable' },
     );
   }
+  const { address, category, rule } = verdict;
+  const where = net.isIP(host) ? `${host} is` : `${host} resolves to ${address},`;
+  throw new VisageError(
+    'camera_address_refused',
+    `${maskCredentials(url)} is refused by the camera address policy: ${where} a ${category} address (${rule}), which cameras may not use by default. An admin can allow it by naming ${net.isIP(host) ? host : `${host} or ${address}`} in ${ALLOW_ENV} (comma-separated host names, addresses or CIDR ranges), or with --camera-allow of visage serve / visage watch.`,
+    { source: maskCredentials(url), category, rule, allow: ALLOW_ENV },
+  );
 }
 
 /** The refused range an address falls in, as "127.0.0.0/8". */

@@ -1,6 +1,7 @@
 // Frames back into a video file: RGB frames piped into ffmpeg, encoded as H.264 (MPEG-4 Part 2 when the
 // ffmpeg at hand has no libx264), with the source's audio copied alongside. The first frame is placed at
-// the source's own start time, so picture and sound stay in sync and the length matches the source.
+// the source's own start time and no frame is added, so picture and sound stay in sync, the frames are
+// the source's, and a time in the results is the same time in the copy.
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import path from 'node:path';
 import type { Writable, Readable } from 'node:stream';
@@ -101,6 +102,11 @@ export class VideoWriter {
             copyAudio ? 'copy' : 'aac',
           ]
         : ['-map', '0:v:0']),
+      // One output frame per frame given, at its own time from the source's start: without this, the
+      // muxer's constant-rate mode pads the gap before the first frame with copies of it (hamilton_clip:
+      // 300 frames for 275, starting at 0 instead of 0.85 s).
+      '-vsync',
+      'passthrough',
       ...(await videoEncoderArgs()),
       // 4:2:0 chroma needs even sides; players expect it.
       '-vf',

@@ -2,7 +2,6 @@
 // WebSocket and the built web UI. `buildApp` wires an opened Visage (the service layer) into routes; the
 // caller listens and, at the end, closes the app before closing Visage.
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
 import path from 'node:path';
 import cookie from '@fastify/cookie';
 import multipart from '@fastify/multipart';
@@ -20,16 +19,23 @@ import { registerApiKeyRoutes } from './routes/api-keys.js';
 import { registerCameraRoutes } from './routes/cameras.js';
 import { registerAuthRoutes } from './routes/auth.js';
 import { registerEventRoutes } from './routes/events.js';
+import { registerImportRoutes } from './routes/imports.js';
 import { MAX_FRAME_BYTES, registerLiveRoutes } from './routes/live.js';
 import { registerPeopleRoutes } from './routes/people.js';
 import { registerRecognitionRoutes } from './routes/recognition.js';
 import { registerSampleRoutes } from './routes/samples.js';
 import { registerUserRoutes } from './routes/users.js';
+import { registerUnknownRoutes } from './routes/unknowns.js';
 import { registerVideoRoutes } from './routes/videos.js';
 import { addSharedSchemas } from './schemas.js';
 import { DEFAULT_UPLOAD_LIMITS, type UploadLimits } from './uploads.js';
 import { DEFAULT_WEB_ROOT, registerWebUi } from './web.js';
 import { VideoJobs, type VideoJobsOptions } from '../service/video/video-jobs.js';
+import type { IntegrationsStart } from '../service/integrations/integrations.js';
+import { registerIntegrationRoutes } from './routes/integrations.js';
+import { registerPrivacyRoutes } from './routes/privacy.js';
+import { ImportJobs } from '../service/enroll/import-jobs.js';
+import { VISAGE_VERSION } from '../version.js';
 
 export interface AppOptions {
   visage: Visage;
@@ -44,18 +50,14 @@ export interface AppOptions {
   videoJobs?: VideoJobsOptions;
   /** Creates the admin at start when none exists (VISAGE_ADMIN_PASSWORD). */
   adminPassword?: string;
+  /** MQTT, Frigate and webhooks beyond the admin's saved settings (`visage serve --mqtt`; tests). */
+  integrations?: IntegrationsStart;
 }
 
 export interface VisageApp {
   app: FastifyInstance;
   context: ServerContext;
 }
-
-const PACKAGE_VERSION = (
-  JSON.parse(fs.readFileSync(path.resolve(import.meta.dirname, '../../package.json'), 'utf8')) as {
-    version: string;
-  }
-).version;
 
 export const defaultLogger = (
   level = process.env.VISAGE_LOG_LEVEL ?? 'info',
@@ -87,6 +89,10 @@ export async function buildApp(options: AppOptions): Promise<VisageApp> {
       options.videoJobs,
     ),
     streams: new EventStreams(),
+    imports: new ImportJobs(
+      (dir, importOptions) => visage.enrollment.importFolder(dir, importOptions),
+      path.join(dataDir, 'imports'),
+    ),
     cameras: new Cameras(visage.gallery.db, visage.video),
   };
   const app = Fastify({
@@ -95,13 +101,21 @@ export async function buildApp(options: AppOptions): Promise<VisageApp> {
     // JSON bodies are small (names, ids); uploads are multipart with their own limits (uploads.ts).
     bodyLimit: 1024 * 1024,
   });
+  visage.integrations.setKnownCameras(() => context.cameras.list().map((c) => c.name));
+  await visage.integrations.start({ saved: true, longRunning: true, ...options.integrations });
   if (await context.auth.ensureAdmin(options.adminPassword))
     app.log.info('created the admin account from VISAGE_ADMIN_PASSWORD');
   app.decorateRequest('principal', null);
+  // The daily retention job (service/privacy/retention.ts): the server is what runs every day.
+  const retention = visage.privacy.scheduleRetention({
+    onRun: (r) => r.events + r.unknown > 0 && app.log.info(r, 'retention removed old events'),
+    onError: (e) => app.log.warn({ err: e }, 'retention failed; it is retried within the hour'),
+  });
+  app.addHook('onClose', async () => retention.stop());
   // Long-lived work ends first, so that closing waits only for ordinary requests.
   app.addHook('preClose', async () => {
     context.streams.endAll();
-    await Promise.all([context.videos.close(), context.cameras.close()]);
+    await Promise.all([context.videos.close(), context.cameras.close(), context.imports.close()]);
   });
   installErrorHandling(app);
   addSharedSchemas(app);
@@ -123,7 +137,7 @@ export async function buildApp(options: AppOptions): Promise<VisageApp> {
   await app.register(cookie);
   await app.register(multipart, { limits: { fileSize: context.limits.maxFileBytes } });
   await app.register(websocket, { options: { maxPayload: MAX_FRAME_BYTES } });
-  await registerOpenApi(app, PACKAGE_VERSION);
+  await registerOpenApi(app, VISAGE_VERSION);
 
   await app.register(
     async (api) => {
@@ -134,11 +148,15 @@ export async function buildApp(options: AppOptions): Promise<VisageApp> {
         registerApiKeyRoutes,
         registerPeopleRoutes,
         registerSampleRoutes,
+        registerImportRoutes,
         registerRecognitionRoutes,
         registerEventRoutes,
+        registerUnknownRoutes,
         registerLiveRoutes,
         registerVideoRoutes,
         registerCameraRoutes,
+        registerIntegrationRoutes,
+        registerPrivacyRoutes,
       ]) {
         register(api, context);
       }

@@ -9,12 +9,15 @@ import type { Cameras } from '../service/video/cameras.js';
 import type { EventStreams } from './event-streams.js';
 import type { UploadLimits } from './uploads.js';
 import type { VideoJobs } from '../service/video/video-jobs.js';
+import type { ImportJobs } from '../service/enroll/import-jobs.js';
 
 export interface ServerContext {
   visage: Visage;
   auth: AuthStore;
   limits: UploadLimits;
   videos: VideoJobs;
+  /** Bulk imports started from the web app. */
+  imports: ImportJobs;
   streams: EventStreams;
   cameras: Cameras;
 }

@@ -18,11 +18,16 @@ import { AuthStore } from './accounts/store.js';
 import { Enrollment } from './enroll/index.js';
 import { Events } from './events/events.js';
 import { FaceService, type ServiceOptions } from './faces/face-service.js';
+import { EventFeed, PublishingEventsRepository } from './integrations/event-feed.js';
+import { Integrations } from './integrations/integrations.js';
 import { People } from './people/people.js';
 import { PhotoRecognition } from './recognize/photos.js';
+import { Privacy } from './privacy/privacy.js';
 import { Recognizer } from './recognize/recognizer.js';
 import { Scheduler, type SchedulerOptions } from './scheduler.js';
 import { VideoService } from './video/video.js';
+import { ClustersRepository } from '../gallery/clusters-repository.js';
+import { UnknownFaces } from './unknowns/unknowns.js';
 
 export interface VisageOptions extends ServiceOptions {
   aggregation?: Aggregation;
@@ -70,6 +75,14 @@ export class Visage {
   readonly events: Events;
   /** Video files and live streams: tracks, names, events (video/). */
   readonly video: VideoService;
+  /** Clusters of faces nobody has named yet, to review and name (unknowns/). */
+  readonly unknowns: UnknownFaces;
+  /** Forget a person, export a person's data, retention of events and unknown faces (privacy/). */
+  readonly privacy: Privacy;
+  /** Every stored event, announced after it committed, whoever stored it (integrations/event-feed.ts). */
+  readonly eventFeed = new EventFeed();
+  /** MQTT out with Home Assistant discovery, the Frigate bridge, webhooks (integrations/). */
+  readonly integrations: Integrations;
 
   constructor(options: VisageOptions) {
     this.scheduler = new Scheduler(options.scheduler);
@@ -80,11 +93,21 @@ export class Visage {
       flip: this.faces.embeddingFlip,
     });
     this.people = new People(this.gallery);
+    // Photos and video store through this one, so each stored event reaches the feed.
+    const storedEvents = new PublishingEventsRepository(
+      this.gallery.db,
+      this.eventFeed,
+      (id) => this.gallery.people.get(id)?.name ?? null,
+    );
+    // Recognitions hand their new events to the clustering of unknown faces, built below (it corrects
+    // through enrolment); it is called only once recognitions run.
+    const unknownFaces = { add: (ids: readonly number[]) => this.unknowns.add(ids) };
     this.photos = new PhotoRecognition({
       faces: this.faces,
       recognizer: this.recognizer,
-      events: this.gallery.events,
+      events: storedEvents,
       scheduler: this.scheduler,
+      unknownFaces,
     });
     this.enrollment = new Enrollment({
       faces: this.faces,
@@ -96,15 +119,41 @@ export class Visage {
     this.archives = new Archives({ gallery: this.gallery, recognizer: this.recognizer });
     this.accounts = new AuthStore(this.gallery.db);
     this.events = new Events({ events: this.gallery.events, people: this.gallery.people });
+    this.privacy = new Privacy({
+      gallery: this.gallery,
+      people: this.people,
+      onForgotten: (person) => this.integrations.forgetPerson(person),
+    });
     this.video = new VideoService({
       faces: this.faces,
       recognizer: this.recognizer,
-      events: this.gallery.events,
+      events: storedEvents,
       scheduler: this.scheduler,
+      unknownFaces,
+      photos: this.photos,
+    });
+    this.unknowns = new UnknownFaces({
+      clusters: new ClustersRepository(this.gallery.db),
+      events: this.gallery.events,
+      people: this.gallery.people,
+      audit: this.gallery.audit,
+      recognizer: this.recognizer,
+      faces: this.faces,
+      scheduler: this.scheduler,
+      correct: (eventId, correction, options) => this.enrollment.correct(eventId, correction, options),
+    });
+    this.integrations = new Integrations({
+      db: this.gallery.db,
+      feed: this.eventFeed,
+      faces: this.faces,
+      photos: this.photos,
+      events: storedEvents,
+      people: () => this.gallery.people.list().map((p) => ({ id: p.id, name: p.name })),
     });
   }
 
   async close(): Promise<void> {
+    await this.integrations.close();
     this.gallery.close();
     await this.faces.close();
   }

@@ -9,8 +9,10 @@ import { capabilitiesOf, SessionContext, type Capabilities } from './lib/session
 import type { SessionInfo } from './lib/api';
 import { LoginPage, SetupPage } from './pages/AuthPages';
 import { EnrollPage } from './pages/enroll/EnrollPage';
+import { IntegrationsPage } from './pages/integrations/IntegrationsPage';
 import { ManagePage } from './pages/manage/ManagePage';
 import { RecognizePage } from './pages/recognize/RecognizePage';
+import { ReviewPage } from './pages/review/ReviewPage';
 
 type AuthState =
   | { kind: 'loading' }
@@ -108,23 +110,35 @@ export function App() {
 }
 
 function Shell({ onLogout }: { onLogout: () => void }) {
+  const { t } = useI18n();
   const route = useRoute();
   const [mode, ...rest] = route;
   useEffect(() => {
-    if (!['recognize', 'enroll', 'manage'].includes(mode ?? '')) navigate('recognize');
+    if (!['recognize', 'enroll', 'manage', 'review', 'integrations'].includes(mode ?? ''))
+      navigate('recognize');
   }, [mode]);
   return (
     <div className="app">
       <Header mode={mode ?? 'recognize'} onLogout={onLogout} />
       <main className="content">
         {mode === 'enroll' ? (
-          <EnrollPage />
+          <EnrollPage route={rest} />
         ) : mode === 'manage' ? (
           <ManagePage route={rest} />
+        ) : mode === 'review' ? (
+          <ReviewPage route={rest} />
+        ) : mode === 'integrations' ? (
+          <IntegrationsPage />
         ) : (
           <RecognizePage route={rest} />
         )}
       </main>
+      <footer className="app-footer">
+        {/* The HTTP API's own documentation (OpenAPI), served by this server; English only. */}
+        <a href="/docs" target="_blank" rel="noopener" data-testid="docs-link">
+          {t('app.docs')}
+        </a>
+      </footer>
     </div>
   );
 }

@@ -9,6 +9,7 @@ interface ExportOptions extends GlobalOptions {
   csv?: boolean;
   model?: string;
   events?: boolean;
+  person?: string;
 }
 
 export function registerExport(program: Command): void {
@@ -27,11 +28,15 @@ export function registerExport(program: Command): void {
         '--model <id>',
         'with --csv: the embedding model (default: the one recognition uses, dlib-resnet)',
       )
-      .option('--no-events', 'leave the recognition events (sightings) out of the archive'),
+      .option('--no-events', 'leave the recognition events (sightings) out of the archive')
+      .option(
+        '--person <name>',
+        "only this person's data: samples with crops and embeddings, sightings with snapshots, audit entries (corrections among them)",
+      ),
   )
     .addHelpText(
       'after',
-      `${examples('visage export backup.tar', 'visage import backup.tar --data /new/place     # restore or merge elsewhere', 'visage export --csv features_all.csv')}
+      `${examples('visage export backup.tar', 'visage import backup.tar --data /new/place     # restore or merge elsewhere', 'visage export --csv features_all.csv', 'visage export ada.tar --person "Ada Lovelace"   # everything held about one person')}
 
 The archive is a plain tar file: manifest.json (people, samples, events), crops/*.jpg,
 snapshots/*.jpg and vectors/*.f32 (float32 embeddings, model ids in the manifest).`,
@@ -47,14 +52,16 @@ snapshots/*.jpg and vectors/*.f32 (float32 embeddings, model ids in the manifest
           );
           return;
         }
-        const report = visage.archives.export(file, { events: opts.events });
+        const report = opts.person
+          ? visage.privacy.exportPerson(opts.person, file)
+          : visage.archives.export(file, { events: opts.events });
         if (opts.json) return printJson(report);
         const models =
           Object.entries(report.embeddings)
             .map(([m, n]) => `${n} ${m}`)
             .join(', ') || 'none';
         process.stdout.write(
-          `wrote ${file} (${(report.bytes / 2 ** 20).toFixed(1)} MiB): ${report.people} people, ${report.samples} samples, embeddings ${models}, ${report.events} events, ${report.negatives} corrections\n`,
+          `wrote ${file} (${(report.bytes / 2 ** 20).toFixed(1)} MiB): ${report.people} people, ${report.samples} samples, embeddings ${models}, ${report.events} events, ${report.negatives} corrections${report.audit === undefined ? '' : `, ${report.audit} audit entries`}\n`,
         );
       } finally {
         await visage.close();

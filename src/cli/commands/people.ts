@@ -159,12 +159,16 @@ export function registerPeople(program: Command): void {
       .command('move-sample')
       .description('give a sample to another person (a photo enrolled under the wrong name)')
       .argument('<id>', 'sample id (see `visage samples NAME`)', positiveInt)
-      .argument('<name>', 'the person who gets it'),
+      .argument('<name>', 'the person who gets it')
+      .option('--force', "move it even when the face does not look like that person's samples"),
   )
-    .addHelpText('after', examples('visage move-sample 42 "Ada Lovelace"'))
-    .action((id: number, name: string, opts: GlobalOptions) =>
+    .addHelpText(
+      'after',
+      examples('visage move-sample 42 "Ada Lovelace"', 'visage move-sample 42 Ada --force'),
+    )
+    .action((id: number, name: string, opts: GlobalOptions & { force?: boolean }) =>
       withVisage(opts, (visage) => {
-        const result = visage.people.moveSample(id, name);
+        const result = visage.enrollment.moveSampleToName(id, name, { force: opts.force });
         if (opts.json) return printJson(result);
         say(`moved sample ${id} from ${result.from.name} to ${result.to.name}`);
       }),

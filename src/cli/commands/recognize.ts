@@ -10,8 +10,9 @@ import {
 import { openVisage, withGlobalOptions, type GlobalOptions } from '../context.js';
 import { exitOneIfAnyFailed, log, printJson, printTable, progress } from '../output.js';
 import { PHOTO_EXTENSIONS } from '../../service/faces/face-service.js';
+import { mqttSettings, withMqttOptions, type MqttCliOptions } from './mqtt.js';
 
-interface RecognizeOptions extends GlobalOptions {
+interface RecognizeOptions extends GlobalOptions, MqttCliOptions {
   annotate?: string;
   events?: boolean;
   level: SecurityLevel;
@@ -29,13 +30,15 @@ export function levelOption(): Option {
 
 export function registerRecognize(program: Command): void {
   withGlobalOptions(
-    program
-      .command('recognize')
-      .description('name every face in photos: box, name or unknown, score, distance, matched sample')
-      .argument('<paths...>', 'image files or folders of images')
-      .option('--annotate <dir>', 'write copies with boxes and names drawn into DIR')
-      .option('--no-events', 'do not store the results as recognition events')
-      .addOption(levelOption()),
+    withMqttOptions(
+      program
+        .command('recognize')
+        .description('name every face in photos: box, name or unknown, score, distance, matched sample')
+        .argument('<paths...>', 'image files or folders of images')
+        .option('--annotate <dir>', 'write copies with boxes and names drawn into DIR')
+        .option('--no-events', 'do not store the results as recognition events')
+        .addOption(levelOption()),
+    ),
   )
     .addHelpText(
       'after',
@@ -48,16 +51,19 @@ Examples:
     .action(async (paths: string[], opts: RecognizeOptions) => {
       const files = await expandImagePaths(paths);
       const visage = openVisage(opts);
+      await visage.integrations.start({ mqtt: mqttSettings(opts) });
       const bar = progress(files.length, 'images');
       const results: RecognizeResult[] = [];
       try {
         for (const file of files) {
           results.push(
-            await visage.photos.recognizeFile(file, {
-              annotateDir: opts.annotate,
-              storeEvents: opts.events,
-              level: opts.level,
-            }),
+            leftToRight(
+              await visage.photos.recognizeFile(file, {
+                annotateDir: opts.annotate,
+                storeEvents: opts.events,
+                level: opts.level,
+              }),
+            ),
           );
           bar.tick(path.basename(file));
         }
@@ -107,7 +113,18 @@ Examples:
         rows,
       );
       log(`level ${opts.level}`);
+      if (results.some((r) => 'faces' in r && r.faces.some((f) => f.decision === 'empty_gallery')))
+        log(
+          'nobody is enrolled yet: add people with `visage enroll --name NAME photo.jpg` or `visage import people/`',
+        );
     });
+}
+
+/** Faces left to right, as people read a group photo and as the web app numbers them. */
+function leftToRight(result: RecognizeResult): RecognizeResult {
+  return 'faces' in result
+    ? { ...result, faces: [...result.faces].sort((a, b) => a.box.x - b.box.x) }
+    : result;
 }
 
 /** Files as given, folders expanded to the images directly inside them (sorted). */

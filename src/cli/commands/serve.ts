@@ -5,8 +5,9 @@ import { buildApp, warmUp } from '../../server/app.js';
 import { openVisage, UsageError, withGlobalOptions, type GlobalOptions } from '../context.js';
 import { allowCameras } from '../../service/video/cameras.js';
 import { log } from '../output.js';
+import { mqttSettings, withMqttOptions, type MqttCliOptions } from './mqtt.js';
 
-interface ServeOptions extends GlobalOptions {
+interface ServeOptions extends GlobalOptions, MqttCliOptions {
   port?: number;
   host?: string;
   cameraAllow?: string;
@@ -18,25 +19,27 @@ const SHUTDOWN_GRACE_MS = 10_000;
 
 export function registerServe(program: Command): void {
   withGlobalOptions(
-    program
-      .command('serve')
-      .description(
-        'start the web app and REST API (http://127.0.0.1:8080 by default; /docs documents the API)',
-      )
-      .addOption(
-        new Option(
-          '--port <n>',
-          `TCP port, 0 for any free one (default: $PORT or ${DEFAULT_PORT})`,
-        ).argParser(port),
-      )
-      .option(
-        '--host <address>',
-        'address to listen on (default 127.0.0.1, this machine only; 0.0.0.0 for every interface)',
-      )
-      .option(
-        '--camera-allow <hosts>',
-        'let cameras use these loopback/link-local/multicast hosts, addresses or CIDR ranges (comma-separated; added to $VISAGE_CAMERA_ALLOW)',
-      ),
+    withMqttOptions(
+      program
+        .command('serve')
+        .description(
+          'start the web app and REST API (http://127.0.0.1:8080 by default; /docs documents the API)',
+        )
+        .addOption(
+          new Option(
+            '--port <n>',
+            `TCP port, 0 for any free one (default: $PORT or ${DEFAULT_PORT})`,
+          ).argParser(port),
+        )
+        .option(
+          '--host <address>',
+          'address to listen on (default 127.0.0.1, this machine only; 0.0.0.0 for every interface)',
+        )
+        .option(
+          '--camera-allow <hosts>',
+          'let cameras use these loopback/link-local/multicast hosts, addresses or CIDR ranges (comma-separated; added to $VISAGE_CAMERA_ALLOW)',
+        ),
+    ),
   )
     .addHelpText(
       'after',
@@ -50,7 +53,11 @@ Examples:
     .action(async (opts: ServeOptions) => {
       if (opts.cameraAllow) allowCameras(opts.cameraAllow);
       const visage = openVisage(opts);
-      const { app, context } = await buildApp({ visage, adminPassword: process.env.VISAGE_ADMIN_PASSWORD });
+      const { app, context } = await buildApp({
+        visage,
+        adminPassword: process.env.VISAGE_ADMIN_PASSWORD,
+        integrations: { mqtt: mqttSettings(opts) },
+      });
       const host = opts.host ?? '127.0.0.1';
       const portNumber = opts.port ?? (process.env.PORT ? port(process.env.PORT) : DEFAULT_PORT);
       try {

@@ -15,8 +15,9 @@ import { csvRow } from '../../api/csv.js';
 import { log, printJson, printTable, progress, type Progress } from '../output.js';
 import type { SecurityLevel } from '../../service/recognize/decision.js';
 import { levelOption } from './recognize.js';
+import { mqttSettings, withMqttOptions, type MqttCliOptions } from './mqtt.js';
 
-interface VideoCliOptions extends GlobalOptions {
+interface VideoCliOptions extends GlobalOptions, MqttCliOptions {
   fps?: number;
   maxSide?: number;
   sequenceFps?: number;
@@ -34,7 +35,7 @@ type VideoEntry = VideoResult | { file: string; error: { code: string; message: 
 
 export function registerVideo(program: Command): void {
   withGlobalOptions(
-    withTrackingOptions(program.command('video'))
+    withMqttOptions(withTrackingOptions(program.command('video')))
       .description(
         'recognise the people in videos: one row per tracked face (name or unknown, first/last seen, best score)',
       )
@@ -92,6 +93,7 @@ Examples:
         level: opts.level,
       };
       const visage = openVisage(opts);
+      await visage.integrations.start({ mqtt: mqttSettings(opts) });
       const controller = new AbortController();
       const interrupt = (): void => {
         if (controller.signal.aborted) process.exit(130); // a second Ctrl-C: stop now

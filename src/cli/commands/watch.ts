@@ -7,8 +7,9 @@ import { allowCameras } from '../../service/video/cameras.js';
 import { log } from '../output.js';
 import type { SecurityLevel } from '../../service/recognize/decision.js';
 import { positiveNumber, withTrackingOptions } from './video.js';
+import { mqttSettings, withMqttOptions, type MqttCliOptions } from './mqtt.js';
 
-interface WatchCliOptions extends GlobalOptions {
+interface WatchCliOptions extends GlobalOptions, MqttCliOptions {
   name?: string;
   fps?: number;
   maxSide?: number;
@@ -23,7 +24,7 @@ interface WatchCliOptions extends GlobalOptions {
 
 export function registerWatch(program: Command): void {
   withGlobalOptions(
-    withTrackingOptions(program.command('watch'))
+    withMqttOptions(withTrackingOptions(program.command('watch')))
       .description('watch a camera or stream until stopped, printing the people recognised as they appear')
       .argument('<source>', 'rtsp://, http(s)://, rtmp://… URL, or a V4L2 device such as /dev/video0')
       .option('--name <camera>', 'camera name shown and stored with the events (default: the URL or device)')
@@ -82,6 +83,8 @@ Examples:
         },
         { onEvent: (e) => printEvent(e, opts.json ?? false), onState: reportState },
       );
+      visage.integrations.setKnownCameras(() => [live.camera]);
+      await visage.integrations.start({ mqtt: mqttSettings(opts), longRunning: true });
       const stop = (): void => live.stop();
       process.on('SIGINT', stop);
       process.on('SIGTERM', stop);

@@ -26,8 +26,10 @@ export const PHOTO_EXTENSIONS: ReadonlySet<string> = new Set([
 // sharp runs libvips on one thread on glibc Linux (to limit allocator fragmentation); decoding is the
 // largest single step for a photo (bbt1.jpg: 15.6 ms on 1 thread, 8.8 ms on 2), so use the cores.
 // Memory (issue 11, item 9): each libvips worker thread allocates from its own glibc arena, which keeps
-// freed pages; in one `npm run bench:load` run, concurrency 1 left ~65 MiB less resident after the quiet
-// minute (344 vs ~410 MiB) but costs decode time on an idle machine, so it stays at the core count.
+// freed pages. Concurrency 1 left ~65 MiB less resident after `npm run bench:load`'s quiet minute but
+// cost decode time, so it stays at the core count and the arenas are bounded where the server starts
+// instead (MALLOC_ARENA_MAX=2 in `npm start`; figures in bin/visage.js: 398-475 -> 277-347 MiB, decode
+// speed unchanged).
 sharp.concurrency(availableParallelism());
 // libvips caches recent operations (up to 50 MB) in case the same input comes again; every photo here is
 // decoded once, so the cache only holds memory a long-running server never gets back.

@@ -10,6 +10,7 @@ import type {
   EventFilterQuery,
   EventPage,
   EventPageQuery,
+  EventSourceList,
   IdParams,
   UndoReport,
 } from '../../api/index.js';
@@ -49,6 +50,19 @@ export function registerEventRoutes(app: FastifyInstance, { visage }: ServerCont
         .type('text/csv; charset=utf-8')
         .header('content-disposition', 'attachment; filename="visage-events.csv"')
         .send(events.csv(request.query)),
+  );
+
+  app.get<{ Reply: EventSourceList }>(
+    '/events/sources',
+    {
+      config: { access: 'viewer' },
+      schema: {
+        tags: ['events'],
+        summary: 'Where events came from (files, cameras) with how many each: for the source filter',
+        ...contract('GET /events/sources'),
+      },
+    },
+    async () => events.sources(),
   );
 
   app.get<{ Params: IdParams }>(

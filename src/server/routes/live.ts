@@ -41,7 +41,11 @@ export function registerLiveRoutes(app: FastifyInstance, { visage }: ServerConte
     wsHandler: (socket: WebSocket, request: FastifyRequest) => {
       const send = (message: LiveMessage) => socket.send(JSON.stringify(message));
       const { level } = request.query as LiveQuery;
-      const live = visage.photos.live(send, workOf(request, 'live'), level);
+      // Each face seen is stored as one event per track, under the user who watched.
+      const live = visage.video.liveView(send, workOf(request, 'live'), {
+        source: `browser camera (${request.principal?.name ?? 'anonymous'})`,
+        level,
+      });
       socket.on('message', (data: RawData, isBinary: boolean) => {
         if (!isBinary) {
           send({ error: { code: 'unsupported_format', message: 'Send frames as binary JPEG messages.' } });
@@ -52,7 +56,9 @@ export function registerLiveRoutes(app: FastifyInstance, { visage }: ServerConte
           socket.close(1011, 'internal error');
         });
       });
-      socket.on('close', () => live.close());
+      socket.on('close', () => {
+        live.close().catch((e: unknown) => app.log.error({ err: e }, 'storing the live tracks failed'));
+      });
     },
   });
 }

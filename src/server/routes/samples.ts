@@ -108,11 +108,15 @@ export function registerSampleRoutes(app: FastifyInstance, ctx: ServerContext): 
       config: { access: 'admin' },
       schema: {
         tags: ['samples'],
-        summary: 'Give a sample to another person (409 duplicate_sample if they have the same image)',
+        summary:
+          "Give a sample to another person after enrolment's resemblance check: 422 looks_unlike_person or looks_like_other_person (overridable: send force, which is audited); 409 duplicate_sample if they have the same image",
         ...contract('POST /samples/:id/move'),
       },
     },
     async (request) =>
-      people.moveSampleTo(request.params.id, request.body.personId, { actor: actorOf(request) }),
+      visage.enrollment.moveSample(request.params.id, request.body.personId, {
+        force: request.body.force,
+        actor: actorOf(request),
+      }),
   );
 }

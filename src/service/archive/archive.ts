@@ -8,6 +8,8 @@
 //   snapshots/<id>.jpg   each event's face snapshot
 //   vectors/<n>.f32      one file per model (its id is in manifest.models[n], ids being free text):
 //                        float32 little-endian rows of `dim` values, for samples, events and negatives
+// One person's export (`visage export FILE --person NAME`) is the same archive holding only them, their
+// events, and manifest.audit: the audit entries about them (import ignores it).
 // Ids inside the archive only link its entries; importing (`visage import FILE`) merges people by name
 // (case-insensitively, as names are unique), skips samples a person already has (same content hash),
 // events already present (same time, source, frame and box) and identical negatives, so importing the
@@ -15,6 +17,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Box } from '../../engine/types.js';
+import type { AuditEntry } from '../../gallery/audit-log.js';
 import type { ChangeContext, Gallery } from '../../gallery/gallery.js';
 import type { NewEvent } from '../../gallery/events-repository.js';
 import { vectorToBlob } from '../../gallery/vectors.js';
@@ -37,6 +40,15 @@ export { ARCHIVE_FORMAT, ARCHIVE_VERSION } from './validate.js';
 export interface ExportOptions {
   /** Include recognition events (default true). */
   events?: boolean;
+  /**
+   * Only this person: their samples, corrections and events (a subject access export,
+   * privacy/person-export.ts). A negative recorded from an event left out keeps no link to it.
+   */
+  personId?: number;
+  /** Include the "not this person" corrections with their vectors (default true). */
+  negatives?: boolean;
+  /** Audit entries to include as manifest.audit (read by people, not imported). */
+  audit?: readonly AuditEntry[];
 }
 
 export interface ExportReport {
@@ -47,6 +59,8 @@ export interface ExportReport {
   embeddings: Record<string, number>;
   events: number;
   negatives: number;
+  /** Audit entries written, when asked for (ExportOptions.audit). */
+  audit?: number;
 }
 
 export interface ArchiveImportReport {
@@ -83,7 +97,9 @@ export function exportArchive(gallery: Gallery, file: string, options: ExportOpt
   const tar = writable(file, () => TarWriter.create(tmp));
   try {
     const counts = gallery.db.transaction(() => {
-      const people: ManifestPerson[] = gallery.people.list().map((p) => ({
+      const chosen =
+        options.personId === undefined ? gallery.people.list() : [gallery.people.require(options.personId)];
+      const people: ManifestPerson[] = chosen.map((p) => ({
         id: p.id,
         name: p.name,
         note: p.note,
@@ -99,7 +115,7 @@ export function exportArchive(gallery: Gallery, file: string, options: ExportOpt
           crop: gallery.samples.crop(s.id) ? `crops/${s.id}.jpg` : null,
           embeddings: s.modelIds.map((m) => ref(m, gallery.samples.embedding(s.id, m)!)),
         })),
-        negatives: gallery.negatives.listByPerson(p.id).map((n) => ({
+        negatives: (options.negatives === false ? [] : gallery.negatives.listByPerson(p.id)).map((n) => ({
           vector: ref(n.modelId, n.vector),
           eventId: n.eventId,
           createdAt: n.createdAt,
@@ -109,7 +125,12 @@ export function exportArchive(gallery: Gallery, file: string, options: ExportOpt
       if (options.events ?? true) {
         const pageSize = 10_000;
         for (let offset = 0; ; offset += pageSize) {
-          const page = gallery.events.list({ order: 'asc', limit: pageSize, offset });
+          const page = gallery.events.list({
+            personId: options.personId,
+            order: 'asc',
+            limit: pageSize,
+            offset,
+          });
           for (const e of page) {
             const embedding = gallery.events.embedding(e.id);
             events.push({
@@ -129,6 +150,9 @@ export function exportArchive(gallery: Gallery, file: string, options: ExportOpt
           if (page.length < pageSize) break;
         }
       }
+      const exported = new Set(events.map((e) => e.id));
+      for (const p of people)
+        for (const n of p.negatives) if (n.eventId !== null && !exported.has(n.eventId)) n.eventId = null;
       const manifest: Manifest = {
         format: ARCHIVE_FORMAT,
         version: ARCHIVE_VERSION,
@@ -141,6 +165,7 @@ export function exportArchive(gallery: Gallery, file: string, options: ExportOpt
         })),
         people,
         events,
+        ...(options.audit ? { audit: [...options.audit] } : {}),
       };
       tar.add(MANIFEST, Buffer.from(JSON.stringify(manifest)));
       for (const p of people)
@@ -163,6 +188,7 @@ export function exportArchive(gallery: Gallery, file: string, options: ExportOpt
         embeddings,
         negatives: people.reduce((n, p) => n + p.negatives.length, 0),
         events: events.length,
+        ...(options.audit ? { audit: options.audit.length } : {}),
       };
     })();
     tar.close();

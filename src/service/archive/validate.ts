@@ -10,6 +10,7 @@ import type { Box } from '../../engine/types.js';
 import { listModels } from '../../engine/models/catalog.js';
 import { MAX_NOTE_LENGTH } from '../../gallery/people-repository.js';
 import { nameKey } from '../../gallery/names.js';
+import type { AuditEntry } from '../../gallery/audit-log.js';
 import type { RecognitionEvent } from '../../gallery/events-repository.js';
 import { blobToVector } from '../../gallery/vectors.js';
 import { invalidArchive, type TarReader } from './tar.js';
@@ -103,6 +104,8 @@ export interface Manifest {
   models: ManifestModel[];
   people: ManifestPerson[];
   events: ManifestEvent[];
+  /** One person's export: the audit entries about them, for people to read; not imported. */
+  audit?: AuditEntry[];
 }
 
 /** A manifest that passed every check, with its vectors loaded. */

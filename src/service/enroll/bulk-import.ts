@@ -244,8 +244,9 @@ async function importPerson(
   }
   for (const r of enrolled.rejected) {
     const p = byFile.get(r.source)!;
-    // A duplicate is already enrolled (e.g. by a run that crashed before recording its progress).
-    const duplicate = r.reason === 'duplicate_sample';
+    // A duplicate is already enrolled (e.g. by a run that crashed before recording its progress), or is
+    // the same picture as another file of this folder.
+    const duplicate = r.reason === 'duplicate_sample' || r.reason === 'repeated_image';
     outcomes.push({
       file: r.source,
       person: person.name,

@@ -54,6 +54,7 @@ export type RejectReason =
   | 'too_blurry'
   | 'extreme_pose'
   | 'duplicate_sample'
+  | 'repeated_image'
   | 'looks_like_other_person'
   | 'looks_unlike_person'
   | string; // decoding errors keep their own codes (corrupt_image, unsupported_format, …)
@@ -103,6 +104,8 @@ export interface Rejected {
   message: string;
   /** A judgement call that an admin may override (the CLI's --force, the API's `force`). */
   overridable: boolean;
+  /** `looks_like_other_person`: who the face matches better (the image may belong there). */
+  lookalike?: { id: number; name: string };
 }
 
 export interface EnrollReport {
@@ -121,12 +124,15 @@ interface Candidate {
   source: string;
   hash: string;
   face: Face;
+  /** Refusals that `force` overrode: each is recorded in the audit log once the sample is stored. */
+  overridden: { reason: RejectReason; message: string }[];
 }
 
 class Rejection extends Error {
   constructor(
     readonly reason: RejectReason,
     message: string,
+    readonly lookalike?: { id: number; name: string },
   ) {
     super(message);
   }
@@ -147,23 +153,29 @@ export async function enroll(
   const target = deps.gallery.people.findByName(name);
   const rejected: Rejected[] = [];
   const candidates: Candidate[] = [];
-  const seen = new Set<string>();
+  /** The first source of each image of this batch. */
+  const seen = new Map<string, string>();
   for (const input of inputs) {
     try {
       const bytes = input.bytes ?? (await readImageFile(input.source));
       const hash = contentHash(bytes);
-      if (
-        seen.has(hash) ||
-        (target && deps.gallery.samples.findByContentHash(hash).some((s) => s.personId === target.id))
-      ) {
+      // Identical pictures in one batch (a still camera gives the same frame twice) are one sample.
+      const first = seen.get(hash);
+      if (first !== undefined)
+        throw new Rejection(
+          'repeated_image',
+          `the same picture as ${first}, which is enrolled once: identical pictures count as one sample`,
+        );
+      if (target && deps.gallery.samples.findByContentHash(hash).some((s) => s.personId === target.id)) {
         throw new Rejection('duplicate_sample', `${name} already has this image as a sample`);
       }
       const face =
         input.face ??
         pickFace(await deps.faces.analyzer.analyze(await deps.faces.loadImage(bytes, input.source)), options);
-      checkQuality(face, options.force ?? false);
-      seen.add(hash);
-      candidates.push({ source: input.source, hash, face });
+      const overridden: Candidate['overridden'] = [];
+      checkQuality(face, options.force ? overridden : null);
+      seen.set(hash, input.source);
+      candidates.push({ source: input.source, hash, face, overridden });
     } catch (e) {
       rejected.push(rejection(input.source, e));
     }
@@ -185,7 +197,7 @@ export async function enroll(
         target?.id ?? null,
         targetSamples,
         deps.recognizer,
-        options.force ?? false,
+        options.force ? c.overridden : null,
       );
     } catch (e) {
       candidates.splice(candidates.indexOf(c), 1);
@@ -220,6 +232,7 @@ export async function enroll(
   });
   const duplicateAt = new Set(result.duplicates.map((d) => d.index));
   const accepted: Accepted[] = [];
+  const overrides: { source: string; sampleId: number; reasons: Candidate['overridden'] }[] = [];
   let next = 0;
   candidates.forEach((c, i) => {
     if (duplicateAt.has(i)) {
@@ -232,15 +245,26 @@ export async function enroll(
       return;
     }
     const quality = qualityJson(c.face.quality!);
+    const sampleId = result.added[next++]!.id;
+    if (c.overridden.length > 0) overrides.push({ source: c.source, sampleId, reasons: c.overridden });
     accepted.push({
       source: c.source,
-      sampleId: result.added[next++]!.id,
+      sampleId,
       box: roundBox(c.face.box),
       quality,
       // Judged on the stored (rounded) size, as the gallery's index flags the sample.
       lowQuality: quality.size < SAMPLE_LIMITS.lowQualityFaceSize,
     });
   });
+  // Every refusal an admin overrode, with who and why, so that a poisoned person can be traced back.
+  deps.gallery.db.transaction(() => {
+    for (const o of overrides)
+      deps.gallery.audit.append(
+        'enroll.override',
+        { personId: result.person.id, name: result.person.name, ...o },
+        options.actor ?? null,
+      );
+  })();
   return {
     person: { id: result.person.id, name: result.person.name },
     created: result.created,
@@ -263,38 +287,52 @@ function pickFace(faces: Face[], options: EnrollOptions): Face {
 
 function rejection(source: string, e: unknown): Rejected {
   if (e instanceof Rejection)
-    return { source, reason: e.reason, message: e.message, overridable: FORCEABLE.has(e.reason) };
+    return {
+      source,
+      reason: e.reason,
+      message: e.message,
+      overridable: FORCEABLE.has(e.reason),
+      ...(e.lookalike ? { lookalike: e.lookalike } : {}),
+    };
   if (isVisageError(e)) return { source, reason: e.code, message: e.message, overridable: false };
   throw e;
 }
 
-function fail(reason: RejectReason, message: string, force: boolean): void {
-  if (!(force && FORCEABLE.has(reason))) {
-    throw new Rejection(reason, message);
-  }
+/**
+ * A refusal: thrown, unless the caller forces (`overridden` given) and the reason is a judgement call,
+ * in which case it is noted there for the audit log.
+ */
+function fail(
+  reason: RejectReason,
+  message: string,
+  overridden: Candidate['overridden'] | null,
+  lookalike?: { id: number; name: string },
+): void {
+  if (!(overridden && FORCEABLE.has(reason))) throw new Rejection(reason, message, lookalike);
+  overridden.push({ reason, message });
 }
 
-function checkQuality(face: Face, force: boolean): void {
+function checkQuality(face: Face, overridden: Candidate['overridden'] | null): void {
   const q = face.quality!;
   if (q.size < SAMPLE_LIMITS.minFaceSize) {
     fail(
       'face_too_small',
       `the face is ${Math.round(q.size)} px, too small to recognise; a larger photo of this face would help (at least ${SAMPLE_LIMITS.minFaceSize} px, best ${SAMPLE_LIMITS.lowQualityFaceSize} px or more)`,
-      force,
+      overridden,
     );
   }
   if (q.sharpness < SAMPLE_LIMITS.minSharpness) {
     fail(
       'too_blurry',
       `the face is too blurry (sharpness ${Math.round(q.sharpness)} < ${SAMPLE_LIMITS.minSharpness})`,
-      force,
+      overridden,
     );
   }
   if (Math.abs(q.yaw) > SAMPLE_LIMITS.maxYaw || Math.abs(q.pitch) > SAMPLE_LIMITS.maxPitch) {
     fail(
       'extreme_pose',
       `the face is turned too far (yaw ${Math.round(q.yaw)}°, pitch ${Math.round(q.pitch)}°)`,
-      force,
+      overridden,
     );
   }
 }
@@ -311,7 +349,7 @@ function checkResemblance(
   targetId: number | null,
   targetSamples: readonly Float32Array[],
   recognizer: Recognizer,
-  force: boolean,
+  overridden: Candidate['overridden'] | null,
 ): void {
   const q = c.face.embedding!;
   const nearest = (vs: readonly Float32Array[]): number =>
@@ -329,14 +367,15 @@ function checkResemblance(
     fail(
       'looks_like_other_person',
       `this face matches ${match.name} (score ${match.score.toFixed(2)}) better than ${name}`,
-      force,
+      overridden,
+      { id: match.personId, name: match.name! },
     );
   }
   if (targetSamples.length > 0 && stored > recognizer.threshold) {
     fail(
       'looks_unlike_person',
       `this face does not match any of ${name}'s ${targetSamples.length} samples`,
-      force,
+      overridden,
     );
   }
 }

@@ -19,6 +19,8 @@ import {
 } from './corrections.js';
 import { enroll, type EnrollInput, type EnrollOptions, type EnrollReport } from './enrollment.js';
 import { reindex, type ReindexOptions, type ReindexReport } from './reindex.js';
+import { moveSample, type MoveOptions } from './move-sample.js';
+import type { SampleJson, SampleMove } from '../people/people.js';
 
 export interface EnrollDeps {
   faces: FaceService;
@@ -56,6 +58,20 @@ export class Enrollment {
   /** A folder with one subfolder per person; resumable (bulk-import.ts). */
   importFolder(dir: string, options: ImportFolderOptions = {}): Promise<ImportFolderReport> {
     return importPeopleFolder({ gallery: this.deps.gallery, enroll: this.enroll }, dir, options);
+  }
+
+  /** Gives a sample to another person after the resemblance check (move-sample.ts). */
+  moveSample(sampleId: number, toPersonId: number, options: MoveOptions = {}): SampleJson {
+    return moveSample(this.deps, sampleId, toPersonId, options);
+  }
+
+  /** The same move with the person by name (the CLI), saying whom it came from and went to. */
+  moveSampleToName(sampleId: number, toName: string, options: MoveOptions = {}): SampleMove {
+    const { gallery, people } = this.deps;
+    const from = gallery.people.require(gallery.samples.require(sampleId).personId);
+    const to = people.find(toName);
+    const sample = moveSample(this.deps, sampleId, to.id, options);
+    return { sample, from: { id: from.id, name: from.name }, to: { id: to.id, name: to.name } };
   }
 
   /** "This event's face is NAME" or "is not NAME" (corrections.ts). */

@@ -2,6 +2,7 @@
 // or one CSV document (the one CSV writer, api/csv.ts, with its formula guard), and each event's face
 // snapshot. Corrections of events are enrolment's (enroll/corrections.ts).
 import { toCsv, type CsvCell } from '../../api/csv.js';
+import type { EventSourceList } from '../../api/index.js';
 import { VisageError } from '../../errors.js';
 import type { EventQuery, EventsRepository, RecognitionEvent } from '../../gallery/events-repository.js';
 import type { PeopleRepository } from '../../gallery/people-repository.js';
@@ -88,6 +89,15 @@ export class Events {
       if (page.length < CSV_PAGE) break;
     }
     return `\uFEFF${toCsv(CSV_COLUMNS, rows)}`;
+  }
+
+  /** The sources events came from (files, cameras), for a filter to choose from; latest first. */
+  sources(): EventSourceList {
+    return {
+      items: this.deps.events
+        .sources()
+        .map((s) => ({ source: s.source, events: s.events, lastTime: new Date(s.lastTime).toISOString() })),
+    };
   }
 
   /** The face as it was seen (JPEG); `event_not_found`, `snapshot_not_found`. */

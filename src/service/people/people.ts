@@ -162,14 +162,6 @@ export class People {
     return { sample: sampleJson(removed), person: ref(owner) };
   }
 
-  /** Gives a sample to another person (a photo enrolled under the wrong name). */
-  moveSample(sampleId: number, toName: string, options: ManageOptions = {}): SampleMove {
-    const from = this.gallery.people.require(this.sample(sampleId).personId);
-    const to = this.find(toName);
-    const moved = this.gallery.moveSample(sampleId, to.id, options);
-    return { sample: sampleJson(moved), from: ref(from), to: ref(to) };
-  }
-
   // By id: the HTTP API's verbs.
 
   /** A page of people by name, with search (case- and width-insensitive substring), and the total. */
@@ -236,11 +228,6 @@ export class People {
 
   removeSampleById(sampleId: number, options: ManageOptions = {}): void {
     this.gallery.removeSample(sampleId, options);
-  }
-
-  /** Gives a sample to the person with this id (`duplicate_sample` if they have the same image). */
-  moveSampleTo(sampleId: number, personId: number, options: ManageOptions = {}): SampleJson {
-    return sampleJson(this.gallery.moveSample(sampleId, personId, options));
   }
 
   /**

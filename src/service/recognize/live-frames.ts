@@ -7,8 +7,14 @@ import type { LiveFace, LiveFrame, LiveMessage, SecurityLevel } from '../../api/
 import { isVisageError } from '../../errors.js';
 import type { WorkOptions } from '../scheduler.js';
 
-/** Recognises one frame's JPEG bytes as one scheduled unit (PhotoRecognition.recognizeBytes). */
-export type RecognizeFrame = (jpeg: Buffer, work: WorkOptions) => Promise<{ faces: LiveFrame['faces'] }>;
+/**
+ * Recognises one frame's JPEG bytes as one scheduled unit (video/live-view.ts: each face as a photo's,
+ * and its track when it follows them).
+ */
+export type RecognizeFrame = (
+  jpeg: Buffer,
+  work: WorkOptions,
+) => Promise<{ faces: LiveFrame['faces']; tracks?: number[] }>;
 
 interface Pending {
   frame: number;
@@ -54,13 +60,14 @@ export class LiveFrames {
         const { frame, jpeg, receivedAt } = this.waiting;
         this.waiting = null;
         try {
-          const { faces } = await this.recognize(jpeg, { ...this.work, kind: 'live' });
+          const { faces, tracks } = await this.recognize(jpeg, { ...this.work, kind: 'live' });
           this.send({
             frame,
             faces: faces.map(liveFace),
             ms: Math.round(performance.now() - receivedAt),
             dropped: this.dropped,
             level: this.level,
+            ...(tracks ? { tracks } : {}),
           });
         } catch (e) {
           if (!isVisageError(e)) throw e;

@@ -1,5 +1,8 @@
 // Recognising photos: every face of an image with the Recognizer's answer (rounded for output), stored as
 // an event with its snapshot unless the caller says not to, and optionally a copy with boxes and names.
+// The same image recognised again (same decoded pixels, whatever its file name or encoding's metadata)
+// adds no events: each face is answered afresh and given the event stored for it the first time. Unknown
+// faces' new events go to the clustering of unknown faces (service/unknowns/).
 // Each verb is one unit of the scheduler, decoding included (`work`: whose turn, and `kind: 'live'` for a
 // live frame, which is served first).
 import fs from 'node:fs/promises';
@@ -7,12 +10,12 @@ import path from 'node:path';
 import type { Face } from '../../engine/face.js';
 import { encodeJpeg, rawInput } from '../../engine/image/encode.js';
 import type { RgbImage } from '../../engine/types.js';
+import { contentHash } from '../../gallery/content-hash.js';
 import type { EventsRepository } from '../../gallery/events-repository.js';
 import { annotate, KNOWN_COLOR, UNKNOWN_COLOR } from '../../media/annotate.js';
 import type { FaceService, PerImage } from '../faces/face-service.js';
 import { round, roundBox, type Box } from '../json.js';
 import type { Scheduler, WorkOptions } from '../scheduler.js';
-import { LiveFrames } from './live-frames.js';
 import type { Identification, Recognizer, SecurityLevel } from './recognizer.js';
 
 /** A face found in an image with the Recognizer's answer (rounded for output) and its stored event. */
@@ -38,6 +41,8 @@ export interface PhotoDeps {
   recognizer: Recognizer;
   events: EventsRepository;
   scheduler: Scheduler;
+  /** Told the ids of newly stored events (unknowns/: it clusters those that name nobody). */
+  unknownFaces?: { add(eventIds: readonly number[]): void };
 }
 
 export class PhotoRecognition {
@@ -88,28 +93,23 @@ export class PhotoRecognition {
   ): Promise<RecognizedFace[]> {
     return this.deps.scheduler.run(async () => {
       const faces = await this.deps.faces.analyzer.analyze(image);
+      const store = options.storeEvents ?? true;
+      const hash = store ? imageHash(image) : null;
+      const earlier = hash ? this.deps.events.findByContentHash(hash) : [];
       const out: RecognizedFace[] = [];
+      const added: number[] = [];
       for (const face of faces) {
         const recognized = this.identify(face, options.level);
-        if (options.storeEvents ?? true) recognized.eventId = await this.storeEvent(face, recognized, source);
+        if (hash) {
+          const again = earlier.find((e) => sameBox(e.box, recognized.box));
+          recognized.eventId = again?.id ?? (await this.storeEvent(face, recognized, source, hash));
+          if (!again) added.push(recognized.eventId);
+        }
         out.push(recognized);
       }
+      if (added.length > 0) this.deps.unknownFaces?.add(added);
       return out;
     }, work);
-  }
-
-  /** A live view: frames in, one answer per recognised frame out, the newest frame first (live-frames.ts). */
-  live(
-    answer: ConstructorParameters<typeof LiveFrames>[1],
-    work: WorkOptions = {},
-    level?: SecurityLevel,
-  ): LiveFrames {
-    return new LiveFrames(
-      (jpeg, frameWork) => this.recognizeBytes(jpeg, 'live', { storeEvents: false, level }, frameWork),
-      answer,
-      work,
-      level,
-    );
   }
 
   /** One embedded face's answer, rounded as every API and CLI result shows it. */
@@ -141,7 +141,7 @@ export class PhotoRecognition {
     };
   }
 
-  private async storeEvent(face: Face, r: RecognizedFace, source: string): Promise<number> {
+  private async storeEvent(face: Face, r: RecognizedFace, source: string, hash: string): Promise<number> {
     return this.deps.events.add({
       source,
       offsetS: null,
@@ -153,8 +153,24 @@ export class PhotoRecognition {
       snapshotJpeg: face.crop ? await encodeJpeg(face.crop, 85) : null,
       modelId: face.embeddingModel ?? null,
       embedding: face.embedding ?? null,
+      contentHash: hash,
     }).id;
   }
+}
+
+/** The identity of an image's content: its decoded pixels and size (not its file's bytes or name). */
+function imageHash(image: RgbImage): string {
+  return `${contentHash(image.data)}:${image.width}x${image.height}`;
+}
+
+/** The same face found again in the same pixels (detection is deterministic; 1 px allows for rounding). */
+function sameBox(a: Box, b: Box): boolean {
+  return (
+    Math.abs(a.x - b.x) <= 1 &&
+    Math.abs(a.y - b.y) <= 1 &&
+    Math.abs(a.width - b.width) <= 1 &&
+    Math.abs(a.height - b.height) <= 1
+  );
 }
 
 async function writeAnnotated(

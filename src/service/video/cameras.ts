@@ -140,7 +140,8 @@ export class Cameras {
     const source = this.video.watch(
       row.url,
       // A camera added to the server should come back when it does: keep retrying (with backoff)
-      // instead of giving up on the first failure, as `visage watch` does.
+      // instead of giving up on the first failure, as `visage watch` does — except after a failure no
+      // retry mends (the address policy refused it; video-live.ts), which leaves it `failed` with the reason.
       { name: row.name, failFast: false, level: row.level },
       {
         onState: (change) => {

@@ -66,6 +66,38 @@ export interface LiveHandlers {
 const UNKNOWN_AFTER_VOTES = 2;
 const LIVE_QUEUE_SIZE = 2;
 const DEFAULT_RETRY = { initialDelayMs: 1000, maxDelayMs: 30_000, maxAttempts: Infinity };
+/**
+ * Failures no reconnection can mend, so watching stops at once, in state `failed` with the reason (also
+ * for a camera that keeps retrying otherwise): the camera address policy refused the URL or a connection
+ * it led to (only an admin changing the allowlist, then starting it again, changes that), the URL or the
+ * allowlist is malformed, ffmpeg cannot run. Anything else — unreachable, refused, stalled, ended, not a
+ * stream (a camera answers 404 or 503 while it boots) — is retried with backoff.
+ */
+const PERMANENT_FAILURES: ReadonlySet<string> = new Set([
+  'camera_address_refused',
+  'invalid_source',
+  'invalid_option',
+  'ffmpeg_missing',
+]);
+
+/**
+ * Stores an ended track of a live source as its event, dated when the face was first seen (`startedAt`:
+ * when watching began, ms since the epoch); unknown faces go on to be clustered. The event's id.
+ */
+export async function storeLiveTrack(
+  deps: VideoDeps,
+  track: Track,
+  row: TrackJson,
+  source: string,
+  startedAt: number,
+): Promise<number> {
+  const firstSeen = startedAt + track.firstS * 1000;
+  const id = deps.events.add(
+    trackEvent(row, track, await snapshotJpeg(track), source, deps.recognizer.modelId, firstSeen),
+  ).id;
+  deps.unknownFaces?.add([id]);
+  return id;
+}
 
 export class LiveSource {
   readonly camera: string;
@@ -109,9 +141,10 @@ export class LiveSource {
       if (this.stopRequested) break;
       if (wasLive) attempt = 0;
       attempt++;
-      if ((!everLive && (this.options.failFast ?? true)) || attempt > this.retry.maxAttempts) {
+      const permanent = PERMANENT_FAILURES.has(error.code);
+      if (permanent || (!everLive && (this.options.failFast ?? true)) || attempt > this.retry.maxAttempts) {
         this.setState({ state: 'failed', camera: this.camera, reason: error.message });
-        throw everLive
+        throw everLive && !permanent
           ? new VisageError(
               'source_lost',
               `${this.camera}: gave up after ${attempt - 1} reconnection attempts (${error.message})`,
@@ -200,19 +233,8 @@ export class LiveSource {
     for (const track of tracks) {
       this.announced.delete(track);
       const row = trackJson(track, 1);
-      if (this.options.storeEvents ?? true) {
-        const firstSeen = this.startedAt + track.firstS * 1000;
-        row.eventId = this.deps.events.add(
-          trackEvent(
-            row,
-            track,
-            await snapshotJpeg(track),
-            this.camera,
-            this.deps.recognizer.modelId,
-            firstSeen,
-          ),
-        ).id;
-      }
+      if (this.options.storeEvents ?? true)
+        row.eventId = await storeLiveTrack(this.deps, track, row, this.camera, this.startedAt);
       this.handlers.onEvent?.({
         type: 'track_end',
         camera: this.camera,

@@ -41,6 +41,8 @@ export interface VideoDeps {
   recognizer: Recognizer;
   events: EventsRepository;
   scheduler: Scheduler;
+  /** Told the ids of newly stored track events (unknowns/: it clusters those that name nobody). */
+  unknownFaces?: { add(eventIds: readonly number[]): void };
 }
 
 export function recognizerDeps(deps: VideoDeps): VideoRecognizerDeps {
@@ -271,13 +273,25 @@ export class VideoRecognizer {
    * recognizer's threshold): the face came back after a miss, a cut or a jump the boxes could not follow.
    */
   private relink(embedding: Float32Array, owned: ReadonlySet<Track>): Track | null {
-    let best: { track: Track; distance: number } | null = null;
-    for (const t of this.tracker.active) {
-      if (owned.has(t) || !t.best) continue;
-      const distance = cosineDistance(embedding, t.best.embedding);
-      if (distance <= this.deps.recognizer.threshold && (!best || distance < best.distance))
-        best = { track: t, distance };
-    }
-    return best?.track ?? null;
+    return sameFaceTrack(this.tracker.active, embedding, owned, this.deps.recognizer.threshold);
   }
+}
+
+/**
+ * Of the tracks not `owned` (by a face of this frame), the one whose best view is nearest `embedding`,
+ * within `threshold`: the same person come back after a miss, a cut or a jump the boxes could not follow.
+ */
+export function sameFaceTrack(
+  tracks: readonly Track[],
+  embedding: Float32Array,
+  owned: ReadonlySet<Track>,
+  threshold: number,
+): Track | null {
+  let best: { track: Track; distance: number } | null = null;
+  for (const t of tracks) {
+    if (owned.has(t) || !t.best) continue;
+    const distance = cosineDistance(embedding, t.best.embedding);
+    if (distance <= threshold && (!best || distance < best.distance)) best = { track: t, distance };
+  }
+  return best?.track ?? null;
 }

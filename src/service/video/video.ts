@@ -19,6 +19,9 @@ import { round } from '../json.js';
 import { recognizerDeps, VideoRecognizer, type TrackingOptions, type VideoDeps } from './video-recognizer.js';
 import { scaledBox, snapshotJpeg, trackEvent, trackJson, type TrackJson } from './video-results.js';
 import { LiveSource, type LiveHandlers, type LiveSourceOptions } from './video-live.js';
+import { LiveView, type LiveViewDeps, type LiveViewOptions } from './live-view.js';
+import type { LiveMessage } from '../../api/index.js';
+import type { WorkOptions } from '../scheduler.js';
 
 export {
   LiveSource,
@@ -35,7 +38,7 @@ export type { VideoDeps } from './video-recognizer.js';
 
 /** The video feature's verbs, bound to their dependencies once (Visage builds it as `visage.video`). */
 export class VideoService {
-  constructor(private readonly deps: VideoDeps) {}
+  constructor(private readonly deps: VideoDeps & Partial<Pick<LiveViewDeps, 'photos'>>) {}
 
   /** A video file (or image sequence, or URL serving a file): see processVideo. */
   process(
@@ -45,6 +48,13 @@ export class VideoService {
     signal?: AbortSignal,
   ): Promise<VideoResult> {
     return processVideo(this.deps, source, options, onProgress, signal);
+  }
+
+  /** The browser's camera: frames in, answers out, one event per track (live-view.ts). */
+  liveView(answer: (message: LiveMessage) => void, work: WorkOptions, options: LiveViewOptions): LiveView {
+    const { photos } = this.deps;
+    if (!photos) throw new Error('VideoService needs photos for a live view');
+    return new LiveView({ ...this.deps, photos }, answer, work, options);
   }
 
   /** A live source to watch until stopped (`run()`): see LiveSource. */
@@ -163,6 +173,12 @@ export async function processVideo(
   // A URL given here is read like a file: paused while recognition is busy, never dropping frames.
   const src: VideoSource = { ...opened, live: false };
   const info = await probe(src);
+  if (src.kind === 'file' && isPicture(info))
+    throw new VisageError(
+      'not_a_video',
+      `${options.name ?? source} is a picture (${info.videoCodec}), not a video: recognise photos as photos`,
+      { file: options.name ?? source, codec: info.videoCodec },
+    );
   const analysisFps = Math.min(options.fps ?? info.fps, info.fps);
   const firstS = Math.floor(info.startS * analysisFps + 1e-6) / analysisFps;
   const span = info.videoDurationS ?? (info.durationS === null ? null : info.durationS - info.startS);
@@ -342,6 +358,15 @@ function tooLong(
   );
 }
 
+/** Still-image codecs: a file of one such frame is a photo, which ffmpeg would read as a 1-frame video. */
+const PICTURE_CODECS = new Set(['mjpeg', 'png', 'webp', 'bmp', 'tiff', 'ppm', 'pgm', 'jpeg2000', 'jpegls']);
+
+/** A single picture: a still-image codec with no frame count and at most one frame's duration. */
+function isPicture(info: MediaInfo): boolean {
+  const oneFrame = (info.durationS ?? 0) <= 1.5 / info.fps;
+  return PICTURE_CODECS.has(info.videoCodec) && (info.frames ?? 1) <= 1 && oneFrame;
+}
+
 async function probe(src: VideoSource): Promise<MediaInfo> {
   try {
     return await probeMedia(src);
@@ -386,6 +411,7 @@ async function keepTracks(
       rows.map((row, i) => trackEvent(row, tracks[i]!, snapshots[i]!, source, modelId)),
     );
     ids.forEach((id, i) => (rows[i]!.eventId = id));
+    deps.unknownFaces?.add(ids);
   }
 }
 

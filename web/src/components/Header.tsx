@@ -21,10 +21,22 @@ const MODES: { id: string; label: MessageKey; adminOnly: boolean; icon: string }
     icon: 'M16 21v-2a4 4 0 0 0-4-4H6a4 4 0 0 0-4 4v2M9 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8M19 8v6M22 11h-6',
   },
   {
+    id: 'review',
+    label: 'nav.review',
+    adminOnly: false,
+    icon: 'M12 12a4 4 0 1 0 0-8 4 4 0 0 0 0 8M4 21v-1a6 6 0 0 1 9-5.2M17 14v7M20.5 17.5h-7',
+  },
+  {
     id: 'manage',
     label: 'nav.manage',
     adminOnly: false,
     icon: 'M17 21v-2a4 4 0 0 0-4-4H5a4 4 0 0 0-4 4v2M9 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8M23 21v-2a4 4 0 0 0-3-3.87M16 3.13a4 4 0 0 1 0 7.75',
+  },
+  {
+    id: 'integrations',
+    label: 'nav.integrations',
+    adminOnly: true,
+    icon: 'M4 12h4l3-8 4 16 3-8h2',
   },
 ];
 

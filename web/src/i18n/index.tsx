@@ -44,6 +44,17 @@ function fill(text: string, vars?: Vars): string {
   return vars ? text.replace(/\{(\w+)\}/g, (m, k: string) => (k in vars ? String(vars[k]) : m)) : text;
 }
 
+/** The figures an error's message can state, from its details: an image's size against the pixel limit. */
+function errorFigures(details: Record<string, unknown>): Vars | null {
+  const { width, height, maxPixels } = details;
+  if (typeof width !== 'number' || typeof height !== 'number' || typeof maxPixels !== 'number') return null;
+  return {
+    size: `${width}×${height}`,
+    mp: ((width * height) / 1e6).toFixed(1),
+    limit: (maxPixels / 1e6).toFixed(1).replace(/\.0$/, ''),
+  };
+}
+
 export function I18nProvider({ children }: { children: ReactNode }) {
   const [lang, setLangState] = useState<Lang>(initialLang);
 
@@ -71,8 +82,13 @@ export function I18nProvider({ children }: { children: ReactNode }) {
       setLang,
       t,
       tCode,
-      tError: (error: unknown) =>
-        error instanceof ApiError ? tCode(error.code) : fill(dict['error.generic'], { code: 'client' }),
+      tError: (error: unknown) => {
+        if (!(error instanceof ApiError)) return fill(dict['error.generic'], { code: 'client' });
+        // A message with figures (the pixel limit) when the error's details have them, else the plain one.
+        const figures = `error.${error.code}.figures` as MessageKey;
+        const vars = errorFigures(error.details);
+        return figures in dict && vars ? fill(dict[figures], vars) : tCode(error.code);
+      },
       number: (v: number, digits = 2) => {
         let f = numberFormats.get(digits);
         if (!f)

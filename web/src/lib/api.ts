@@ -15,6 +15,7 @@ export type {
   CameraStateChange,
   EnrollReport,
   FaceCrop,
+  ImportJob,
   LiveFace,
   LiveFrame,
   LiveMessage,
@@ -26,6 +27,9 @@ export type {
   Sample,
   SessionInfo,
   Track,
+  UnknownCluster,
+  UnknownClusterDetails,
+  UnknownNameReport,
   User,
   UserListItem,
   VideoJob,
@@ -144,6 +148,9 @@ export interface EventFilter {
   personId?: number;
   unknown?: boolean;
   source?: string;
+  /** ISO 8601 times: from inclusive, to exclusive. */
+  from?: string;
+  to?: string;
   limit?: number;
   offset?: number;
 }
@@ -189,16 +196,35 @@ export const api = {
   mergePerson: (personId: number, intoId: number) =>
     call('POST /people/:id/merge', `/people/${personId}/merge`, { intoId }),
   deletePerson: (personId: number) => call('DELETE /people/:id', `/people/${personId}`),
+  forgetPerson: (personId: number) => call('POST /people/:id/forget', `/people/${personId}/forget`),
+  /** A download (the session cookie goes with a same-origin link). */
+  personExportUrl: (personId: number) => `${API}/people/${personId}/export`,
+  privacy: () => call('GET /privacy', '/privacy'),
+  updatePrivacy: (change: BodyOf<'PATCH /privacy'>) => call('PATCH /privacy', '/privacy', change),
+  runRetention: () => call('POST /privacy/retention/run', '/privacy/retention/run'),
   deleteSample: (sampleId: number) => call('DELETE /samples/:id', `/samples/${sampleId}`),
-  moveSample: (sampleId: number, personId: number) =>
-    call('POST /samples/:id/move', `/samples/${sampleId}/move`, { personId }),
-  enroll: (name: string, files: { name: string; blob: Blob }[]) =>
-    call('POST /enroll', '/enroll', form(files, { name })),
+  /** `force`: move a face that does not look like that person (after the admin confirmed; audited). */
+  moveSample: (sampleId: number, personId: number, force = false) =>
+    call('POST /samples/:id/move', `/samples/${sampleId}/move`, { personId, ...(force ? { force } : {}) }),
+  /** `force`: an admin's override of refusals that are judgement calls (size, blur, pose, resemblance). */
+  enroll: (name: string, files: { name: string; blob: Blob }[], force = false) =>
+    call('POST /enroll', `/enroll${query({ force: force || undefined })}`, form(files, { name })),
+
+  // ---- bulk import (a zip, or a folder's photos named by their path inside it) ----
+  startImport: (files: { name: string; blob: Blob }[], name: string, onProgress: (f: number) => void) =>
+    upload<ResponseOf<'POST /imports'>>('/imports', form(files, { name }), onProgress),
+  importJob: (jobId: string) => call('GET /imports/:id', `/imports/${id(jobId)}`),
+  cancelImport: (jobId: string) => call('POST /imports/:id/cancel', `/imports/${id(jobId)}/cancel`),
 
   // ---- recognition ----
   /** At the level chosen on the Recognize page (saved in localStorage). */
-  recognize: (file: { name: string; blob: Blob }, level: SecurityLevel = currentLevel()) =>
-    call('POST /recognize', `/recognize${query({ level })}`, form([file])),
+  /** `events: false`: recognise again without storing (scores after a correction). */
+  recognize: (file: { name: string; blob: Blob }, level: SecurityLevel = currentLevel(), events = true) =>
+    call(
+      'POST /recognize',
+      `/recognize${query({ level, events: events ? undefined : false })}`,
+      form([file]),
+    ),
   crops: (file: { name: string; blob: Blob }) => call('POST /faces/crops', '/faces/crops', form([file])),
   correct: (eventId: number, change: BodyOf<'POST /events/:id/correct'>) =>
     call('POST /events/:id/correct', `/events/${eventId}/correct`, change),
@@ -208,6 +234,21 @@ export const api = {
   eventsCsvUrl: (filter: EventFilter) =>
     `${API}/events.csv${query({ ...filter, limit: undefined, offset: undefined })}`,
   eventSnapshotUrl: (eventId: number) => `${API}/events/${eventId}/snapshot`,
+  eventSources: () => call('GET /events/sources', '/events/sources'),
+
+  // ---- unknown faces, clustered for review ----
+  unknowns: (all = false) => call('GET /unknowns', `/unknowns${query({ all: all || undefined })}`),
+  unknown: (clusterId: number) => call('GET /unknowns/:id', `/unknowns/${clusterId}`),
+  /** `force`: an admin's override of the refusals that are judgement calls. */
+  nameUnknown: (clusterId: number, name: string, force = false) =>
+    call('POST /unknowns/:id/name', `/unknowns/${clusterId}/name`, { name, ...(force ? { force } : {}) }),
+  mergeUnknown: (clusterId: number, intoId: number) =>
+    call('POST /unknowns/:id/merge', `/unknowns/${clusterId}/merge`, { intoId }),
+  splitUnknown: (clusterId: number, eventId: number) =>
+    call('POST /unknowns/:id/split', `/unknowns/${clusterId}/split`, { eventId }),
+  dismissUnknown: (clusterId: number) => call('POST /unknowns/:id/dismiss', `/unknowns/${clusterId}/dismiss`),
+  restoreUnknown: (clusterId: number) => call('POST /unknowns/:id/restore', `/unknowns/${clusterId}/restore`),
+  recluster: () => call('POST /unknowns/recluster', '/unknowns/recluster'),
   thumbnailUrl: (sampleId: number) => `${API}/samples/${sampleId}/thumbnail`,
 
   // ---- video ----

@@ -1,4 +1,5 @@
-// Manage (管理人脸): people and their samples, the event history, and (admins) API keys and users.
+// Manage (管理人脸): people and their samples, the event history, what is kept and for how long (privacy),
+// and (admins) API keys and users.
 import { ModePage } from '../../components/ModePage';
 import { Tabs } from '../../components/Tabs';
 import { useI18n } from '../../i18n';
@@ -7,6 +8,7 @@ import { ApiKeysView } from './ApiKeysView';
 import { EventsView } from './EventsView';
 import { PeopleList } from './PeopleList';
 import { PersonDetailView } from './PersonDetailView';
+import { PrivacyView } from './PrivacyView';
 import { UsersView } from './UsersView';
 
 export function ManagePage({ route }: { route: string[] }) {
@@ -15,6 +17,7 @@ export function ManagePage({ route }: { route: string[] }) {
   const tabs = [
     { id: 'people', label: t('manage.people') },
     { id: 'events', label: t('manage.events') },
+    { id: 'privacy', label: t('manage.privacy') },
     ...(isAdmin
       ? [
           { id: 'keys', label: t('manage.apiKeys') },
@@ -32,6 +35,8 @@ export function ManagePage({ route }: { route: string[] }) {
     >
       {tab === 'events' ? (
         <EventsView />
+      ) : tab === 'privacy' ? (
+        <PrivacyView />
       ) : tab === 'keys' ? (
         <ApiKeysView />
       ) : tab === 'users' ? (

@@ -1,32 +1,37 @@
-// One person: rename, merge into someone else, delete; their samples (remove, move); their events.
+// One person: rename, merge into someone else, delete, export their data, forget them (after typing their
+// name: it cannot be undone); their samples (remove, move); their events.
 import { useState } from 'react';
 import { Alert, Spinner } from '../../components/Alert';
 import { ChoosePersonDialog } from '../../components/ChoosePersonDialog';
 import { ActionDialog, ConfirmDialog } from '../../components/Modal';
 import { TextField } from '../../components/TextField';
 import { useI18n } from '../../i18n';
-import { api } from '../../lib/api';
+import { api, ApiError } from '../../lib/api';
 import { useAction, useFetched } from '../../lib/requests';
 import { href, navigate } from '../../lib/router';
 import { useSession } from '../../lib/session';
-import type { Sample } from '../../lib/api';
+import type { Person, Sample } from '../../lib/api';
 import { EventsTable } from './EventsView';
 
 type Dialog =
   | { kind: 'rename' }
   | { kind: 'merge' }
   | { kind: 'delete' }
+  | { kind: 'forget' }
   | { kind: 'removeSample'; sample: Sample }
   | { kind: 'moveSample'; sample: Sample }
+  /** The move was refused by the resemblance check: confirm to move anyway. */
+  | { kind: 'moveAnyway'; sample: Sample; to: Person; reason: string }
   | null;
 
 export function PersonDetailView({ id }: { id: number }) {
-  const { t, date } = useI18n();
+  const { t, tCode, date } = useI18n();
   const { isAdmin } = useSession();
   const loaded = useFetched(() => api.person(id), [id]);
   const { busy, error, setError, run } = useAction();
   const [dialog, setDialog] = useState<Dialog>(null);
   const [newName, setNewName] = useState('');
+  const [typedName, setTypedName] = useState('');
   const person = loaded.value;
   const load = loaded.reload;
 
@@ -34,6 +39,7 @@ export function PersonDetailView({ id }: { id: number }) {
     setDialog(d);
     setError(null);
     if (d?.kind === 'rename') setNewName(person?.name ?? '');
+    if (d?.kind === 'forget') setTypedName('');
   };
 
   /** Runs a dialog's action; on success the dialog closes and `after` runs. */
@@ -81,6 +87,17 @@ export function PersonDetailView({ id }: { id: number }) {
               data-testid="delete-person"
             >
               {t('common.delete')}
+            </button>
+            <a className="button" href={api.personExportUrl(id)} download data-testid="export-person">
+              {t('manage.exportData')}
+            </a>
+            <button
+              type="button"
+              className="danger"
+              onClick={() => open({ kind: 'forget' })}
+              data-testid="forget-person"
+            >
+              {t('manage.forget')}
             </button>
           </div>
         )}
@@ -191,6 +208,31 @@ export function PersonDetailView({ id }: { id: number }) {
           }
         />
       )}
+      {dialog?.kind === 'forget' && (
+        <ActionDialog
+          title={t('manage.forgetTitle', { name: person.name })}
+          actionLabel={t('manage.forgetButton')}
+          danger
+          onAction={() =>
+            void act(
+              () => api.forgetPerson(id),
+              () => navigate('manage', 'people'),
+            )
+          }
+          onCancel={() => setDialog(null)}
+          disabled={busy || typedName.trim() !== person.name}
+          error={error}
+        >
+          <p>{t('manage.forgetMessage', { name: person.name, n: person.samples.length })}</p>
+          <TextField
+            label={t('manage.forgetConfirm')}
+            value={typedName}
+            onChange={setTypedName}
+            maxLength={100}
+            data-testid="forget-confirm-name"
+          />
+        </ActionDialog>
+      )}
       {dialog?.kind === 'removeSample' && (
         <ConfirmDialog
           title={t('manage.removeSampleTitle')}
@@ -212,7 +254,31 @@ export function PersonDetailView({ id }: { id: number }) {
           busy={busy}
           error={error}
           onCancel={() => setDialog(null)}
-          onChoose={(to) => void act(() => api.moveSample(dialog.sample.id, to.id), load)}
+          onChoose={(to) =>
+            void run(async () => {
+              try {
+                await api.moveSample(dialog.sample.id, to.id);
+              } catch (e) {
+                if (!(e instanceof ApiError && e.details['overridable'] === true)) throw e;
+                setDialog({ kind: 'moveAnyway', sample: dialog.sample, to, reason: e.code });
+                return;
+              }
+              setDialog(null);
+              load();
+            })
+          }
+        />
+      )}
+      {dialog?.kind === 'moveAnyway' && (
+        <ConfirmDialog
+          title={t('manage.moveAnywayTitle')}
+          message={t('manage.moveAnywayMessage', { reason: tCode(dialog.reason), name: dialog.to.name })}
+          confirmLabel={t('enroll.overrideConfirm')}
+          danger
+          busy={busy}
+          error={error}
+          onCancel={() => setDialog(null)}
+          onConfirm={() => void act(() => api.moveSample(dialog.sample.id, dialog.to.id, true), load)}
         />
       )}
     </div>

@@ -10,6 +10,8 @@ import { api } from '../../lib/api';
 import type { RecognizedFace } from '../../lib/api';
 import { useFaceWhy } from '../../components/FaceWhy';
 import { FaceActions } from './FaceActions';
+import { href } from '../../lib/router';
+import { useSession } from '../../lib/session';
 
 interface PhotoResult {
   key: number;
@@ -26,6 +28,7 @@ let nextKey = 1;
 
 export function PhotoRecognize() {
   const { t, tError, number } = useI18n();
+  const { isAdmin } = useSession();
   const why = useFaceWhy();
   const [photos, setPhotos] = useState<PhotoResult[]>([]);
   const [selected, setSelected] = useState<{ photo: number; face: number } | null>(null);
@@ -70,9 +73,19 @@ export function PhotoRecognize() {
     );
 
   const rows: ResultRow[] = photos.flatMap((p) =>
-    p.faces.map((f) => ({ source: p.file.name, at: '', name: f.name, score: f.score, box: f.box })),
+    p.faces.map((f, i) => ({
+      source: p.file.name,
+      number: i + 1,
+      thumb: f.eventId === undefined ? undefined : api.eventSnapshotUrl(f.eventId),
+      at: '',
+      name: f.name,
+      nearest: f.name ? null : (f.candidates[0]?.name ?? null),
+      score: f.score,
+      box: f.box,
+    })),
   );
   const busy = photos.some((p) => p.state === 'pending');
+  const emptyGallery = photos.some((p) => p.faces.some((f) => f.decision === 'empty_gallery'));
 
   return (
     <div className="stack">
@@ -85,6 +98,21 @@ export function PhotoRecognize() {
         testId="photo-input"
       />
       {busy && <Spinner label={t('recognize.working')} />}
+      {emptyGallery && (
+        <div className="alert info" data-testid="empty-gallery">
+          <span>
+            {t('recognize.emptyGallery')}{' '}
+            {isAdmin ? (
+              <>
+                <a href={href('enroll')}>{t('recognize.enrollOne')}</a> ·{' '}
+                <a href={href('enroll', 'import')}>{t('recognize.enrollMany')}</a>
+              </>
+            ) : (
+              t('recognize.askAdmin')
+            )}
+          </span>
+        </div>
+      )}
       <div className="photo-grid">
         {photos.map((p) => (
           <article className="card photo-card" key={p.key} data-testid="photo-result">

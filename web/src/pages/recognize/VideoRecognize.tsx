@@ -3,12 +3,20 @@
 import { useEffect, useRef, useState } from 'react';
 import { Alert } from '../../components/Alert';
 import { FilePicker } from '../../components/FilePicker';
+import { ProgressBar } from '../../components/ProgressBar';
 import { ResultsTable } from '../../components/ResultsTable';
+import { TrackFaces } from '../review/TrackFaces';
 import { useI18n } from '../../i18n';
 import { api } from '../../lib/api';
 import type { VideoJob } from '../../lib/api';
 
 const finished = (job: VideoJob) => job.state === 'done' || job.state === 'failed';
+
+/** By its type, or its extension when the browser does not know the type (e.g. .mkv). */
+const isVideoFile = (f: File) =>
+  f.type
+    ? f.type.startsWith('video/')
+    : /\.(mp4|m4v|mov|mkv|webm|avi|mpe?g|ts|mts|m2ts|wmv|flv|3gp|ogv)$/i.test(f.name);
 
 export function VideoRecognize() {
   const { t, tError, tCode, number } = useI18n();
@@ -38,10 +46,17 @@ export function VideoRecognize() {
 
   const start = async ([f]: File[]) => {
     unfollow();
-    setFile(f);
     setJob(null);
-    setError(null);
     setUploaded(0);
+    // A photo would be read as a video of one frame: say what this tab takes instead (the server
+    // refuses it too, for clients that do not ask first).
+    if (!isVideoFile(f)) {
+      setFile(null);
+      setError(t('video.notAVideo', { name: f.name }));
+      return;
+    }
+    setFile(f);
+    setError(null);
     try {
       const { id } = await api.uploadVideo(f, setUploaded);
       follow(id);
@@ -70,6 +85,11 @@ export function VideoRecognize() {
         disabled={running}
         testId="video-input"
       />
+      {!file && error && (
+        <div className="alert error" role="alert" data-testid="video-refused">
+          <span>{error}</span>
+        </div>
+      )}
       {file && (
         <section className="card" data-testid="video-job">
           <div className="card-head">
@@ -80,15 +100,7 @@ export function VideoRecognize() {
           </div>
           {running && (
             <>
-              <div
-                className="progress"
-                role="progressbar"
-                aria-valuemin={0}
-                aria-valuemax={100}
-                aria-valuenow={Math.round(fraction * 100)}
-              >
-                <div style={{ width: `${Math.round(fraction * 100)}%` }} />
-              </div>
+              <ProgressBar fraction={fraction} />
               <p className="muted">
                 {!job || !progress
                   ? t('video.uploadProgress', { pct: Math.round(uploaded * 100) })
@@ -141,6 +153,9 @@ export function VideoRecognize() {
           filename="visage-video.csv"
           rows={result.tracks.map((tr) => ({
             source: file?.name ?? result.file,
+            number: tr.id,
+            thumb: tr.eventId === undefined ? undefined : api.eventSnapshotUrl(tr.eventId),
+            nearest: null,
             at: `${seconds(tr.firstS)} – ${seconds(tr.lastS)}`,
             name: tr.name,
             score: tr.score,
@@ -148,6 +163,7 @@ export function VideoRecognize() {
           }))}
         />
       )}
+      {result && <TrackFaces tracks={result.tracks} />}
     </div>
   );
 }
