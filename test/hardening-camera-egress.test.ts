@@ -19,6 +19,7 @@ import { openStreamRoute, pinHost } from '../src/media/ffmpeg-egress.js';
 import { FrameReader } from '../src/media/frame-reader.js';
 import { openSource } from '../src/media/source.js';
 import { isVisageError } from '../src/errors.js';
+import { sendWithRanges } from './support/server.js';
 
 const clip = fs.readFileSync(facePath('video/hamilton_clip.mp4'));
 
@@ -30,16 +31,7 @@ function handler(hits: string[], redirects: Record<string, () => string>): http.
     );
     const to = redirects[req.url ?? ''];
     if (to) return void res.writeHead(302, { location: to() }).end();
-    const range = /bytes=(\d+)-(\d*)/.exec(req.headers.range ?? '');
-    const start = range ? Number(range[1]) : 0;
-    const end = range && range[2] ? Number(range[2]) : clip.length - 1;
-    res.writeHead(range ? 206 : 200, {
-      'content-type': 'video/mp4',
-      'accept-ranges': 'bytes',
-      'content-length': end - start + 1,
-      ...(range ? { 'content-range': `bytes ${start}-${end}/${clip.length}` } : {}),
-    });
-    res.end(clip.subarray(start, end + 1));
+    sendWithRanges(req, res, clip);
   };
 }
 

@@ -10,7 +10,14 @@ import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { facePath } from '../bench/dataset.js';
-import { readEvents, setUpAdmin, startServer, type ApiClient, type TestServer } from './support/server.js';
+import {
+  readEvents,
+  sendWithRanges,
+  setUpAdmin,
+  startServer,
+  type ApiClient,
+  type TestServer,
+} from './support/server.js';
 
 let server: TestServer;
 let admin: ApiClient;
@@ -62,16 +69,7 @@ for (const [how, turn, refusal] of [
       requests.push(req.url ?? '');
       if (turned && how.includes('redirect'))
         return void res.writeHead(302, { location: 'http://169.254.169.254/latest/meta-data/' }).end();
-      const range = /bytes=(\d+)-(\d*)/.exec(req.headers.range ?? '');
-      const start = range ? Number(range[1]) : 0;
-      const end = range && range[2] ? Number(range[2]) : clip.length - 1;
-      res.writeHead(range ? 206 : 200, {
-        'content-type': 'video/mp4',
-        'accept-ranges': 'bytes',
-        'content-length': end - start + 1,
-        ...(range ? { 'content-range': `bytes ${start}-${end}/${clip.length}` } : {}),
-      });
-      res.end(clip.subarray(start, end + 1));
+      sendWithRanges(req, res, clip);
     });
     await new Promise<void>((resolve) => camera.listen(0, '127.0.0.1', resolve));
     try {

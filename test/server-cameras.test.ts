@@ -12,6 +12,7 @@ import {
   errorCode,
   keyClient,
   readEvents,
+  sendWithRanges,
   setUpAdmin,
   startServer,
   upload,
@@ -28,18 +29,7 @@ let clipUrl: string;
 /** Serves one file with byte ranges, as a web server or an IP camera's HTTP endpoint would. */
 function serveFile(file: string): http.Server {
   const bytes = fs.readFileSync(file);
-  return http.createServer((req, res) => {
-    const range = /bytes=(\d+)-(\d*)/.exec(req.headers.range ?? '');
-    const start = range ? Number(range[1]) : 0;
-    const end = range && range[2] ? Number(range[2]) : bytes.length - 1;
-    res.writeHead(range ? 206 : 200, {
-      'content-type': 'video/mp4',
-      'accept-ranges': 'bytes',
-      'content-length': end - start + 1,
-      ...(range ? { 'content-range': `bytes ${start}-${end}/${bytes.length}` } : {}),
-    });
-    res.end(bytes.subarray(start, end + 1));
-  });
+  return http.createServer((req, res) => sendWithRanges(req, res, bytes));
 }
 
 // The admin's allowlist, as `visage serve` reads it (checked at each add, start and connection).

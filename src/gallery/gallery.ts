@@ -18,6 +18,7 @@
 // landing on whichever frame came next).
 import { openDatabase, statement, type Db, type OpenDatabaseOptions } from './database.js';
 import { AuditLog } from './audit-log.js';
+import { ClustersRepository } from './clusters-repository.js';
 import { EmbeddingIndex, type Aggregation } from './embedding-index.js';
 import { EventsRepository } from './events-repository.js';
 import { ImportProgress } from './import-progress.js';
@@ -85,6 +86,8 @@ export class Gallery {
   readonly negatives: NegativesRepository;
   readonly audit: AuditLog;
   readonly imports: ImportProgress;
+  /** Clusters of unknown faces (service/unknowns/), also erased by a forget (service/privacy/). */
+  readonly clusters: ClustersRepository;
   private readonly indexes = new Map<string, EmbeddingIndex>();
   /**
    * Every person's display name, by id, for identify; null until an index is first loaded (management
@@ -114,6 +117,7 @@ export class Gallery {
     this.negatives = new NegativesRepository(db);
     this.audit = new AuditLog(db);
     this.imports = new ImportProgress(db);
+    this.clusters = new ClustersRepository(db);
     this.known = this.generation();
   }
 

@@ -26,7 +26,6 @@ import { Privacy } from './privacy/privacy.js';
 import { Recognizer } from './recognize/recognizer.js';
 import { Scheduler, type SchedulerOptions } from './scheduler.js';
 import { VideoService } from './video/video.js';
-import { ClustersRepository } from '../gallery/clusters-repository.js';
 import { UnknownFaces } from './unknowns/unknowns.js';
 
 export interface VisageOptions extends ServiceOptions {
@@ -133,7 +132,7 @@ export class Visage {
       photos: this.photos,
     });
     this.unknowns = new UnknownFaces({
-      clusters: new ClustersRepository(this.gallery.db),
+      clusters: this.gallery.clusters,
       events: this.gallery.events,
       people: this.gallery.people,
       audit: this.gallery.audit,

@@ -2,6 +2,7 @@
 // converted-model cache), listening on an ephemeral port; and a small fetch client. Each server records
 // which routes the test file reached, so server-openapi.test.ts can check every documented route is tested.
 import fs from 'node:fs';
+import type http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { buildApp, type AppOptions } from '../../src/server/app.js';
@@ -254,4 +255,26 @@ export async function readEvents(
     abort.abort();
   }
   return events;
+}
+
+/**
+ * Answers one request for `bytes` with byte ranges, as a web server or an IP camera's HTTP endpoint
+ * would (ffmpeg reads an HTTP video by ranges).
+ */
+export function sendWithRanges(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  bytes: Buffer,
+  type = 'video/mp4',
+): void {
+  const range = /bytes=(\d+)-(\d*)/.exec(req.headers.range ?? '');
+  const start = range ? Number(range[1]) : 0;
+  const end = range && range[2] ? Number(range[2]) : bytes.length - 1;
+  res.writeHead(range ? 206 : 200, {
+    'content-type': type,
+    'accept-ranges': 'bytes',
+    'content-length': end - start + 1,
+    ...(range ? { 'content-range': `bytes ${start}-${end}/${bytes.length}` } : {}),
+  });
+  res.end(bytes.subarray(start, end + 1));
 }

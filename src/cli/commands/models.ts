@@ -6,6 +6,7 @@ import { resolveDataDir } from '../../data-dir.js';
 import type { TemplateName } from '../../engine/models/catalog.js';
 import { addModel, calibrateModel, type CalibrationReport } from '../../service/models/add.js';
 import { modelCatalog } from '../../service/models/models.js';
+import { SECURITY_LEVELS } from '../../service/recognize/decision.js';
 import { UsageError, withGlobalOptions, type GlobalOptions } from '../context.js';
 import { log, printJson, printTable } from '../output.js';
 
@@ -199,7 +200,7 @@ function printCalibration(id: string, c: CalibrationReport): void {
   );
   printTable(
     ['level', 'threshold (z)', 'distance', 'strangers named', 'right', 'wrong', 'pair FAR'],
-    (['strict', 'balanced', 'lenient'] as const).map((l) => {
+    SECURITY_LEVELS.map((l) => {
       const r = c.levels[l];
       return [
         `${l}${l === 'balanced' ? ' (default)' : ''}`,

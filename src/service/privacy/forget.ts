@@ -17,7 +17,6 @@
 // already gives, which test/privacy-forget.test.ts checks by searching every byte of the data directory
 // (with secure_delete off, that search finds every needle in visage.db).
 import type { AuditEntry, AuditLog } from '../../gallery/audit-log.js';
-import type { ClustersRepository } from '../../gallery/clusters-repository.js';
 import { truncateWal } from '../../gallery/database.js';
 import type { ChangeContext, Gallery } from '../../gallery/gallery.js';
 import { nameKey } from '../../gallery/names.js';
@@ -29,7 +28,6 @@ export type { ForgetReport };
 
 export interface ForgetDeps {
   gallery: Gallery;
-  clusters: ClustersRepository;
   settings: PrivacySettingsStore;
 }
 
@@ -47,7 +45,7 @@ export function forget(deps: ForgetDeps, personId: number, context: ChangeContex
     personId,
     (person, audit) => {
       const entries = [...gallery.audit.iterate()];
-      const subject = subjectOf(gallery, deps.clusters, personId, entries);
+      const subject = subjectOf(gallery, personId, entries);
       const samples = subject.sampleIds.size;
       const ownNegatives = gallery.negatives.listByPerson(personId).length;
       const recorded = gallery.negatives.removeRecordedFrom(subject.eventIds);

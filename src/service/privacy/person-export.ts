@@ -5,20 +5,14 @@
 // is the face of someone else, whose biometric data is not the subject's to receive. It is an ordinary
 // archive: `visage import` takes it into another gallery.
 import { exportArchive, type ExportReport } from '../archive/archive.js';
-import type { ClustersRepository } from '../../gallery/clusters-repository.js';
 import type { Gallery } from '../../gallery/gallery.js';
 import { isAbout, subjectOf } from './subject.js';
 
 /** Writes person `personId`'s archive to `file`. Errors: `person_not_found`, `file_unwritable`. */
-export function exportPerson(
-  gallery: Gallery,
-  clusters: ClustersRepository,
-  personId: number,
-  file: string,
-): ExportReport {
+export function exportPerson(gallery: Gallery, personId: number, file: string): ExportReport {
   return gallery.db.transaction(() => {
     const entries = [...gallery.audit.iterate()];
-    const subject = subjectOf(gallery, clusters, personId, entries);
+    const subject = subjectOf(gallery, personId, entries);
     return exportArchive(gallery, file, {
       personId,
       negatives: false,

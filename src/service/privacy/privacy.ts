@@ -4,7 +4,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ClustersRepository } from '../../gallery/clusters-repository.js';
 import type { ChangeContext, Gallery } from '../../gallery/gallery.js';
 import type { ExportReport } from '../archive/archive.js';
 import type { People } from '../people/people.js';
@@ -22,7 +21,6 @@ export type { ForgetReport, PrivacySettings, PrivacySettingsChange, RetentionRep
 
 export class Privacy {
   private readonly store: PrivacySettingsStore;
-  private readonly clusters: ClustersRepository;
 
   constructor(
     private readonly deps: {
@@ -36,7 +34,6 @@ export class Privacy {
     },
   ) {
     this.store = new PrivacySettingsStore(deps.gallery.db);
-    this.clusters = new ClustersRepository(deps.gallery.db);
   }
 
   /** What is kept and for how long, and whether a forget keeps the name in the audit log. */
@@ -59,18 +56,14 @@ export class Privacy {
   }
 
   forgetById(personId: number, context: ChangeContext = {}): ForgetReport {
-    const report = forget(
-      { gallery: this.deps.gallery, clusters: this.clusters, settings: this.store },
-      personId,
-      context,
-    );
+    const report = forget({ gallery: this.deps.gallery, settings: this.store }, personId, context);
     this.deps.onForgotten?.(report.forgotten);
     return report;
   }
 
   /** Writes the named person's archive to `file`. Errors: `person_not_found`, `file_unwritable`. */
   exportPerson(name: string, file: string): ExportReport {
-    return exportPerson(this.deps.gallery, this.clusters, this.deps.people.find(name).id, file);
+    return exportPerson(this.deps.gallery, this.deps.people.find(name).id, file);
   }
 
   /**
@@ -82,7 +75,7 @@ export class Privacy {
     const remove = () => fs.rmSync(dir, { recursive: true, force: true });
     try {
       const file = path.join(dir, `person-${personId}.tar`);
-      return { file, report: exportPerson(this.deps.gallery, this.clusters, personId, file), remove };
+      return { file, report: exportPerson(this.deps.gallery, personId, file), remove };
     } catch (e) {
       remove();
       throw e;

@@ -3,7 +3,6 @@
 // and which audit entries are about them. Read from the current rows plus the audit log, which is the only
 // place a past name or a merged-in id survives.
 import type { AuditEntry } from '../../gallery/audit-log.js';
-import type { ClustersRepository } from '../../gallery/clusters-repository.js';
 import type { Gallery } from '../../gallery/gallery.js';
 
 export interface Subject {
@@ -19,12 +18,7 @@ export interface Subject {
 }
 
 /** The subject of person `personId` (who must exist), read in the caller's transaction. */
-export function subjectOf(
-  gallery: Gallery,
-  clusters: ClustersRepository,
-  personId: number,
-  entries: readonly AuditEntry[],
-): Subject {
+export function subjectOf(gallery: Gallery, personId: number, entries: readonly AuditEntry[]): Subject {
   const person = gallery.people.require(personId);
   const personIds = new Set([personId]);
   const names = new Set([person.name]);
@@ -51,7 +45,7 @@ export function subjectOf(
     contentHashes: new Set(samples.map((s) => s.contentHash)),
     eventIds: new Set([
       ...gallery.events.list({ personId, limit: -1 }).map((e) => e.id),
-      ...clusters.unknownEventIdsNamedAs(personId),
+      ...gallery.clusters.unknownEventIdsNamedAs(personId),
     ]),
   };
 }
