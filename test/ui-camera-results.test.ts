@@ -18,6 +18,7 @@ import {
   screenshot,
   signedInPage,
   startServer,
+  waitForLiveFrames,
   waitUntil,
   type OpenPage,
   type RunningServer,
@@ -146,6 +147,9 @@ test('the live camera fills a results table, one row per track, and stores its t
   const tracks = await rows.count();
   assert.ok(tracks < frames, `${tracks} rows for ${frames} frames`);
 
+  // The stored event carries the track's verdict, which needs agreeing evidence (3 good recognitions,
+  // identity-vote.ts) where the row shows each frame's answer: let the track gather it before stopping.
+  await waitForLiveFrames(page, frames + 8);
   await page.getByTestId('live-stop').click();
   await page.getByTestId('live-history').waitFor();
   let events: EventPage = { items: [], total: 0 };

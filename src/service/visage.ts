@@ -98,15 +98,11 @@ export class Visage {
       this.eventFeed,
       (id) => this.gallery.people.get(id)?.name ?? null,
     );
-    // Recognitions hand their new events to the clustering of unknown faces, built below (it corrects
-    // through enrolment); it is called only once recognitions run.
-    const unknownFaces = { add: (ids: readonly number[]) => this.unknowns.add(ids) };
     this.photos = new PhotoRecognition({
       faces: this.faces,
       recognizer: this.recognizer,
       events: storedEvents,
       scheduler: this.scheduler,
-      unknownFaces,
     });
     this.enrollment = new Enrollment({
       faces: this.faces,
@@ -128,7 +124,6 @@ export class Visage {
       recognizer: this.recognizer,
       events: storedEvents,
       scheduler: this.scheduler,
-      unknownFaces,
       photos: this.photos,
     });
     this.unknowns = new UnknownFaces({
@@ -141,6 +136,11 @@ export class Visage {
       scheduler: this.scheduler,
       correct: (eventId, correction, options) => this.enrollment.correct(eventId, correction, options),
     });
+    // Unknown faces are clustered as they are stored, whoever stored them (photos, video files, cameras,
+    // the Frigate bridge): one batch per store call, so a video's tracks read the clusters once.
+    this.eventFeed.subscribe((events) =>
+      this.unknowns.add(events.filter((e) => e.personId === null).map((e) => e.eventId)),
+    );
     this.integrations = new Integrations({
       db: this.gallery.db,
       feed: this.eventFeed,

@@ -1,8 +1,10 @@
-// "An event was stored": the one place every integration (MQTT, webhooks) hears of a recognition,
-// whatever stored it. Photos (recognize/photos.ts) and live sources (video/video-live.ts) store one event
+// "An event was stored": the one place every consumer (MQTT, webhooks, the clustering of unknown faces)
+// hears of a recognition, whatever stored it. Photos (recognize/photos.ts) and live sources (video/video-live.ts) store one event
 // at a time with `add`, a video file all its tracks in one transaction with `addMany`; the wiring
 // (visage.ts) gives those services a PublishingEventsRepository instead of the gallery's plain one, so
 // each stored event is announced right after its insert committed, and no call site has to remember to.
+// Listeners get the events of one store call together (a video file's tracks in one batch), so that a
+// consumer with a per-call cost (clustering reads the clusters' members once per batch) pays it once.
 //
 // The kind of an event follows from how it was stored: `add` of a still image (no offset) is a photo,
 // `add` with an offset is a live source (a camera, named by the event's source), `addMany` is a video
@@ -12,8 +14,8 @@
 // Listeners run synchronously inside the store call, so they must only enqueue (mqtt-publisher.ts) or
 // write a row (webhooks.ts); a listener that throws is ignored: an integration's trouble shows in its own
 // status, and is never the recognition's failure.
-// Tried and dropped: a call to each integration at every storing site (three sites, and the next one
-// would be forgotten), and reading new rows back by polling the events table (a delay, and a query per
+// Tried and dropped: a call to each consumer at every storing site (three sites, and the next one would
+// be forgotten; clustering was first wired that way), and reading new rows back by polling the events table (a delay, and a query per
 // tick in every process).
 import type { Db } from '../../gallery/database.js';
 import { EventsRepository, type NewEvent, type RecognitionEvent } from '../../gallery/events-repository.js';
@@ -43,7 +45,8 @@ export interface StoredEvent {
   frigateEventId: string | null;
 }
 
-export type StoredEventListener = (event: StoredEvent) => void;
+/** The events of one store call, in order (one for a photo's face or a camera's track). */
+export type StoredEventListener = (events: readonly StoredEvent[]) => void;
 
 /** What a caller knows about the events it is about to store, beyond the event itself. */
 export interface EventOrigin {
@@ -60,10 +63,11 @@ export class EventFeed {
     return () => this.listeners.delete(listener);
   }
 
-  announce(event: StoredEvent): void {
+  announce(events: readonly StoredEvent[]): void {
+    if (events.length === 0) return;
     for (const listener of this.listeners) {
       try {
-        listener(event);
+        listener(events);
       } catch {
         // see the header: the recognition goes on
       }
@@ -86,13 +90,13 @@ export class PublishingEventsRepository extends EventsRepository {
 
   override add(event: NewEvent): RecognitionEvent {
     const stored = super.add(event);
-    this.feed.announce(this.view(stored, stored.offsetS === null ? 'photo' : 'camera'));
+    this.feed.announce([this.view(stored, stored.offsetS === null ? 'photo' : 'camera')]);
     return stored;
   }
 
   override addMany(events: readonly NewEvent[]): number[] {
     const ids = super.addMany(events);
-    for (const id of ids) this.feed.announce(this.view(this.require(id), 'video'));
+    this.feed.announce(ids.map((id) => this.view(this.require(id), 'video')));
     return ids;
   }
 

@@ -68,7 +68,7 @@ export class Integrations {
 
   constructor(private readonly deps: IntegrationsDeps) {
     this.webhooks = new Webhooks(deps.db);
-    deps.feed.subscribe((e) => this.webhooks.record(e));
+    deps.feed.subscribe((events) => events.forEach((e) => this.webhooks.record(e)));
     if (deps.cameras) this.knownCameras = deps.cameras;
   }
 
@@ -175,7 +175,7 @@ export class Integrations {
       { longRunning: this.longRunning },
     );
     this.publisher = publisher;
-    this.unsubscribe = this.deps.feed.subscribe((e) => publisher.publish(e));
+    this.unsubscribe = this.deps.feed.subscribe((events) => events.forEach((e) => publisher.publish(e)));
   }
 
   private async stopMqtt(): Promise<void> {

@@ -41,8 +41,6 @@ export interface PhotoDeps {
   recognizer: Recognizer;
   events: EventsRepository;
   scheduler: Scheduler;
-  /** Told the ids of newly stored events (unknowns/: it clusters those that name nobody). */
-  unknownFaces?: { add(eventIds: readonly number[]): void };
 }
 
 export class PhotoRecognition {
@@ -97,17 +95,14 @@ export class PhotoRecognition {
       const hash = store ? imageHash(image) : null;
       const earlier = hash ? this.deps.events.findByContentHash(hash) : [];
       const out: RecognizedFace[] = [];
-      const added: number[] = [];
       for (const face of faces) {
         const recognized = this.identify(face, options.level);
         if (hash) {
           const again = earlier.find((e) => sameBox(e.box, recognized.box));
           recognized.eventId = again?.id ?? (await this.storeEvent(face, recognized, source, hash));
-          if (!again) added.push(recognized.eventId);
         }
         out.push(recognized);
       }
-      if (added.length > 0) this.deps.unknownFaces?.add(added);
       return out;
     }, work);
   }

@@ -82,7 +82,7 @@ const PERMANENT_FAILURES: ReadonlySet<string> = new Set([
 
 /**
  * Stores an ended track of a live source as its event, dated when the face was first seen (`startedAt`:
- * when watching began, ms since the epoch); unknown faces go on to be clustered. The event's id.
+ * when watching began, ms since the epoch). The event's id.
  */
 export async function storeLiveTrack(
   deps: VideoDeps,
@@ -95,7 +95,6 @@ export async function storeLiveTrack(
   const id = deps.events.add(
     trackEvent(row, track, await snapshotJpeg(track), source, deps.recognizer.modelId, firstSeen),
   ).id;
-  deps.unknownFaces?.add([id]);
   return id;
 }
 

@@ -41,8 +41,6 @@ export interface VideoDeps {
   recognizer: Recognizer;
   events: EventsRepository;
   scheduler: Scheduler;
-  /** Told the ids of newly stored track events (unknowns/: it clusters those that name nobody). */
-  unknownFaces?: { add(eventIds: readonly number[]): void };
 }
 
 export function recognizerDeps(deps: VideoDeps): VideoRecognizerDeps {

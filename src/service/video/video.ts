@@ -411,7 +411,6 @@ async function keepTracks(
       rows.map((row, i) => trackEvent(row, tracks[i]!, snapshots[i]!, source, modelId)),
     );
     ids.forEach((id, i) => (rows[i]!.eventId = id));
-    deps.unknownFaces?.add(ids);
   }
 }
 
