@@ -2,7 +2,8 @@
 // ffmpeg followed an allowed server's HTTP redirect to any address and resolved the camera's name again
 // itself (rebinding); now http(s) goes through the policy's proxy (each hop judged, connected to the
 // checked address; an HLS playlist's segments too) and other schemes get the checked address pinned in the
-// URL (src/media/ffmpeg-egress.ts).
+// URL (src/media/ffmpeg-egress.ts). RTSP followed a camera's 3xx to any host: it now plays through a
+// relay that judges each redirect (a real H.264 stream from ffmpeg, served by test/support/rtsp-camera.ts).
 // Real ffmpeg, real HTTP/HTTPS servers on 127.0.0.1 and 127.0.0.2; the allowlist names 127.0.0.2 (or the
 // name localhost) only, so 127.0.0.1 stands for an internal service a camera must not reach.
 import { after, before, test } from 'node:test';
@@ -11,7 +12,8 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
+import { once } from 'node:events';
 import os from 'node:os';
 import path from 'node:path';
 import { facePath } from '../bench/dataset.js';
@@ -19,6 +21,7 @@ import { openStreamRoute, pinHost } from '../src/media/ffmpeg-egress.js';
 import { FrameReader } from '../src/media/frame-reader.js';
 import { openSource } from '../src/media/source.js';
 import { isVisageError } from '../src/errors.js';
+import { startRtspCamera } from './support/rtsp-camera.js';
 import { sendWithRanges } from './support/server.js';
 
 const clip = fs.readFileSync(facePath('video/hamilton_clip.mp4'));
@@ -51,6 +54,36 @@ async function read(url: string, n = 3): Promise<{ frames: number; code?: string
     if (!isVisageError(e)) throw e;
     return { frames, code: e.code, message: e.message };
   }
+}
+
+/** A key and a certificate for `localhost`, made for this run. */
+function selfSignedCert(): { key: Buffer; cert: Buffer } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'visage-tls-'));
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+      '-keyout',
+      path.join(dir, 'key.pem'),
+      '-out',
+      path.join(dir, 'cert.pem'),
+    ],
+    { stdio: 'ignore' },
+  );
+  const pair = {
+    key: fs.readFileSync(path.join(dir, 'key.pem')),
+    cert: fs.readFileSync(path.join(dir, 'cert.pem')),
+  };
+  fs.rmSync(dir, { recursive: true });
+  return pair;
 }
 
 // The internal service: nothing a camera's redirect may reach.
@@ -128,31 +161,7 @@ test('http camera: redirects are followed within the policy only; a refused hop 
 });
 
 test('https camera: tunnelled through the policy proxy with its own SNI and Host; a redirect to a refused address is not followed', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'visage-tls-'));
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-      '-keyout',
-      path.join(dir, 'key.pem'),
-      '-out',
-      path.join(dir, 'cert.pem'),
-    ],
-    { stdio: 'ignore' },
-  );
-  const tls = {
-    key: fs.readFileSync(path.join(dir, 'key.pem')),
-    cert: fs.readFileSync(path.join(dir, 'cert.pem')),
-  };
-  fs.rmSync(dir, { recursive: true });
+  const tls = selfSignedCert();
   // Allowed by name: localhost resolves to 127.0.0.1, which is otherwise refused.
   process.env.VISAGE_CAMERA_ALLOW = 'localhost';
   const hits: string[] = [];
@@ -177,17 +186,80 @@ test('https camera: tunnelled through the policy proxy with its own SNI and Host
   }
 });
 
+test('rtsp camera: played through the policy relay; a redirect is followed within the policy only, a refused one never connected', async () => {
+  process.env.VISAGE_CAMERA_ALLOW = '127.0.0.2';
+  const internalRtsp: string[] = [];
+  const internal = net.createServer((socket) => (internalRtsp.push('connected'), socket.destroy()));
+  internal.listen(0, '127.0.0.1');
+  await once(internal, 'listening');
+  const internalRtspPort = (internal.address() as AddressInfo).port;
+  const camera = await startRtspCamera(facePath('video/hamilton_clip.mp4'), '127.0.0.2', {
+    '/to-self': () => `rtsp://127.0.0.2:${camera.port}/live`,
+    '/to-internal': () => `rtsp://127.0.0.1:${internalRtspPort}/secret-admin`,
+    '/to-metadata': () => 'rtsp://169.254.169.254/latest/meta-data',
+    '/to-http': () => `http://127.0.0.2:${internalRtspPort}/secret-admin`,
+  });
+  const base = `rtsp://127.0.0.2:${camera.port}`;
+  try {
+    const direct = await read(`${base}/live`);
+    assert.equal(direct.frames, 3, direct.message);
+    const within = await read(`${base}/to-self`);
+    assert.equal(within.frames, 3, `a redirect within the policy is followed: ${within.message}`);
+    // ffmpeg never spoke to the camera itself: each request (the redirect's target too) came through
+    // the relay, so its URL names the relay.
+    assert.ok(camera.requests.length >= 8, camera.requests.join('\n'));
+    for (const line of camera.requests) assert.match(line, /^[A-Z_]+ rtsp:\/\/127\.0\.0\.1:\d+\//, line);
+    assert.ok(camera.requests.some((line) => /^PLAY rtsp:\/\/[^/]+\/live\/? /.test(line)));
+
+    for (const [path, code, says] of [
+      ['/to-internal', 'camera_address_refused', 'loopback address (127.0.0.0/8)'],
+      ['/to-metadata', 'camera_address_refused', 'metadata address (169.254.169.254/32)'],
+      ['/to-http', 'source_unreachable', 'not an RTSP stream'],
+    ] as const) {
+      const r = await read(`${base}${path}`);
+      assert.equal(r.code, code, `${path}: ${r.code} ${r.message}`);
+      assert.equal(r.frames, 0);
+      assert.ok(r.message!.includes(says), `${path}: ${r.message}`);
+      for (const leak of ['meta-data', 'secret-admin', String(internalRtspPort)])
+        assert.ok(!r.message!.includes(leak), `${path} message repeats "${leak}": ${r.message}`);
+    }
+    assert.deepEqual(internalRtsp, [], 'no redirect reached the internal service');
+    // rtsps: the relay speaks TLS to the camera, with the camera's name as SNI.
+    process.env.VISAGE_CAMERA_ALLOW = 'localhost';
+    const secure = await startRtspCamera(
+      facePath('video/hamilton_clip.mp4'),
+      '127.0.0.1',
+      {},
+      selfSignedCert(),
+    );
+    try {
+      const r = await read(`rtsps://localhost:${secure.port}/live`);
+      assert.equal(r.frames, 3, r.message);
+      assert.ok(secure.servernames.every((name) => name === 'localhost') && secure.servernames.length > 0);
+    } finally {
+      secure.close();
+    }
+  } finally {
+    camera.close();
+    internal.close();
+  }
+});
+
 test('other schemes: ffmpeg is given the checked address, not the name to resolve again', async () => {
   process.env.VISAGE_CAMERA_ALLOW = 'localhost';
-  const route = await openStreamRoute(openSource('rtsp://user:p%40ss@localhost:8554/live?channel=1'));
+  const route = await openStreamRoute(openSource('rtmp://user:p%40ss@localhost:1935/live?channel=1'));
   route.close();
   const input = route.inputArgs.at(-1);
   assert.ok(
-    input === 'rtsp://user:p%40ss@127.0.0.1:8554/live?channel=1' ||
-      input === 'rtsp://user:p%40ss@[::1]:8554/live?channel=1',
+    input === 'rtmp://user:p%40ss@127.0.0.1:1935/live?channel=1' ||
+      input === 'rtmp://user:p%40ss@[::1]:1935/live?channel=1',
     input,
   );
   assert.equal(route.env.no_proxy, undefined);
+  // rtsp(s): the relay's address, user, password, path and query kept.
+  const rtsp = await openStreamRoute(openSource('rtsps://user:p%40ss@localhost/live?channel=1'));
+  rtsp.close();
+  assert.match(rtsp.inputArgs.at(-1) ?? '', /^rtsp:\/\/user:p%40ss@127\.0\.0\.1:\d+\/live\?channel=1$/);
   assert.equal(pinHost('rtmp://[fe80::1]/app', '192.0.2.7'), 'rtmp://192.0.2.7/app');
   assert.equal(pinHost('srt://cam.lan:9000?mode=caller', 'fd00::5'), 'srt://[fd00::5]:9000?mode=caller');
   // http(s): the name stays (Host, SNI), every connection goes through the proxy.

@@ -16,11 +16,11 @@
 // Redirects and rebinding: ffmpeg follows redirects and resolves names itself, so the policy is applied
 // where it connects (ffmpeg-egress.ts): http(s) cameras reach the network only through a proxy of ours that
 // judges every connection (the first, each redirect hop) with judgeHost and connects to the address it
-// checked; other schemes are given the checked address in place of the name. Redirects are thus followed
-// only within the policy, and a name that resolves elsewhere by the time ffmpeg connects (DNS rebinding)
-// changes nothing. Left open: an RTSP server's own 3xx answer to DESCRIBE, which ffmpeg's demuxer follows
-// to any host (ffmpeg-egress.ts). Error texts never carry the remote side's answer, nor a redirect's
-// target: a category (and for the policy, the rule) only.
+// checked; rtsp(s) cameras play through a relay of ours that connects to the checked address and judges
+// each 3xx the camera answers before ffmpeg reads it; other schemes are given the checked address in place
+// of the name. Redirects are thus followed only within the policy, and a name that resolves elsewhere by
+// the time ffmpeg connects (DNS rebinding) changes nothing. Error texts never carry the remote side's
+// answer, nor a redirect's target: a category (and for the policy, the rule) only.
 import { lookup } from 'node:dns/promises';
 import net from 'node:net';
 import { VisageError } from '../errors.js';
