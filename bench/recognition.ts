@@ -21,11 +21,11 @@ export interface SceneScore {
 const modelCache = path.join(os.tmpdir(), 'visage-bench-models');
 
 /** Opens Visage on a fresh data directory that shares the converted-model cache between runs. */
-export function freshVisage(aggregation: Aggregation): Visage {
+export function freshVisage(aggregation: Aggregation, options: { threads?: number } = {}): Visage {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'visage-recog-'));
   fs.mkdirSync(modelCache, { recursive: true });
   fs.symlinkSync(modelCache, path.join(dataDir, 'models'));
-  return new Visage({ dataDir, aggregation });
+  return new Visage({ dataDir, aggregation, ...options });
 }
 
 export async function enrollGallery(

@@ -1,7 +1,11 @@
 // npm run bench:video — speed of video recognition (decode → track → recognise, events not stored) on
 // ../shared/faces/video/hamilton_clip.mp4 at its native 640×360 and scaled to 1280×720, as a file and as a
-// live HTTP stream served by ffmpeg at real-time pace; frames/s, × real time, peak RSS. Ends with one
-// line of JSON. Targets (issue 4): ≥ 2× real time on the clip, ≥ 25 frames/s at 720p.
+// live HTTP stream served by ffmpeg at real-time pace; frames/s, × real time, peak RSS. Then (issue 14)
+// track recall of detecting every few frames against every frame on the clips (video-recall.ts), and
+// how many live 720p 25 fps streams one node keeps up with (< 1 % dropped) with 1 and 2 ONNX Runtime
+// threads (video-streams.ts). Ends with one line of JSON. Targets: issue 4, ≥ 2× real time on the clip,
+// ≥ 25 frames/s at 720p; issue 14, ≥ 4 streams with recall within 1 % of every frame.
+// VIDEO_STREAMS_MAX caps the streams tried (default 8).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -11,9 +15,14 @@ import type { Visage } from '../src/service/visage.js';
 import { facePath } from './dataset.js';
 import { freshVisage } from './recognition.js';
 import { enrollHamiltonPeople, serveLiveStream } from './video-fixtures.js';
+import { trackRecall } from './video-recall.js';
+import { streamsPerNode } from './video-streams.js';
+import { DEFAULT_DETECT_EVERY } from '../src/service/video/face-follower.js';
 
 const CLIP = facePath('video/hamilton_clip.mp4');
 const LIVE_SECONDS = 10;
+const RECALL_CLIPS = ['video/hamilton_clip.mp4', 'video/faceapi_test.mp4'];
+const STREAMS_MAX = Number(process.env.VIDEO_STREAMS_MAX ?? 8);
 
 interface FileRun {
   frames: number;
@@ -26,8 +35,14 @@ interface FileRun {
   named: string[];
 }
 
-function scaleTo720p(): string {
-  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'visage-bench-video-')), 'hamilton_720p.mp4');
+/** Folders of the scaled copies, removed at the end. */
+const scratch: string[] = [];
+
+/** The clip at 1280×720 (at its own rate, or at `fps`). */
+function scaleTo720p(fps?: number): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'visage-bench-video-'));
+  scratch.push(dir);
+  const out = path.join(dir, `hamilton_720p${fps ? `_${fps}` : ''}.mp4`);
   const r = spawnSync(
     ffmpegPath(),
     [
@@ -38,6 +53,7 @@ function scaleTo720p(): string {
       CLIP,
       '-vf',
       'scale=1280:720',
+      ...(fps ? ['-r', String(fps)] : []),
       '-c:v',
       'libx264',
       '-preset',
@@ -122,6 +138,21 @@ try {
   const native = await runFile(visage, CLIP);
   const file720p = await runFile(visage, hd);
   const live720p = await runLive(visage, hd);
+  const recall: Record<string, Awaited<ReturnType<typeof trackRecall>>> = {};
+  for (const clip of RECALL_CLIPS)
+    recall[clip] = await trackRecall(visage, facePath(clip), [3, DEFAULT_DETECT_EVERY]);
+  const hd25 = scaleTo720p(25);
+  const streams: Record<string, Awaited<ReturnType<typeof streamsPerNode>>> = {
+    '1 thread': await streamsPerNode(visage, hd25, DEFAULT_DETECT_EVERY, STREAMS_MAX),
+  };
+  const twoThreads = freshVisage('nearest', { threads: 2 });
+  try {
+    await enrollHamiltonPeople(twoThreads);
+    await twoThreads.video.process(facePath('video/faceapi_test.mp4'), { storeEvents: false });
+    streams['2 threads'] = await streamsPerNode(twoThreads, hd25, DEFAULT_DETECT_EVERY, STREAMS_MAX);
+  } finally {
+    await twoThreads.close();
+  }
   const peakRssMiB = round(process.resourceUsage().maxRSS / 1024, 0);
   console.table({
     'hamilton 640×360 file': {
@@ -146,9 +177,40 @@ try {
       tracks: `${live720p.dropped} dropped`,
     },
   });
+  console.table(
+    Object.entries(recall).flatMap(([clip, runs]) =>
+      runs.map((r) => ({
+        clip,
+        'detect every': r.detectEvery,
+        'frames/s': r.fps,
+        faces: r.faces,
+        'track recall': r.recall,
+        named: r.named.join(', '),
+      })),
+    ),
+  );
+  console.table(
+    Object.entries(streams).flatMap(([threads, s]) =>
+      s.runs.map((r) => ({
+        threads,
+        streams: r.streams,
+        'frames/s': r.fps,
+        dropped: `${r.dropped} (${round(r.droppedShare * 100, 2)} %)`,
+        'CPU ms/frame': r.cpuMsPerFrame,
+        'detector ms/frame (share)': `${r.stages.detector.msPerFrame} (${r.stages.detector.share})`,
+        'landmarks ms/frame': r.stages.landmarks.msPerFrame,
+        'embeddings ms/frame': r.stages.embeddings.msPerFrame,
+        load: r.loadAverage,
+      })),
+    ),
+  );
   console.log(
     JSON.stringify({
       benchmark: 'video',
+      detectEvery: DEFAULT_DETECT_EVERY,
+      recall,
+      streamsPerNode: Object.fromEntries(Object.entries(streams).map(([k, s]) => [k, s.keptUp])),
+      streams,
       cpus: os.cpus().length,
       loadAverage,
       native,
@@ -159,4 +221,5 @@ try {
   );
 } finally {
   await visage.close();
+  for (const dir of scratch) fs.rmSync(dir, { recursive: true, force: true });
 }

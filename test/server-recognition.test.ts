@@ -239,6 +239,15 @@ test('live WebSocket: every answer names the faces; frames sent in a burst are d
   ]);
   assert.ok(answers[0].faces[0].candidates.length <= 2);
   assert.equal(answers[0].level, 'balanced');
+  // Each face's track verdict comes with it: one look names a track only when it is confident
+  // (identity-vote.ts), so a verdict never names someone the frame did not, and is often still unknown.
+  const verdicts = answers[0].verdicts as { name: string | null; pending: boolean }[];
+  assert.equal(verdicts.length, answers[0].faces.length);
+  verdicts.forEach((v, i) => assert.ok(v.name === null || v.name === answers[0].faces[i].name));
+  assert.ok(
+    verdicts.some((v, i) => v.name === null && answers[0].faces[i].name !== null && v.pending),
+    'a name pending its agreeing looks',
+  );
 
   for (let i = 0; i < 10; i++) ws.send(frame);
   await until(() => answers.at(-1)?.frame === 11);
@@ -248,6 +257,11 @@ test('live WebSocket: every answer names the faces; frames sent in a burst are d
     `frames that queued up were dropped (${answers.length - 1} answers for 10 frames)`,
   );
   assert.ok(answers.at(-1).dropped >= 1);
+  // By now each track has several agreeing looks: its verdict is the name every frame gave it.
+  assert.deepEqual(
+    (answers.at(-1).verdicts as { name: string | null }[]).map((v) => v.name),
+    (answers.at(-1).faces as { name: string | null }[]).map((f) => f.name),
+  );
 
   ws.send('not a frame');
   ws.send(Buffer.from('not a jpeg either'));

@@ -147,10 +147,13 @@ test('the live camera fills a results table, one row per track, and stores its t
   const tracks = await rows.count();
   assert.ok(tracks < frames, `${tracks} rows for ${frames} frames`);
 
-  // The stored event carries the track's verdict, which needs agreeing evidence (3 good recognitions,
-  // identity-vote.ts) where the row shows each frame's answer: let the track gather it before stopping.
-  await waitForLiveFrames(page, frames + 8);
+  // Each row shows its track's verdict, which is what the track's event stores (a name needs agreeing
+  // recognitions, identity-vote.ts): what the rows say when the camera stops is what History gets.
+  await waitForLiveFrames(page, frames + 2);
   await page.getByTestId('live-stop').click();
+  const shown = await rows
+    .locator('img.result-thumb')
+    .evaluateAll((imgs) => imgs.map((img) => (img as unknown as { alt: string }).alt));
   await page.getByTestId('live-history').waitFor();
   let events: EventPage = { items: [], total: 0 };
   await waitUntil(
@@ -166,6 +169,8 @@ test('the live camera fills a results table, one row per track, and stores its t
     JSON.stringify(events.items),
   );
   assert.ok(events.total <= tracks, `${events.total} events for ${tracks} tracks: one per track`);
+  const stored = events.items.map((e) => e.name ?? 'Unknown').sort();
+  assert.deepEqual(stored, [...shown].sort(), 'each row named as its track is stored');
 
   // History lists them.
   await page.goto('/#/manage/events');

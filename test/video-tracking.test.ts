@@ -1,6 +1,6 @@
 // The parts of video recognition that need no face model: splitting ffmpeg's frame stream, backpressure
-// and frame dropping, shot-change detection on a real clip, track association, and the vote that names a
-// track.
+// and frame dropping, shot-change detection on a real clip, track association, following faces between
+// detector runs, and the vote that names a track.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -22,6 +22,8 @@ import { probeMedia } from '../src/media/probe.js';
 import { SceneCutDetector } from '../src/service/video/scene-cut.js';
 import { openSource } from '../src/media/source.js';
 import { FaceTracker } from '../src/service/video/tracker.js';
+import { FaceFollower } from '../src/service/video/face-follower.js';
+import type { RgbImage } from '../src/engine/types.js';
 
 const TINY = facePath('video/faceapi_test.mp4');
 const CLIP = facePath('video/hamilton_clip.mp4');
@@ -130,6 +132,53 @@ test('tracking: each box continues the track it overlaps most, once; tracks end 
   assert.deepEqual(tracker.active, [a]);
   assert.deepEqual(tracker.expire(1.4), []);
   assert.deepEqual(tracker.expire(1.6), [a]);
+});
+
+/** A 160×80 frame: dark, with a smooth 40-px pattern (the "face") whose left edge is at `x` (or none). */
+function frameWith(x: number | null): RgbImage {
+  const width = 160;
+  const height = 80;
+  const data = new Uint8Array(width * height * 3).fill(20);
+  if (x !== null)
+    for (let y = 20; y < 60; y++)
+      for (let i = x; i < x + 40; i++) {
+        const v = 128 + 90 * Math.sin((2 * Math.PI * (i - x)) / 40) * Math.cos((Math.PI * (y - 20)) / 40);
+        data.fill(Math.round(v), (y * width + i) * 3, (y * width + i) * 3 + 3);
+      }
+  return { data, width, height };
+}
+
+test('following: between detector runs a face moves on at its velocity; the detector runs every N frames, when asked, when the face looks different, and every frame while one is lost', () => {
+  const box = (x: number) => ({ x, y: 20, width: 40, height: 40 });
+  const track = new FaceTracker().start({ box: box(20), timeS: 0, frame: 0 });
+  const follower = new FaceFollower(3);
+  assert.equal(follower.follow(frameWith(20), 0, false), null, 'nothing detected yet');
+  assert.deepEqual(follower.detected(frameWith(20), 0, [{ track, box: box(20) }]), []);
+  assert.deepEqual(follower.follow(frameWith(20), 0.04, false), [{ track, box: box(20) }]);
+  assert.deepEqual(follower.follow(frameWith(20), 0.08, false), [{ track, box: box(20) }]);
+  assert.equal(follower.follow(frameWith(20), 0.12, false), null, "every 3rd frame is the detector's");
+  // Detected 12 px further on after 0.12 s: 100 px/s, at which the box moves on.
+  follower.detected(frameWith(32), 0.12, [{ track, box: box(32) }]);
+  const moved = follower.follow(frameWith(36), 0.16, false)!;
+  assert.equal(moved.length, 1);
+  assert.ok(Math.abs(moved[0]!.box.x - 36) < 1e-6, JSON.stringify(moved));
+  assert.equal(follower.follow(frameWith(40), 0.2, true), null, 'a shot change or a due recognition');
+  follower.detected(frameWith(40), 0.2, [{ track, box: box(40) }]);
+  assert.equal(follower.follow(frameWith(null), 0.24, false), null, 'the face no longer looks the same');
+  // The detector misses the face that still looks the same: it is followed on, as a face of the frame.
+  const kept = follower.detected(frameWith(44), 0.24, []);
+  assert.equal(kept.length, 1);
+  assert.ok(Math.abs(kept[0]!.box.x - 44) < 1e-6, JSON.stringify(kept));
+  // Missed again, and gone from where it was: lost, so the detector runs on every frame for a while.
+  assert.deepEqual(follower.detected(frameWith(null), 0.28, []), []);
+  assert.equal(follower.follow(frameWith(null), 0.32, false), null);
+  follower.detected(frameWith(null), 0.32, []);
+  assert.equal(follower.follow(frameWith(null), 0.36, false), null);
+  // Detecting every frame (the reference) follows nothing.
+  const every = new FaceFollower(1);
+  every.detected(frameWith(20), 0, [{ track, box: box(20) }]);
+  assert.deepEqual(every.detected(frameWith(20), 0.04, []), []);
+  assert.equal(every.follow(frameWith(20), 0.08, false), null);
 });
 
 /**

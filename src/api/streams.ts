@@ -2,7 +2,21 @@
 // of video jobs and cameras. The OpenAPI document cannot describe them, so these schemas are the only
 // statement of their shape (the contract test checks real messages against them).
 import { Camera, CameraState, ErrorInfo, RecognizedFace, SecurityLevel, Track, VideoJob } from './shapes.js';
-import { Int, List, Num, Obj, Optional, Ref, Str, StringEnum, Time, Type, type Static } from './schema.js';
+import {
+  Bool,
+  Int,
+  List,
+  Nullable,
+  Num,
+  Obj,
+  Optional,
+  Ref,
+  Str,
+  StringEnum,
+  Time,
+  Type,
+  type Static,
+} from './schema.js';
 
 // ---- GET /live (WebSocket) ----
 
@@ -28,6 +42,21 @@ export const LiveFace = Type.Pick(RecognizedFace, [
 ]);
 export type LiveFace = Static<typeof LiveFace>;
 
+/**
+ * A face's track as it stands: the name its vote has decided so far over all the track's looks
+ * (identity-vote.ts), which is what is stored as its event when it ends. A frame's own answer (LiveFace)
+ * may name a face the vote does not (yet): a name needs agreeing recognitions.
+ */
+export const LiveVerdict = Obj({
+  name: Nullable(Str({ description: 'null: unknown (so far)' })),
+  personId: Nullable(Int()),
+  score: Num({ description: 'best score behind the verdict (for unknown: the closest anyone came)' }),
+  pending: Bool({
+    description: 'unknown only for want of evidence yet: one person leads the vote, more looks may name them',
+  }),
+});
+export type LiveVerdict = Static<typeof LiveVerdict>;
+
 /** The answer to one processed frame. */
 export const LiveFrame = Obj({
   frame: Int({ description: 'numbers every frame received: 1, 2, …' }),
@@ -39,6 +68,11 @@ export const LiveFrame = Obj({
     List(Int(), {
       description:
         "each face's track, in the order of faces: the same number while the face stays in view; each track is stored as one event when it ends",
+    }),
+  ),
+  verdicts: Optional(
+    List(LiveVerdict, {
+      description: "each face's track verdict, in the order of faces: what its event will say",
     }),
   ),
 });

@@ -3,18 +3,18 @@
 // waiting, so the answer is always about the newest picture and latency stays bounded by one frame's
 // work however fast frames come; each frame is one `live` unit of the scheduler (served first).
 import { performance } from 'node:perf_hooks';
-import type { LiveFace, LiveFrame, LiveMessage, SecurityLevel } from '../../api/index.js';
+import type { LiveFace, LiveFrame, LiveMessage, LiveVerdict, SecurityLevel } from '../../api/index.js';
 import { isVisageError } from '../../errors.js';
 import type { WorkOptions } from '../scheduler.js';
 
 /**
  * Recognises one frame's JPEG bytes as one scheduled unit (video/live-view.ts: each face as a photo's,
- * and its track when it follows them).
+ * and its track and the track's verdict when it follows them).
  */
 export type RecognizeFrame = (
   jpeg: Buffer,
   work: WorkOptions,
-) => Promise<{ faces: LiveFrame['faces']; tracks?: number[] }>;
+) => Promise<{ faces: LiveFrame['faces']; tracks?: number[]; verdicts?: LiveVerdict[] }>;
 
 interface Pending {
   frame: number;
@@ -60,7 +60,7 @@ export class LiveFrames {
         const { frame, jpeg, receivedAt } = this.waiting;
         this.waiting = null;
         try {
-          const { faces, tracks } = await this.recognize(jpeg, { ...this.work, kind: 'live' });
+          const { faces, tracks, verdicts } = await this.recognize(jpeg, { ...this.work, kind: 'live' });
           this.send({
             frame,
             faces: faces.map(liveFace),
@@ -68,6 +68,7 @@ export class LiveFrames {
             dropped: this.dropped,
             level: this.level,
             ...(tracks ? { tracks } : {}),
+            ...(verdicts ? { verdicts } : {}),
           });
         } catch (e) {
           if (!isVisageError(e)) throw e;

@@ -4,8 +4,10 @@
 // live source and video follows) and is stored as one event when it ends: when the face has left, or
 // when the view is closed. So the camera's results are in History like those of photos and videos, one
 // event per person seen rather than one per frame. Which frames are recognised and which are dropped
-// (the newest wins) stays live-frames.ts's.
-import type { LiveMessage } from '../../api/index.js';
+// (the newest wins) stays live-frames.ts's. Each answer carries, besides every face's own answer, its
+// track's verdict as it stands — what History will store — so the page's results row never names a face
+// that is then stored as unknown (a name needs agreeing recognitions).
+import type { LiveMessage, LiveVerdict } from '../../api/index.js';
 import { LiveFrames } from '../recognize/live-frames.js';
 import type { PhotoRecognition, RecognizedFace } from '../recognize/photos.js';
 import type { SecurityLevel } from '../recognize/decision.js';
@@ -14,6 +16,7 @@ import { voteWeight } from './identity-vote.js';
 import { FaceTracker, type Track } from './tracker.js';
 import { sameFaceTrack, type VideoDeps } from './video-recognizer.js';
 import { storeLiveTrack } from './video-live.js';
+import { round } from '../json.js';
 import { trackJson } from './video-results.js';
 
 export interface LiveViewOptions {
@@ -71,7 +74,7 @@ export class LiveView {
   private async recognize(
     jpeg: Buffer,
     work: WorkOptions,
-  ): Promise<{ faces: RecognizedFace[]; tracks: number[] }> {
+  ): Promise<{ faces: RecognizedFace[]; tracks: number[]; verdicts: LiveVerdict[] }> {
     const { faces: engine, scheduler } = this.deps;
     const seen = await scheduler.run(async () => {
       const faces = await engine.analyzer.analyze(await engine.loadImage(jpeg, 'live frame'));
@@ -114,10 +117,14 @@ export class LiveView {
         crop: face.crop,
         embedding: face.embedding!,
       });
-      return track.id;
+      return track;
     });
     await this.store(ended);
-    return { faces: seen.map((s) => s.answer), tracks };
+    return {
+      faces: seen.map((s) => s.answer),
+      tracks: tracks.map((t) => t.id),
+      verdicts: tracks.map(liveVerdict),
+    };
   }
 
   private async store(tracks: Track[]): Promise<void> {
@@ -125,4 +132,10 @@ export class LiveView {
     for (const track of tracks)
       await storeLiveTrack(this.deps, track, trackJson(track, 1), this.options.source, this.startedAt);
   }
+}
+
+/** A track's verdict as the live answer gives it (a track has a vote from the frame that answers it). */
+function liveVerdict(track: Track): LiveVerdict {
+  const v = track.votes.verdict()!;
+  return { name: v.name, personId: v.personId, score: round(v.score, 4), pending: v.pending };
 }

@@ -101,9 +101,9 @@ export async function storeLiveTrack(
 export class LiveSource {
   readonly camera: string;
   state: LiveState = 'stopped';
-  /** Frames recognised, and frames dropped because recognition was busy, over all connections. */
+  /** Frames recognised over all connections (and `framesDropped`, those recognition could not take). */
   framesAnalysed = 0;
-  framesDropped = 0;
+  private droppedBefore = 0;
   private readonly source: VideoSource;
   private readonly retry: typeof DEFAULT_RETRY;
   private reader: FrameReader | null = null;
@@ -164,6 +164,11 @@ export class LiveSource {
     this.setState({ state: 'stopped', camera: this.camera });
   }
 
+  /** Frames dropped so far because recognition was busy, over all connections (this one included). */
+  get framesDropped(): number {
+    return this.droppedBefore + (this.reader?.dropped ?? 0);
+  }
+
   stop(): void {
     this.stopRequested = true;
     this.reader?.close();
@@ -207,7 +212,8 @@ export class LiveSource {
       if (!isVisageError(e)) throw e;
       error = e;
     } finally {
-      this.framesDropped += this.reader.dropped;
+      this.droppedBefore += this.reader.dropped;
+      this.reader = null;
       await this.endTracks(recognizer.finish());
     }
     return { wasLive, error };

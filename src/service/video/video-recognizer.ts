@@ -1,7 +1,8 @@
-// Recognition over a sequence of frames (a file or a live stream): the detector runs on every frame to
-// keep tracks going; landmarks, quality and embeddings — several times the detector's cost — run only on
-// frames where some track needs recognising: when it starts, every `recognizeEveryS`, when its face grew,
-// and after a shot change. Each recognition is a weighted vote for the track's name (identity-vote.ts).
+// Recognition over a sequence of frames (a file or a live stream): the detector runs every few frames,
+// and between its runs the faces are followed from frame to frame (face-follower.ts decides which frames
+// run it); landmarks, quality and embeddings — several times the detector's cost — run only on frames
+// where some track needs recognising: when it starts, every `recognizeEveryS`, when its face grew, and
+// after a shot change. Each recognition is a weighted vote for the track's name (identity-vote.ts).
 // Each model stage of a frame (detector; landmarks; embeddings) is one unit of the scheduler, in the lane
 // of whoever runs the video: a photo request waits for at most one stage of a frame (~20 ms, at most
 // ~100 ms with several new faces), not a whole frame's work.
@@ -12,6 +13,7 @@ import type { Face, FaceQuality } from '../../engine/face.js';
 import { faceSize } from '../../engine/quality.js';
 import type { Box, RgbImage } from '../../engine/types.js';
 import { voteWeight } from './identity-vote.js';
+import { FaceFollower } from './face-follower.js';
 import { SceneCutDetector } from './scene-cut.js';
 import { FaceTracker, type Track, type TrackerOptions } from './tracker.js';
 import type { EventsRepository } from '../../gallery/events-repository.js';
@@ -25,6 +27,8 @@ export interface TrackingOptions extends Partial<TrackerOptions> {
   recognizeEveryS?: number;
   /** Security level of every recognition (decision.ts); default: the recognizer's. */
   level?: SecurityLevel;
+  /** Run the detector at least every this many frames, following faces between (face-follower.ts). */
+  detectEvery?: number;
 }
 
 export const DEFAULT_RECOGNIZE_EVERY_S = 0.5;
@@ -77,6 +81,7 @@ export interface FrameOutcome {
 export class VideoRecognizer {
   readonly tracker: FaceTracker;
   private readonly cuts = new SceneCutDetector();
+  private readonly follower: FaceFollower;
   private readonly recognizeEveryS: number;
   private readonly level: SecurityLevel | undefined;
   private rejected: { box: Box; untilS: number }[] = [];
@@ -88,6 +93,7 @@ export class VideoRecognizer {
     private readonly work: WorkOptions = {},
   ) {
     this.tracker = new FaceTracker(options);
+    this.follower = new FaceFollower(options.detectEvery);
     this.recognizeEveryS = options.recognizeEveryS ?? DEFAULT_RECOGNIZE_EVERY_S;
     this.level = options.level;
   }
@@ -95,14 +101,38 @@ export class VideoRecognizer {
   /** One frame: detects, tracks and recognises, each model stage in its turn in the scheduler. */
   async push(image: RgbImage, timeS: number, frame: number): Promise<FrameOutcome> {
     const ended = this.tracker.expire(timeS);
+    this.follower.forget(ended);
     this.rejected = this.rejected.filter((r) => r.untilS > timeS);
-    if (this.cuts.isCut(image)) for (const t of this.tracker.active) t.needsCheck = true;
+    const cut = this.cuts.isCut(image);
+    if (cut) for (const t of this.tracker.active) t.needsCheck = true;
+    const due = this.tracker.active.filter((t) => this.due(t, timeS));
 
+    const followed = this.follower.follow(image, timeS, cut || due.length > 0);
+    if (followed) {
+      for (const { track, box } of followed) track.see({ box, timeS, frame });
+      return { faces: followed, ended };
+    }
+    const out = await this.detect(image, timeS, frame, due, ended);
+    this.follower.forget(out.ended);
+    for (const missed of this.follower.detected(image, timeS, out.faces)) {
+      missed.track.see({ box: missed.box, timeS, frame });
+      out.faces.push(missed);
+    }
+    return out;
+  }
+
+  /** A frame that runs the detector (and the landmark stage and embeddings when needed). */
+  private async detect(
+    image: RgbImage,
+    timeS: number,
+    frame: number,
+    due: readonly Track[],
+    ended: Track[],
+  ): Promise<FrameOutcome> {
     const analyzer = this.deps.analyzer;
-    // The detector runs once per frame; the landmark stage only on frames that need it.
+    // The landmark stage only on frames that need it.
     const candidates = await this.stage(() => analyzer.candidates(image));
     const analyse = (): Promise<Face[]> => this.stage(() => analyzer.describe(image, candidates));
-    const due = this.tracker.active.filter((t) => this.due(t, timeS));
     let faces: Face[] | null = due.length > 0 ? await analyse() : null;
     let boxes = faces ? faces.map((f) => f.box) : candidates.map((d) => d.box);
     let owners = this.tracker.associate(boxes);

@@ -1,6 +1,8 @@
 // The live camera's results: one row per track (a face followed while it stays in view), as the server
 // stores it — one event in History when the face leaves or the camera stops — with the face cut from the
-// video when the track was first seen, its name (or who was nearest), score and when it was seen.
+// video when the track was first seen, its name (or who was nearest), score and when it was seen. The
+// name and score are the track's verdict (the answer's `verdicts`), not the frame's: a face one frame
+// names is unknown here until its vote has the agreeing looks that name it, as its event will be.
 import { useCallback, useRef, useState } from 'react';
 import { ResultsTable, type ResultRow } from '../../components/ResultsTable';
 import { useI18n } from '../../i18n';
@@ -35,14 +37,15 @@ export function useLiveResults() {
   /** Each face of an answer updates its track's row. */
   const record = useCallback(
     (m: LiveFrame, video: HTMLVideoElement) => {
-      const tracks = m.tracks;
-      if (!tracks) return;
+      const { tracks, verdicts } = m;
+      if (!tracks || !verdicts) return;
       const s = (performance.now() - startedAt.current) / 1000;
       setRows((before) => {
         const next = new Map(before);
         m.faces.forEach((f, i) => {
           const id = tracks[i];
-          if (id === undefined) return;
+          const verdict = verdicts[i];
+          if (id === undefined || !verdict) return;
           const old = next.get(id);
           const firstS = old?.firstS ?? s;
           next.set(id, {
@@ -50,15 +53,10 @@ export function useLiveResults() {
             number: id,
             thumb: old?.thumb ?? faceThumb(video, f.box),
             at: `${number(firstS, 1)} – ${number(s, 1)} s`,
-            // A name once given stays with the row, with its best score, as the track's vote keeps it.
-            name: f.name ?? old?.name ?? null,
-            nearest: f.name ? null : (f.candidates[0]?.name ?? old?.nearest ?? null),
-            score:
-              f.name && f.name === old?.name
-                ? Math.max(f.score, old.score)
-                : f.name
-                  ? f.score
-                  : (old?.score ?? f.score),
+            name: verdict.name,
+            // Unknown so far: who this frame found nearest (while pending, usually the one leading the vote).
+            nearest: verdict.name ? null : (f.candidates[0]?.name ?? old?.nearest ?? null),
+            score: verdict.score,
             box: f.box,
             firstS,
             lastS: s,
