@@ -12,6 +12,7 @@ import { FaceEmbedder } from '../src/engine/embed/embedder.js';
 import { largestFace, type FaceQuality } from '../src/engine/face.js';
 import { decodeImage } from '../src/engine/image/decode.js';
 import { resizeBilinear } from '../src/engine/image/pixels.js';
+import { hasInt8Calibration } from '../src/engine/models/quantize/int8.js';
 import type { Box, Point, RgbImage } from '../src/engine/types.js';
 import { facePath, galleryImages, inLabelOrder, loadLabels } from './dataset.js';
 
@@ -85,8 +86,12 @@ interface CachedFace {
 }
 type Cache = Record<string, CachedFace[]>;
 
-function cachePath(variant: string): string {
-  return path.join(CACHE_DIR, `faces-v${CACHE_VERSION}-${variant}.json`);
+/** Models that run in int8 by default (sessions.ts) embed differently: their vectors get a cache of their own. */
+const INT8 = EMBEDDERS.filter((id) => hasInt8Calibration(id));
+const PRECISION = INT8.length > 0 ? `-int8-${INT8.join('+')}` : '';
+
+export function cachePath(variant: string): string {
+  return path.join(CACHE_DIR, `faces-v${CACHE_VERSION}-${variant}${PRECISION}.json`);
 }
 function readCache(variant: string): Cache {
   try {

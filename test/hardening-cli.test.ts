@@ -117,7 +117,7 @@ test('visage doctor --json: versions of Node, ONNX Runtime and ffmpeg with its s
     onnxRuntime: { version: string };
     ffmpeg: { source: string; version: string | null; path: string };
     ffprobe: { source: string };
-    models: { id: string; cache: string }[];
+    models: { id: string; cache: string; precision: string }[];
     dataDir: { path: string; exists: boolean; database: { exists: boolean } };
     problems: string[];
   };
@@ -126,7 +126,9 @@ test('visage doctor --json: versions of Node, ONNX Runtime and ffmpeg with its s
   assert.ok(['system', 'bundled', 'env', 'path'].includes(doc.ffmpeg.source));
   if (fs.existsSync('/usr/bin/ffmpeg'))
     assert.deepEqual([doc.ffmpeg.source, doc.ffmpeg.path], ['system', '/usr/bin/ffmpeg']);
-  assert.ok(doc.models.some((m) => m.id === 'dlib-resnet'));
+  // The default embedder runs its int8 variant (parity kept); the detector stays float.
+  assert.equal(doc.models.find((m) => m.id === 'dlib-resnet')?.precision, 'int8');
+  assert.equal(doc.models.find((m) => m.id === 'blazeface-back')?.precision, 'fp32');
   assert.equal(doc.dataDir.path, sharedDataDir);
   assert.equal(r.status, doc.problems.length > 0 ? 1 : 0);
   // Without a system ffmpeg on the PATH, the bundled one is used, and doctor says so (a problem: exit 1).

@@ -9,6 +9,7 @@ export interface GlobalOptions {
   data?: string;
   json?: boolean;
   threads?: number;
+  fp32?: boolean;
   debug?: boolean;
 }
 
@@ -18,6 +19,7 @@ export function withGlobalOptions(cmd: Command): Command {
     .option('--data <dir>', 'data directory (default: $VISAGE_DATA or ~/.visage)')
     .option('--json', 'print one JSON document on stdout')
     .addOption(new Option('--threads <n>', 'ONNX Runtime threads per model').argParser(positiveInt))
+    .option('--fp32', 'run every model in float32 (default: dlib-resnet runs its int8 variant, MODELS.md)')
     .option('--debug', 'print stack traces of errors');
 }
 
@@ -32,7 +34,12 @@ export class UsageError extends Error {}
 
 /** What every service needs from the command line: where the data lives, threads, and where to log. */
 function serviceOptions(opts: GlobalOptions): ServiceOptions {
-  return { dataDir: resolveDataDir(opts.data), threads: opts.threads, onConvert: (message) => log(message) };
+  return {
+    dataDir: resolveDataDir(opts.data),
+    threads: opts.threads,
+    fp32: opts.fp32,
+    onConvert: (message) => log(message),
+  };
 }
 
 export function openFaceService(opts: GlobalOptions): FaceService {

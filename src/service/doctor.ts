@@ -10,6 +10,7 @@ import sharp from 'sharp';
 import { DEFAULT_DETECTOR, DEFAULT_EMBEDDER } from '../engine/analyzer.js';
 import { listModels } from '../engine/models/catalog.js';
 import { cacheState } from '../engine/models/cache.js';
+import { hasInt8Calibration } from '../engine/models/quantize/int8.js';
 import { DATABASE_FILE } from '../gallery/database.js';
 import { MIN_SYSTEM_MAJOR, toolChoice, type ToolChoice } from '../media/ffmpeg.js';
 
@@ -21,8 +22,17 @@ export interface DoctorReport {
   libvips: { version: string | null; sharp: string | null };
   ffmpeg: ToolChoice;
   ffprobe: ToolChoice;
-  /** Each catalog model; `used`: run by default (detector, landmarks, embedder). */
-  models: { id: string; task: string; used: boolean; cache: 'ready' | 'stale' | 'damaged' | 'missing' }[];
+  /**
+   * Each catalog model; `used`: run by default (detector, landmarks, embedder); `precision`: what it
+   * runs in unless `--fp32` (int8 where its int8 variant kept parity, MODELS.md).
+   */
+  models: {
+    id: string;
+    task: string;
+    used: boolean;
+    precision: 'fp32' | 'int8';
+    cache: 'ready' | 'stale' | 'damaged' | 'missing';
+  }[];
   dataDir: {
     path: string;
     exists: boolean;
@@ -61,6 +71,7 @@ export async function doctor(dataDir: string): Promise<DoctorReport> {
       id: m.id,
       task: m.task,
       used: m.id === DEFAULT_DETECTOR || m.id === DEFAULT_EMBEDDER || m.task === 'landmarks',
+      precision: hasInt8Calibration(m.id) ? ('int8' as const) : ('fp32' as const),
       cache: await cacheState(m, cacheDir),
     })),
   );

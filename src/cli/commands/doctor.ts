@@ -36,8 +36,8 @@ export function registerDoctor(program: Command): void {
       );
       process.stdout.write('\n');
       printTable(
-        ['model', 'task', 'used', 'cache'],
-        r.models.map((m) => [m.id, m.task, m.used ? 'yes' : '', m.cache]),
+        ['model', 'task', 'used', 'precision', 'cache'],
+        r.models.map((m) => [m.id, m.task, m.used ? 'yes' : '', m.precision, m.cache]),
       );
       process.stdout.write(
         `\ndata directory ${r.dataDir.path}: ${r.dataDir.exists ? (r.dataDir.writable ? 'exists, writable' : 'exists, NOT writable') : 'not created yet'}\n` +

@@ -6,6 +6,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { ModelSpec } from './catalog.js';
 import { convertModel } from './convert/index.js';
+import { buildInt8, QUANTIZER_VERSION, readCalibration } from './quantize/int8.js';
 
 /** Bump when any converter's output changes, to invalidate every cached model. */
 export const CONVERTER_VERSION = 1;
@@ -24,12 +25,44 @@ export async function loadModelBytes(
   if (spec.source.sha256) return readRegistered(spec);
   const key = await sourceKey(spec);
   const onnxPath = path.join(cacheDir, `${spec.id}.onnx`);
-  const metaPath = `${onnxPath}.json`;
-  const cached = await readCached(onnxPath, metaPath, key);
+  const cached = await readCached(onnxPath, `${onnxPath}.json`, key);
   if (cached) return cached;
 
   onConvert?.(`converting model ${spec.id} from ${spec.source.package} (first use; cached in ${cacheDir})`);
   const bytes = await convertModel(spec);
+  await writeCached(cacheDir, onnxPath, key, bytes);
+  return bytes;
+}
+
+/**
+ * The int8 variant (quantize/int8.ts), built from the cached float model and the model's committed
+ * calibration on first use and cached next to it; the key covers both, and the quantizer's version.
+ */
+export async function loadInt8ModelBytes(
+  spec: ModelSpec,
+  cacheDir: string,
+  onConvert?: (message: string) => void,
+  calibrationDir?: string,
+): Promise<Uint8Array> {
+  const fp32 = await loadModelBytes(spec, cacheDir, onConvert);
+  const { calibration, sha256: calibrationSha } = readCalibration(spec.id, calibrationDir);
+  const key = `${sha256(fp32)}:${calibrationSha}:${QUANTIZER_VERSION}`;
+  const onnxPath = path.join(cacheDir, `${spec.id}.int8.onnx`);
+  const cached = await readCached(onnxPath, `${onnxPath}.json`, key);
+  if (cached) return cached;
+  onConvert?.(`quantizing model ${spec.id} to int8 (first use; cached in ${cacheDir})`);
+  const bytes = buildInt8(fp32, calibration);
+  await writeCached(cacheDir, onnxPath, key, bytes);
+  return bytes;
+}
+
+async function writeCached(
+  cacheDir: string,
+  onnxPath: string,
+  key: string,
+  bytes: Uint8Array,
+): Promise<void> {
+  const metaPath = `${onnxPath}.json`;
   await fs.mkdir(cacheDir, { recursive: true });
   // Write to temporary names and rename, so a crash never leaves a truncated model under the real name.
   const entry: CacheEntry = { key, sha256: sha256(bytes), convertedAt: new Date().toISOString() };
@@ -38,7 +71,6 @@ export async function loadModelBytes(
   await fs.rename(tmp, onnxPath);
   await fs.writeFile(`${metaPath}.${process.pid}.tmp`, JSON.stringify(entry, null, 2));
   await fs.rename(`${metaPath}.${process.pid}.tmp`, metaPath);
-  return bytes;
 }
 
 /** A registered model's file, read where it is: refused when its checksum is not the registered one. */

@@ -1,7 +1,8 @@
 // ONNX Runtime sessions: created once per model and reused for every image.
 import ort from 'onnxruntime-node';
 import { getModelSpec, type ModelId } from '../models/catalog.js';
-import { loadModelBytes } from '../models/cache.js';
+import { loadInt8ModelBytes, loadModelBytes } from '../models/cache.js';
+import { hasInt8Calibration } from '../models/quantize/int8.js';
 
 export interface RuntimeOptions {
   /** Folder for the converted-model cache (inside the data directory). */
@@ -13,6 +14,14 @@ export interface RuntimeOptions {
   threads?: number;
   /** Told once per model when it has to be converted (first use). */
   onConvert?: (message: string) => void;
+  /**
+   * Models to run in their int8 variant (MODELS.md, "int8 models"), each with a calibration in
+   * `calibrationDir`. Default: every model whose int8 variant was kept — its parity with float held, so a
+   * calibration is committed in assets/int8/ (dlib-resnet) —; [] runs every model in float (`--fp32`).
+   */
+  int8?: readonly ModelId[];
+  /** Where int8 calibrations are read (default assets/int8/; bench:int8 measures fresh ones). */
+  calibrationDir?: string;
 }
 
 export type Feeds = Record<string, ort.Tensor>;
@@ -21,7 +30,16 @@ export type Outputs = ort.InferenceSession.OnnxValueMapType;
 export class ModelRuntime {
   private readonly sessions = new Map<ModelId, Promise<ort.InferenceSession>>();
 
-  constructor(private readonly options: RuntimeOptions) {}
+  private readonly int8: ReadonlySet<ModelId> | null;
+
+  constructor(private readonly options: RuntimeOptions) {
+    this.int8 = options.int8 ? new Set(options.int8) : null;
+  }
+
+  /** 'int8' when the model runs in its int8 variant. */
+  precision(id: ModelId): 'fp32' | 'int8' {
+    return (this.int8 ? this.int8.has(id) : hasInt8Calibration(id)) ? 'int8' : 'fp32';
+  }
 
   session(id: ModelId): Promise<ort.InferenceSession> {
     let s = this.sessions.get(id);
@@ -48,7 +66,12 @@ export class ModelRuntime {
   }
 
   private async create(id: ModelId): Promise<ort.InferenceSession> {
-    const bytes = await loadModelBytes(getModelSpec(id), this.options.cacheDir, this.options.onConvert);
+    const { cacheDir, onConvert, calibrationDir } = this.options;
+    const spec = getModelSpec(id);
+    const bytes =
+      this.precision(id) === 'int8'
+        ? await loadInt8ModelBytes(spec, cacheDir, onConvert, calibrationDir)
+        : await loadModelBytes(spec, cacheDir, onConvert);
     return ort.InferenceSession.create(bytes, sessionOptions(this.options.threads ?? 1));
   }
 }

@@ -26,6 +26,8 @@ export interface ServiceOptions {
   embedder?: string;
   /** Flip TTA for the embedder (default: the engine's defaultFlip: on for dlib-resnet). */
   flip?: boolean;
+  /** Every model in float32; by default a model whose int8 variant kept parity runs that (MODELS.md). */
+  fp32?: boolean;
   onConvert?: (message: string) => void;
 }
 
@@ -81,6 +83,7 @@ export class FaceService {
       // The data directory's registered embedders join the catalog here (service/models/registry.ts).
       embedder: resolveEmbedder(options.dataDir, options.embedder),
       flip: options.flip,
+      ...(options.fp32 ? { int8: [] } : {}),
     };
     this.analyzer = new FaceAnalyzer(analyzerOptions);
     this.dataDir = options.dataDir;

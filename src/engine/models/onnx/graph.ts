@@ -8,6 +8,8 @@ const IR_VERSION = 8;
 
 // TensorProto.DataType values.
 const DT_FLOAT = 1;
+const DT_UINT8 = 2;
+const DT_INT8 = 3;
 const DT_INT32 = 6;
 const DT_INT64 = 7;
 
@@ -27,7 +29,7 @@ export const attr = {
   string: (value: string): Attr => ({ kind: 'string', value }),
 };
 
-export type TensorData = Float32Array | Int32Array | BigInt64Array;
+export type TensorData = Float32Array | Int32Array | BigInt64Array | Int8Array | Uint8Array;
 
 interface Initializer {
   name: string;
@@ -139,7 +141,7 @@ function writeNode(w: ProtoWriter, n: NodeSpec): void {
   for (const [name, a] of Object.entries(n.attrs)) w.message(5, (aw) => writeAttr(aw, name, a));
 }
 
-function writeAttr(w: ProtoWriter, name: string, a: Attr): void {
+export function writeAttr(w: ProtoWriter, name: string, a: Attr): void {
   w.string(1, name);
   switch (a.kind) {
     case 'float':
@@ -160,16 +162,23 @@ function writeAttr(w: ProtoWriter, name: string, a: Attr): void {
   }
 }
 
-function writeTensor(w: ProtoWriter, t: Initializer): void {
+export function writeTensor(w: ProtoWriter, t: Initializer): void {
   w.packedInts(1, t.dims);
-  const type = t.data instanceof Float32Array ? DT_FLOAT : t.data instanceof Int32Array ? DT_INT32 : DT_INT64;
-  w.int(2, type);
+  w.int(2, dataType(t.data));
   w.string(8, t.name);
   // raw_data is little-endian, which is what typed arrays hold on every platform Node supports.
   w.bytes(9, new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
 }
 
-function writeValueInfo(w: ProtoWriter, name: string, dims: readonly Dim[] | undefined): void {
+function dataType(data: TensorData): number {
+  if (data instanceof Float32Array) return DT_FLOAT;
+  if (data instanceof Int32Array) return DT_INT32;
+  if (data instanceof Int8Array) return DT_INT8;
+  if (data instanceof Uint8Array) return DT_UINT8;
+  return DT_INT64;
+}
+
+export function writeValueInfo(w: ProtoWriter, name: string, dims: readonly Dim[] | undefined): void {
   w.string(1, name);
   w.message(2, (type) =>
     type.message(1, (tensor) => {

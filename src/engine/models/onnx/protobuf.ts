@@ -1,5 +1,6 @@
-// A minimal protobuf *writer*: enough wire format to serialise ONNX ModelProto.
-// We only ever write models (ORT reads them), so no decoder and no schema compiler are needed.
+// A minimal protobuf *writer*: enough wire format to serialise ONNX ModelProto. Its counterpart reader.ts
+// splits messages into fields for the one tool that rewrites a model (the int8 quantizer).
+import type { ProtoField } from './reader.js';
 
 const textEncoder = new TextEncoder();
 
@@ -24,7 +25,7 @@ export class ProtoWriter {
     this.push(Uint8Array.from(out));
   }
 
-  private tag(field: number, wireType: 0 | 2 | 5): void {
+  private tag(field: number, wireType: 0 | 1 | 2 | 5): void {
     this.varint(BigInt((field << 3) | wireType));
   }
 
@@ -63,6 +64,15 @@ export class ProtoWriter {
     const inner = new ProtoWriter();
     for (const v of values) inner.varint(BigInt(v));
     return this.bytes(field, inner.finish());
+  }
+
+  /** Writes back a field as reader.ts read it. */
+  field(f: ProtoField): this {
+    if (typeof f.value === 'bigint') return this.int(f.field, f.value);
+    if (f.wire === 2) return this.bytes(f.field, f.value);
+    this.tag(f.field, f.wire === 1 ? 1 : 5);
+    this.push(f.value);
+    return this;
   }
 
   packedFloats(field: number, values: readonly number[]): this {
