@@ -1,7 +1,7 @@
 // npm run bench:landmark-skip — can BlazeFace's own key points replace FaceMesh's for alignment (issue 14,
 // "do less per face")? On every dev photo's largest sure face (detector ≥ 0.6), each embedder embeds the
 // crop aligned on FaceMesh's five points and the crop aligned on the five points derived from BlazeFace
-// (blazeFivePoints); reported per face size and FaceMesh yaw, and for the faces the analyzer's gate passes
+// (blazeFivePoints); reported per face size and FaceMesh yaw, and for the faces a skip gate would pass
 // (BlazeFace yaw, face ≤ ½ frame or a tight crop): the cosine between the two vectors, the key-point error
 // in eye distances, and closed-set rank-1 (2 gallery photos per person, the rest probed) with each; then
 // the median offsets blaze-points.ts uses. Ends with one line of JSON.
@@ -11,7 +11,7 @@ import path from 'node:path';
 import { FaceAnalyzer } from '../src/engine/analyzer.js';
 import { FaceEmbedder } from '../src/engine/embed/embedder.js';
 import { decodeImage } from '../src/engine/image/decode.js';
-import { blazeFivePoints } from '../src/engine/landmarks/blaze-points.js';
+import { blazeFivePoints } from './blaze-points.js';
 import { poseFromFivePoints } from '../src/engine/quality.js';
 import type { Point } from '../src/engine/types.js';
 import { facePath } from './dataset.js';
@@ -152,8 +152,8 @@ for (let si = 0; si + 1 < SIZE_BINS.length; si++) {
     json.push(entry);
   }
 }
-// As the analyzer gates (analyzer.ts BLAZE_ALIGNS, MAX_FRAME_FRACTION), by what it can see: size ≥ 64 px,
-// BlazeFace's |yaw| < 30°, and the face at most half the frame (with context) or a tight crop.
+// The gate that was measured (MODELS.md; not used: the analyzer always runs FaceMesh), by what it can
+// see: size ≥ 64 px, BlazeFace's |yaw| < 30°, and the face at most half the frame (with context) or a tight crop.
 const gated: Record<string, Record<string, string | number>> = {};
 for (const [name, keep] of [
   ['≥ 64 px, BlazeFace |yaw| < 30°, face ≤ ½ frame', (s: Sample) => s.fraction <= 0.5],

@@ -5,9 +5,8 @@ import type { DetectOptions, FaceDetector } from './detect/detector.js';
 import { FaceEmbedder } from './embed/embedder.js';
 import type { DetectedFace, Face } from './face.js';
 import { clampBox, crop, padForDetection, paddedToOriginal } from './image/pixels.js';
-import { blazeFivePoints } from './landmarks/blaze-points.js';
-import { FaceMeshLandmarker, uprightCrop } from './landmarks/facemesh.js';
-import { assessQuality, faceSize, poseFromFivePoints, SHARPNESS_SIZE } from './quality.js';
+import { FaceMeshLandmarker } from './landmarks/facemesh.js';
+import { assessQuality, SHARPNESS_SIZE } from './quality.js';
 import { ModelRuntime, type RuntimeOptions } from './runtime/sessions.js';
 import type { Point, RgbImage } from './types.js';
 
@@ -39,33 +38,6 @@ const SURE_DETECTOR_SCORE = 0.6;
 const MESH_CONFIRMS = 0.5;
 
 /**
- * FaceMesh only where it changes the answer (issue 14): a sure BlazeFace detection at least `minSize` px
- * whose |yaw|, judged from BlazeFace's own points, is below `maxYaw` is aligned on those points
- * (blazeFivePoints) and FaceMesh is not run for it. Measured on dev's 634 largest sure faces (`npm run
- * bench:landmark-skip`; MODELS.md "FaceMesh only where it changes the answer"): on the 114 faces this gate
- * passes, vectors aligned on BlazeFace's points keep a median / 10th-percentile cosine to FaceMesh-aligned
- * ones of faceres 0.977 / 0.961 and fr-feature 0.967 / 0.929 with closed-set rank-1 unchanged or better,
- * and `bench:openset` with this gate keeps fr-feature's figures (balanced 93.3 % right, held out 93.5 %).
- * Not listed, so always FaceMesh: dlib-resnet, the default — its vectors move least (0.996 / 0.993) but
- * its open-set tail moved: balanced held out 80.6 → 76.3 % right (+flip), plain dlib-resnet 4 → 7 of 666
- * strangers named at its shipped threshold; mobileface, which loses rank-1 (89.9 → 79.7 %); and
- * embedders not measured (a user's own).
- */
-const BLAZE_ALIGNS: Readonly<Record<string, { minSize: number; maxYaw: number }>> = {
-  faceres: { minSize: 64, maxYaw: 30 },
-  'fr-feature': { minSize: 64, maxYaw: 30 },
-};
-/**
- * …and only for a face with context around it: at most this fraction of the frame's shorter side. On tight
- * crops (people/'s 150×150 enrolment crops, faces 95–124 px) BlazeFace's points are near a mean face:
- * their yaw stays at −10…3° while FaceMesh reads −44…+22°, and dlib-resnet vectors aligned on them fall
- * to a cosine of 0.92–0.99 of the FaceMesh-aligned ones (one enrolment then looked like another person).
- */
-const MAX_FRAME_FRACTION = 0.5;
-/** BlazeFace's six key points; other detectors give none, and their faces always take FaceMesh. */
-const BLAZE_KEYPOINTS = 6;
-
-/**
  * When nothing is found, the image may be a tight crop in which the face fills the frame (detectors
  * are trained on faces with context around them): pad by this fraction of the longer side and retry.
  */
@@ -79,11 +51,6 @@ export interface AnalyzerOptions extends RuntimeOptions {
   detect?: Partial<DetectOptions>;
   /** Flip TTA for the embedder (default: defaultFlip(embedder)). Enrolment and recognition share it. */
   flip?: boolean;
-  /**
-   * 'when-needed' (default): FaceMesh only for faces BLAZE_ALIGNS does not cover; 'always': for every
-   * face (dense landmarks and FaceMesh's key points everywhere, as before issue 14; for comparisons).
-   */
-  landmarks?: 'when-needed' | 'always';
 }
 
 export class FaceAnalyzer {
@@ -92,7 +59,6 @@ export class FaceAnalyzer {
   readonly landmarker: FaceMeshLandmarker;
   readonly embedder: FaceEmbedder;
   readonly detectOptions: DetectOptions;
-  private readonly meshAlways: boolean;
 
   constructor(options: AnalyzerOptions) {
     this.runtime = new ModelRuntime(options);
@@ -101,10 +67,9 @@ export class FaceAnalyzer {
     const embedder = options.embedder ?? DEFAULT_EMBEDDER;
     this.embedder = new FaceEmbedder(this.runtime, embedder, { flip: options.flip ?? defaultFlip(embedder) });
     this.detectOptions = { ...DEFAULT_DETECT_OPTIONS, ...options.detect };
-    this.meshAlways = options.landmarks === 'always';
   }
 
-  /** Faces with box, score, five key points, quality (dense landmarks where FaceMesh ran); no embeddings. */
+  /** Faces with box, score, five key points, dense landmarks and quality; no embeddings. */
   async detect(image: RgbImage): Promise<Face[]> {
     const faces = await this.describe(image, await this.candidates(image));
     return faces.length > 0 ? faces : this.detectInPadded(image);
@@ -119,37 +84,10 @@ export class FaceAnalyzer {
    * Landmarks, confirmation and quality for given candidates; the unconfirmed are dropped. Video uses
    * this to run the detector once per frame and the landmark stage only on frames that need it.
    */
-  describe(image: RgbImage, candidates: readonly DetectedFace[]): Promise<Face[]> {
-    return this.describeWith(image, candidates, this.meshAlways);
-  }
-
-  private async describeWith(
-    image: RgbImage,
-    candidates: readonly DetectedFace[],
-    meshAll: boolean,
-  ): Promise<Face[]> {
-    const blazeOnly = candidates.map((d) => !meshAll && this.blazePointsSuffice(d, image));
-    const meshes = await this.landmarker.landmarks(
-      image,
-      candidates.filter((_, i) => !blazeOnly[i]),
-    );
-    let next = 0;
-    return candidates.flatMap((d, i): Face[] => {
-      if (blazeOnly[i]) {
-        // The same upright crop FaceMesh would have seen, so quality and snapshots do not change.
-        const keypoints = blazeFivePoints(d.keypoints);
-        const crop = uprightCrop(image, d);
-        return [
-          {
-            box: d.box,
-            score: d.score,
-            keypoints,
-            quality: assessQuality(d.box, keypoints, faceRegion(crop)),
-            crop,
-          },
-        ];
-      }
-      const mesh = meshes[next++]!;
+  async describe(image: RgbImage, candidates: readonly DetectedFace[]): Promise<Face[]> {
+    const meshes = await this.landmarker.landmarks(image, candidates);
+    return candidates.flatMap((d, i) => {
+      const mesh = meshes[i]!;
       if (d.score < SURE_DETECTOR_SCORE && mesh.confidence < MESH_CONFIRMS) return [];
       return [
         {
@@ -183,21 +121,6 @@ export class FaceAnalyzer {
     await this.runtime.release();
   }
 
-  /** Whether BLAZE_ALIGNS lets this face be aligned on BlazeFace's points (it needs no confirming either). */
-  private blazePointsSuffice(d: DetectedFace, image: RgbImage): boolean {
-    const limits = BLAZE_ALIGNS[this.embedder.modelId];
-    if (!limits || d.score < SURE_DETECTOR_SCORE || d.keypoints.length !== BLAZE_KEYPOINTS) return false;
-    const size = faceSize(d.box);
-    if (size < limits.minSize || size > MAX_FRAME_FRACTION * Math.min(image.width, image.height))
-      return false;
-    try {
-      return Math.abs(poseFromFivePoints(blazeFivePoints(d.keypoints)).yaw) < limits.maxYaw;
-    } catch {
-      // Points out of face order (the eyes swapped, as on an upside-down face): FaceMesh sorts that out.
-      return false;
-    }
-  }
-
   private async detectInPadded(image: RgbImage): Promise<Face[]> {
     const pad = Math.round(Math.max(image.width, image.height) * TIGHT_CROP_PADDING);
     const minSide = Math.min(image.width, image.height) * TIGHT_CROP_MIN_FACE;
@@ -217,7 +140,7 @@ export class FaceAnalyzer {
       return { ...d, box, keypoints: d.keypoints.map(toOriginal) };
     });
     // Only what this fallback is for: a face FaceMesh confirms that fills much of the original frame.
-    const found = (await this.describeWith(image, candidates, true)).filter(
+    const found = (await this.describe(image, candidates)).filter(
       (f) => f.meshConfidence! >= MESH_CONFIRMS && Math.max(f.box.width, f.box.height) >= minSide,
     );
     return found.map((f) => ({ ...f, box: clampBox(f.box, image.width, image.height) }));

@@ -43,7 +43,7 @@ export class FaceMeshLandmarker {
     const spec = getModelSpec(MODEL_ID);
     const size = spec.inputSize[0];
     const warps = faces.map((f) => cropTransform(f, size));
-    const crops = faces.map((f) => uprightCrop(image, f));
+    const crops = warps.map((m) => warpAffine(image, invertAffine(m), size, size));
     const input = toTensorNHWC(crops, spec.scaling.mean, spec.scaling.std);
     const outputs = await this.runtime.run(MODEL_ID, input, [faces.length, size, size, 3]);
     const tensors = Object.values(outputs);
@@ -58,15 +58,6 @@ export class FaceMeshLandmarker {
       return { landmarks, keypoints: fivePoints(landmarks), confidence: flag[i]!, crop: crops[i]! };
     });
   }
-}
-
-/**
- * The crop FaceMesh would see for this face (upright, the same framing and size), without running it:
- * what quality and snapshots use when the landmark stage is skipped (analyzer.ts).
- */
-export function uprightCrop(image: RgbImage, face: DetectedFace): RgbImage {
-  const size = getModelSpec(MODEL_ID).inputSize[0];
-  return warpAffine(image, invertAffine(cropTransform(face, size)), size, size);
 }
 
 /** Maps crop pixels to image pixels: a square of side `enlarge × box` centred on the face, rotated by roll. */

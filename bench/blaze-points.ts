@@ -7,7 +7,7 @@
 // (`npm run bench:landmark-skip`), so that the embedders' crops land where FaceMesh put them on average.
 // The mean x offset of ≈ +0.03 (down-right in y too) is a half-pixel difference between the two nets'
 // conventions, not a face property; it is the same on both eyes.
-import type { Point } from '../types.js';
+import type { Point } from '../src/engine/types.js';
 
 /** [which BlazeFace point, offset along the eye line, offset across it] for each of the five points. */
 const FROM_BLAZE: readonly (readonly [number, number, number])[] = [
