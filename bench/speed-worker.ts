@@ -2,7 +2,8 @@
 // loads its models once, says `ready`, then answers each stdin line `FILE RUNS` with one JSON line of that
 // many timed runs (the first request for a file warms it up first), `stages FILE RUNS` (Visage only) with
 // the median ms of each stage of its pipeline, and `rss` with its peak RSS.
-// Usage: node --import tsx bench/speed-worker.ts visage|face-api
+// Usage: node --import tsx bench/speed-worker.ts visage|face-api|human
+import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -82,7 +83,65 @@ async function faceApi(): Promise<Pipeline> {
   };
 }
 
-const run = lib === 'visage' ? await visage() : await faceApi();
+/**
+ * Human as its author ships it for Node without tfjs-node: TF.js wasm backend (one thread, as face-api),
+ * its default face pipeline — BlazeFace, FaceMesh, FaceRes description — and nothing else.
+ */
+async function human(): Promise<Pipeline> {
+  const require = createRequire(import.meta.url);
+  // The package's "exports" map names its builds (and package.json) without "./", so the package is found
+  // by its main build and the wasm build loaded by path.
+  const dist = path.dirname(require.resolve('@vladmandic/human'));
+  // Its wasm build loads models with fetch, and Node's fetch has no file: scheme: serve those from disk.
+  const fetchUrl = globalThis.fetch;
+  globalThis.fetch = async (input, init) => {
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    return url.startsWith('file:') ? new Response(fs.readFileSync(new URL(url))) : fetchUrl(input, init);
+  };
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const { Human } = require(path.join(dist, 'human.node-wasm.js')) as any;
+  const wasm = require('@tensorflow/tfjs-backend-wasm');
+  wasm.setThreadsCount(1);
+  const off = { enabled: false };
+  const h = new Human({
+    backend: 'wasm',
+    wasmPath: `${path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm'))}/`,
+    modelBasePath: `file://${path.join(dist, '../models')}/`,
+    debug: false,
+    warmup: 'none',
+    // Every run is a new photo: no reuse of the previous frame's results.
+    cacheSensitivity: 0,
+    face: {
+      enabled: true,
+      detector: { rotation: false, maxDetected: 20 },
+      mesh: { enabled: true },
+      description: { enabled: true },
+      iris: off,
+      emotion: off,
+      antispoof: off,
+      liveness: off,
+    },
+    body: off,
+    hand: off,
+    object: off,
+    gesture: off,
+    segmentation: off,
+  });
+  await h.load();
+  return async (file) => {
+    const { data, info } = await sharp(file)
+      .rotate()
+      .removeAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    const tensor = h.tf.tensor3d(data, [info.height, info.width, 3], 'int32');
+    const result = await h.detect(tensor);
+    tensor.dispose();
+    return result.face.length;
+  };
+}
+
+const run = lib === 'visage' ? await visage() : lib === 'human' ? await human() : await faceApi();
 const warm = new Set<string>();
 process.stdout.write('ready\n');
 for await (const line of readline.createInterface({ input: process.stdin })) {

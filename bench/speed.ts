@@ -1,7 +1,8 @@
-// npm run bench:speed — Visage against @vladmandic/face-api (TF.js wasm) in one run, each library in its
-// own process (so that its peak RSS is its own): median ms per image (full pipeline from the file:
-// decode, detect, landmarks, embed), the speed ratio, and peak RSS. Ends with one line of JSON.
-// The machine is shared and its load drifts by tens of percent within a minute, so the two libraries are
+// npm run bench:speed — Visage against @vladmandic/face-api and @vladmandic/human (both TF.js wasm, one
+// thread) in one run, each library in its own process (so that its peak RSS is its own): median ms per
+// image (full pipeline from the file: decode, detect, landmarks, embed), the speed ratios, and peak RSS.
+// Ends with one line of JSON.
+// The machine is shared and its load drifts by tens of percent within a minute, so the libraries are
 // not timed one after the other: both workers stay up and take turns, a few runs each per image and
 // round, in alternating order, and each median is over all rounds. A load change then hits both alike.
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
@@ -13,7 +14,7 @@ import { facePath } from './dataset.js';
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
 const RUNS_PER_ROUND = Number(process.env.RUNS ?? 3);
 const IMAGES = ['scenes/obama-480p.jpg', 'scenes/obama-1080p.jpg', 'scenes/bbt1.jpg'].map((f) => facePath(f));
-const LIBS = ['face-api', 'visage'] as const;
+const LIBS = ['face-api', 'human', 'visage'] as const;
 type Lib = (typeof LIBS)[number];
 
 /** A worker process (bench/speed-worker.ts) answering one JSON line per request line. */
@@ -47,8 +48,8 @@ class Worker {
 const workers = Object.fromEntries(LIBS.map((lib) => [lib, new Worker(lib)])) as Record<Lib, Worker>;
 for (const lib of LIBS) await workers[lib].next(); // 'ready': models loaded
 
-const times: Record<Lib, Record<string, number[]>> = { 'face-api': {}, visage: {} };
-const faces: Record<Lib, Record<string, number>> = { 'face-api': {}, visage: {} };
+const times: Record<Lib, Record<string, number[]>> = { 'face-api': {}, human: {}, visage: {} };
+const faces: Record<Lib, Record<string, number>> = { 'face-api': {}, human: {}, visage: {} };
 for (let round = 0; round < ROUNDS; round++) {
   for (const file of IMAGES) {
     const order = round % 2 === 0 ? LIBS : [...LIBS].reverse();
@@ -86,23 +87,30 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 const rows = IMAGES.map((file) => {
   const v = median(times.visage[file]!);
   const f = median(times['face-api'][file]!);
+  const h = median(times.human[file]!);
   return {
     image: path.basename(file),
-    faces: `${faces.visage[file]} / ${faces['face-api'][file]}`,
+    faces: `${faces.visage[file]} / ${faces['face-api'][file]} / ${faces.human[file]}`,
     visageMs: +v.toFixed(1),
     faceApiMs: +f.toFixed(1),
+    humanMs: +h.toFixed(1),
     speedup: +(f / v).toFixed(1),
+    vsHuman: +(h / v).toFixed(1),
   };
 });
 const runs = ROUNDS * RUNS_PER_ROUND;
 console.log(
-  `Median ms per image over ${runs} runs in ${ROUNDS} interleaved rounds (faces: Visage / face-api)`,
+  `Median ms per image over ${runs} runs in ${ROUNDS} interleaved rounds (faces: Visage / face-api / Human; speedup: face-api's time / Visage's, vsHuman: Human's / Visage's)`,
 );
 console.table(rows);
 console.log("Visage's median ms per stage");
 console.table(stageRows);
 console.table({
-  'peak RSS MiB': { visage: Math.round(rss.visage), 'face-api': Math.round(rss['face-api']) },
+  'peak RSS MiB': {
+    visage: Math.round(rss.visage),
+    'face-api': Math.round(rss['face-api']),
+    human: Math.round(rss.human),
+  },
 });
 console.log(
   JSON.stringify({
@@ -111,6 +119,6 @@ console.log(
     rounds: ROUNDS,
     images: rows,
     stages: stageRows,
-    peakRssMiB: { visage: rss.visage, faceApi: rss['face-api'] },
+    peakRssMiB: { visage: rss.visage, faceApi: rss['face-api'], human: rss.human },
   }),
 );
