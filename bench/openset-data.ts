@@ -90,7 +90,7 @@ type Cache = Record<string, CachedFace[]>;
 const INT8 = EMBEDDERS.filter((id) => hasInt8Calibration(id));
 const PRECISION = INT8.length > 0 ? `-int8-${INT8.join('+')}` : '';
 
-export function cachePath(variant: string): string {
+function cachePath(variant: string): string {
   return path.join(CACHE_DIR, `faces-v${CACHE_VERSION}-${variant}${PRECISION}.json`);
 }
 function readCache(variant: string): Cache {

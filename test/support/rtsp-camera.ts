@@ -3,7 +3,8 @@
 // answers OPTIONS, DESCRIBE, SETUP, PLAY and TEARDOWN, and a DESCRIBE of a path in `redirects` with a
 // 302 to the URL it gives: what an RTSP server may answer, and what ffmpeg follows to any host.
 // `secure` serves rtsps: RTSP over TLS.
-// No RTSP server that serves RTP over TCP is packaged for Debian here (rtsp-server-perl sends UDP only).
+// Debian packages no RTSP server program that sends RTP over TCP (rtsp-server-perl sends UDP only;
+// GStreamer's RTSP server is a library).
 import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
 import fs from 'node:fs';
