@@ -21,6 +21,7 @@
 // the one server the bridge exists to talk to would protect nothing. The bridge only fetches the two
 // image paths and posts the sub-label there, and never shows Frigate's answers (errors say the status).
 import mqtt, { type MqttClient } from 'mqtt';
+import { largestFace } from '../../engine/face.js';
 import { crop } from '../../engine/image/pixels.js';
 import { isVisageError } from '../../errors.js';
 import type { Db } from '../../gallery/database.js';
@@ -357,8 +358,7 @@ export class FrigateBridge {
 /** The named face with the best score, else the largest face; undefined for none. */
 function bestFace(faces: RecognizedFace[]): RecognizedFace | undefined {
   const named = faces.filter((f) => f.name !== null).sort((a, b) => b.score - a.score);
-  if (named.length > 0) return named[0];
-  return [...faces].sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height)[0];
+  return named[0] ?? largestFace(faces);
 }
 
 /** Frigate's [x1, y1, x2, y2] box, grown by BOX_MARGIN, as the part of the image recognised. */

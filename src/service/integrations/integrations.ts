@@ -50,8 +50,6 @@ export interface IntegrationsDeps extends Omit<FrigateDeps, 'db'> {
   feed: EventFeed;
   /** People announced to Home Assistant on connect. */
   people: () => { id: number; name: string }[];
-  /** Cameras known besides the bridge's (the server's camera list). */
-  cameras?: () => string[];
 }
 
 type SettingKey = 'mqtt' | 'frigate';
@@ -68,8 +66,7 @@ export class Integrations {
 
   constructor(private readonly deps: IntegrationsDeps) {
     this.webhooks = new Webhooks(deps.db);
-    deps.feed.subscribe((events) => events.forEach((e) => this.webhooks.record(e)));
-    if (deps.cameras) this.knownCameras = deps.cameras;
+    deps.feed.subscribe((events) => this.webhooks.record(events));
   }
 
   /** Names the cameras announced to Home Assistant (the server's list; `watch --name`). */

@@ -183,7 +183,8 @@ export class Webhooks {
   async update(id: number, change: Partial<WebhookInput>): Promise<Webhook> {
     const before = this.get(id);
     if (change.url !== undefined) await checkUrl(change.url);
-    const next = { ...before, ...change };
+    // The stored URL, not the view's: that one has its user:password masked.
+    const next = { ...before, ...change, url: change.url ?? this.row(id).url };
     statement(
       this.db,
       'UPDATE webhooks SET url = ?, named = ?, people = ?, unknown = ?, cameras = ?, enabled = ? WHERE id = ?',
@@ -251,20 +252,27 @@ export class Webhooks {
     };
   }
 
-  /** The feed's listener: one pending delivery per subscription whose filters pass (an insert each). */
-  record(event: StoredEvent): void {
+  /**
+   * The feed's listener: one pending delivery per event and subscription whose filters pass (an insert
+   * each). The subscriptions are read once per store call, and only their filters, not their counts.
+   */
+  record(events: readonly StoredEvent[]): void {
     const rows = statement(this.db, 'SELECT * FROM webhooks WHERE enabled = 1').all() as WebhookRow[];
+    if (rows.length === 0) return;
+    const hooks = rows.map((r) => ({ id: r.id, ...filtersOf(r) }));
     const now = Date.now();
-    const body = JSON.stringify({ type: 'event', event });
-    for (const row of rows) {
-      if (!passes(this.view(row), event)) continue;
-      statement(
-        this.db,
-        `INSERT INTO webhook_deliveries (webhook_id, event_id, payload, state, next_attempt_at, created_at)
-           VALUES (?, ?, ?, 'pending', ?, ?)`,
-      ).run(row.id, event.eventId, body, now, now);
+    for (const event of events) {
+      const body = JSON.stringify({ type: 'event', event });
+      for (const hook of hooks) {
+        if (!passes(hook, event)) continue;
+        statement(
+          this.db,
+          `INSERT INTO webhook_deliveries (webhook_id, event_id, payload, state, next_attempt_at, created_at)
+             VALUES (?, ?, ?, 'pending', ?, ?)`,
+        ).run(hook.id, event.eventId, body, now, now);
+      }
     }
-    if (rows.length > 0) this.wake();
+    this.wake();
   }
 
   /** Starts sending due deliveries in this process (long-running ones); `retry` shortens waits in tests. */
@@ -370,10 +378,7 @@ export class Webhooks {
     return {
       id: r.id,
       url: maskCredentials(r.url),
-      named: r.named === 1,
-      people: JSON.parse(r.people) as string[],
-      unknown: r.unknown === 1,
-      cameras: JSON.parse(r.cameras) as string[],
+      ...filtersOf(r),
       enabled: r.enabled === 1,
       createdAt: new Date(r.created_at).toISOString(),
       delivered: count('delivered'),
@@ -383,7 +388,17 @@ export class Webhooks {
   }
 }
 
-function passes(hook: Webhook, e: StoredEvent): boolean {
+/** A subscription's filters as its row stores them. */
+function filtersOf(r: WebhookRow): Required<WebhookFilters> {
+  return {
+    named: r.named === 1,
+    people: JSON.parse(r.people) as string[],
+    unknown: r.unknown === 1,
+    cameras: JSON.parse(r.cameras) as string[],
+  };
+}
+
+function passes(hook: Required<WebhookFilters>, e: StoredEvent): boolean {
   const where = e.camera ?? e.source;
   if (hook.cameras.length > 0 && !hook.cameras.some((c) => c.toLowerCase() === where.toLowerCase()))
     return false;
