@@ -3,6 +3,7 @@
 // when the run under test has a face on the same frame whose box overlaps it by IoU ≥ 0.5 (each box
 // matched once, best overlap first). Events are not stored.
 import { iou } from '../src/engine/detect/nms.js';
+import { round } from '../src/service/json.js';
 import type { FrameFaces, VideoResult } from '../src/service/video/video.js';
 import type { Visage } from '../src/service/visage.js';
 
@@ -77,8 +78,4 @@ function recall(reference: FrameFaces[], run: FrameFaces[]): { faces: number; re
     }
   }
   return { faces, recalled };
-}
-
-function round(v: number, digits: number): number {
-  return Math.round(v * 10 ** digits) / 10 ** digits;
 }

@@ -5,13 +5,14 @@
 // and has settled, so the backlog ffmpeg sends at connection is not counted.
 import os from 'node:os';
 import type { FaceAnalyzer } from '../src/engine/analyzer.js';
+import { round } from '../src/service/json.js';
 import type { LiveSource } from '../src/service/video/video.js';
 import type { Visage } from '../src/service/visage.js';
 import { serveLiveStream, type LiveStream } from './video-fixtures.js';
 
 const SETTLE_S = 4;
 const WINDOW_S = 10;
-export const MAX_DROPPED = 0.01;
+const MAX_DROPPED = 0.01;
 
 export interface StreamsRun {
   streams: number;
@@ -34,7 +35,7 @@ type StageTotals = Record<Stage, { calls: number; ms: number }>;
  * Times the analyzer's three stages as video recognition calls them (the instance's own methods,
  * wrapped once; what they compute is unchanged): where a frame's time goes.
  */
-export function timeStages(analyzer: FaceAnalyzer): () => StageTotals {
+function timeStages(analyzer: FaceAnalyzer): () => StageTotals {
   const totals: StageTotals = {
     detector: { calls: 0, ms: 0 },
     landmarks: { calls: 0, ms: 0 },
@@ -58,7 +59,7 @@ export function timeStages(analyzer: FaceAnalyzer): () => StageTotals {
 }
 
 /** Watches `streams` live copies of `file` at once; the figures of the window. */
-export async function watchStreams(
+async function watchStreams(
   visage: Visage,
   file: string,
   streams: number,
@@ -152,7 +153,3 @@ export async function streamsPerNode(
 
 const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-function round(v: number, digits: number): number {
-  return Math.round(v * 10 ** digits) / 10 ** digits;
-}

@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ffmpegPath } from '../src/media/ffmpeg.js';
+import { round } from '../src/service/json.js';
 import type { Visage } from '../src/service/visage.js';
 import { facePath } from './dataset.js';
 import { freshVisage } from './recognition.js';
@@ -122,10 +123,6 @@ async function runLive(
     dropped: live.framesDropped,
     fps: round(live.framesAnalysed / seconds, 1),
   };
-}
-
-function round(v: number, digits: number): number {
-  return Math.round(v * 10 ** digits) / 10 ** digits;
 }
 
 // Other work on the machine slows every figure: the load average is reported with them.

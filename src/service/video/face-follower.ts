@@ -23,7 +23,7 @@ export const DEFAULT_DETECT_EVERY = 5;
  * as predicted stays above it. On hamilton_clip.mp4 at 5, 0.65 and 0.5 let the detector rest more but
  * lose recall (98.4 %, 98.1 %); 0.8 keeps it at 100 %.
  */
-export const MIN_FOLLOW_CORRELATION = 0.8;
+const MIN_FOLLOW_CORRELATION = 0.8;
 /**
  * A face the detector missed on its run (it flickers on small, turned or blurred faces) is still followed
  * while its patch holds, for at most this long after it was last detected, s.
@@ -72,8 +72,8 @@ export class FaceFollower {
         this.follows.delete(track);
         continue;
       }
-      const box = moved(f, timeS, image);
-      if (!box || correlation(f.patch, patch(image, box)) < MIN_FOLLOW_CORRELATION) return null;
+      const box = stillThere(f, timeS, image);
+      if (!box) return null;
       out.push({ track, box });
     }
     this.framesSinceDetection++;
@@ -99,8 +99,8 @@ export class FaceFollower {
     const missed: { track: Track; box: Box }[] = [];
     for (const [track, f] of before) {
       if (found.has(track) || timeS - f.timeS > MAX_UNDETECTED_S) continue;
-      const box = moved(f, timeS, image);
-      if (!box || correlation(f.patch, patch(image, box)) < MIN_FOLLOW_CORRELATION) {
+      const box = stillThere(f, timeS, image);
+      if (!box) {
         this.lost.set(track, f.timeS);
         continue;
       }
@@ -140,6 +140,19 @@ function velocity(a: Box, b: Box, span: number): { vx: number; vy: number; vSide
   };
 }
 
+/** The patch under a moved box is only compared, then dropped: one buffer serves every check. */
+const scratch = new Float32Array(PATCH * PATCH);
+
+/**
+ * The followed face's box on this frame: moved on to `timeS`, and its pixels still looking as they did at
+ * the detection. Null when it left the frame, shrank to nothing or no longer looks like it (lost).
+ */
+function stillThere(f: Follow, timeS: number, image: RgbImage): Box | null {
+  const box = moved(f, timeS, image);
+  if (!box || correlation(f.patch, patch(image, box, scratch)) < MIN_FOLLOW_CORRELATION) return null;
+  return box;
+}
+
 /** The detected box moved on to `timeS`; null once it has left the frame or shrunk to nothing. */
 function moved(f: Follow, timeS: number, image: RgbImage): Box | null {
   const dt = timeS - f.timeS;
@@ -152,9 +165,8 @@ function moved(f: Follow, timeS: number, image: RgbImage): Box | null {
   return { x: cx - width / 2, y: cy - height / 2, width, height };
 }
 
-/** PATCH × PATCH grey samples (nearest pixel) of `box`, clamped to the image. */
-export function patch(image: RgbImage, box: Box): Float32Array {
-  const out = new Float32Array(PATCH * PATCH);
+/** PATCH × PATCH grey samples (nearest pixel) of `box`, clamped to the image (into `out`). */
+function patch(image: RgbImage, box: Box, out = new Float32Array(PATCH * PATCH)): Float32Array {
   const { data, width, height } = image;
   for (let j = 0; j < PATCH; j++) {
     const y = Math.min(height - 1, Math.max(0, Math.floor(box.y + ((j + 0.5) * box.height) / PATCH)));
@@ -168,7 +180,7 @@ export function patch(image: RgbImage, box: Box): Float32Array {
 }
 
 /** Normalised cross-correlation of two patches, in [-1, 1]; 1 when both are flat (nothing to tell). */
-export function correlation(a: Float32Array, b: Float32Array): number {
+function correlation(a: Float32Array, b: Float32Array): number {
   const n = a.length;
   let ma = 0;
   let mb = 0;

@@ -12,9 +12,8 @@ import { LiveFrames } from '../recognize/live-frames.js';
 import type { PhotoRecognition, RecognizedFace } from '../recognize/photos.js';
 import type { SecurityLevel } from '../recognize/decision.js';
 import type { WorkOptions } from '../scheduler.js';
-import { voteWeight } from './identity-vote.js';
 import { FaceTracker, type Track } from './tracker.js';
-import { sameFaceTrack, type VideoDeps } from './video-recognizer.js';
+import { recordLook, sameFaceTrack, type VideoDeps } from './video-recognizer.js';
 import { storeLiveTrack } from './video-live.js';
 import { round } from '../json.js';
 import { trackJson } from './video-results.js';
@@ -95,28 +94,8 @@ export class LiveView {
       const track = known ?? this.tracker.start(sighting);
       if (known) track.see(sighting);
       owned.add(track);
-      const weight = voteWeight(face.quality!);
-      track.votes.add({
-        personId: answer.personId,
-        name: answer.name,
-        score: answer.score,
-        distance: answer.distance,
-        sampleId: answer.sampleId,
-        weight,
-        size: face.quality!.size,
-        timeS,
-        frame,
-        lead: answer.evidence === null ? null : answer.evidence - answer.evidenceThreshold,
-      });
-      track.offer({
-        weight,
-        box: face.box,
-        timeS,
-        frame,
-        quality: face.quality!,
-        crop: face.crop,
-        embedding: face.embedding!,
-      });
+      const lead = answer.evidence === null ? null : answer.evidence - answer.evidenceThreshold;
+      recordLook(track, face, face.embedding!, { ...answer, lead }, { timeS, frame });
       return track;
     });
     await this.store(ended);

@@ -12,7 +12,7 @@ import type { FaceAnalyzer } from '../../engine/analyzer.js';
 import type { Face, FaceQuality } from '../../engine/face.js';
 import { faceSize } from '../../engine/quality.js';
 import type { Box, RgbImage } from '../../engine/types.js';
-import { voteWeight } from './identity-vote.js';
+import { voteWeight, type Vote } from './identity-vote.js';
 import { FaceFollower } from './face-follower.js';
 import { SceneCutDetector } from './scene-cut.js';
 import { FaceTracker, type Track, type TrackerOptions } from './tracker.js';
@@ -237,28 +237,7 @@ export class VideoRecognizer {
       else track = this.tracker.start(sighting);
       owned.add(track);
       const id = this.identify(embedding, face.quality!);
-      const weight = voteWeight(face.quality!);
-      track.votes.add({
-        personId: id.personId,
-        name: id.name,
-        score: id.score,
-        distance: id.distance,
-        sampleId: id.sampleId,
-        weight,
-        size: face.quality!.size,
-        timeS: at.timeS,
-        frame: at.frame,
-        lead: this.lead(id, face.quality!),
-      });
-      track.offer({
-        weight,
-        box: face.box,
-        timeS: at.timeS,
-        frame: at.frame,
-        quality: face.quality!,
-        crop: face.crop,
-        embedding,
-      });
+      recordLook(track, face, embedding, { ...id, lead: this.lead(id, face.quality!) }, at);
       track.lastRecognitionS = at.timeS;
       track.sizeAtRecognition = faceSize(face.box);
       track.needsCheck = false;
@@ -303,6 +282,42 @@ export class VideoRecognizer {
   private relink(embedding: Float32Array, owned: ReadonlySet<Track>): Track | null {
     return sameFaceTrack(this.tracker.active, embedding, owned, this.deps.recognizer.threshold);
   }
+}
+
+/**
+ * One recognised look of a track's face: its vote for the track's name (identity-vote.ts) and its offer
+ * as the track's best view. Files, live sources and the browser's camera (live-view.ts) record looks alike.
+ */
+export function recordLook(
+  track: Track,
+  face: Face,
+  embedding: Float32Array,
+  id: Pick<Vote, 'personId' | 'name' | 'score' | 'distance' | 'sampleId' | 'lead'>,
+  at: { timeS: number; frame: number },
+): void {
+  const quality = face.quality!;
+  const weight = voteWeight(quality);
+  track.votes.add({
+    personId: id.personId,
+    name: id.name,
+    score: id.score,
+    distance: id.distance,
+    sampleId: id.sampleId,
+    weight,
+    size: quality.size,
+    timeS: at.timeS,
+    frame: at.frame,
+    lead: id.lead,
+  });
+  track.offer({
+    weight,
+    box: face.box,
+    timeS: at.timeS,
+    frame: at.frame,
+    quality,
+    crop: face.crop,
+    embedding,
+  });
 }
 
 /**
