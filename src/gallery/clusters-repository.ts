@@ -82,16 +82,12 @@ export class ClustersRepository {
   }
 
   /** Clusters with at least `minFaces` unknown members, newest change first; `status` filters. */
-  list(query: { status?: ClusterStatus; minFaces?: number; modelId?: string } = {}): ClusterRow[] {
+  list(query: { status?: ClusterStatus; minFaces?: number } = {}): ClusterRow[] {
     const where = ['1 = 1'];
     const params: unknown[] = [];
     if (query.status) {
       where.push('c.status = ?');
       params.push(query.status);
-    }
-    if (query.modelId) {
-      where.push('c.model_id = ?');
-      params.push(query.modelId);
     }
     const rows = statement(
       this.db,
@@ -198,24 +194,14 @@ export class ClustersRepository {
     ).run(status, extra.personId ?? null, extra.mergedInto ?? null, Date.now(), id);
   }
 
-  /** Unknown events with an embedding or a snapshot, oldest first: what re-clustering starts from. */
-  unknownEvents(): {
-    eventId: number;
-    modelId: string | null;
-    hasEmbedding: boolean;
-    hasSnapshot: boolean;
-  }[] {
+  /** Every unknown event, oldest first, and whether it has a snapshot: what re-clustering starts from. */
+  unknownEvents(): { eventId: number; hasSnapshot: boolean }[] {
     const rows = statement(
       this.db,
-      `SELECT id, model_id, embedding IS NOT NULL AS has_embedding, snapshot_jpeg IS NOT NULL AS has_snapshot
+      `SELECT id, snapshot_jpeg IS NOT NULL AS has_snapshot
          FROM events WHERE person_id IS NULL ORDER BY time, id`,
-    ).all() as { id: number; model_id: string | null; has_embedding: number; has_snapshot: number }[];
-    return rows.map((r) => ({
-      eventId: r.id,
-      modelId: r.model_id,
-      hasEmbedding: r.has_embedding === 1,
-      hasSnapshot: r.has_snapshot === 1,
-    }));
+    ).all() as { id: number; has_snapshot: number }[];
+    return rows.map((r) => ({ eventId: r.id, hasSnapshot: r.has_snapshot === 1 }));
   }
 
   /** Every membership, for re-clustering: event → cluster. */

@@ -18,10 +18,11 @@
 //   clusters/person 1.18 1.26 1.36  1.45   1.50   1.61   2.01   2.66
 // (single pairs of faces: 1 % of impostor pairs reach z 2.22, 0.1 % z 2.72). Above 2.4 a person splits
 // into more clusters for little gain (a split is one merge click; a wrong merge enrols a wrong face).
-// On the BBT scenes recognised with an empty gallery (test/unknowns-clustering.test.ts): 22 labelled
-// faces of 7 people in 11 clusters, 100 % of faces in a cluster of their own person, 1.43 clusters per
-// person (bbt1's fake beards give sheldon and raj a second one, leonard's two are 3 + 2 faces); the 5
-// clusters of 3+ faces ("Unknown #1"–"#5") are one person each.
+// On the BBT scenes recognised with an empty gallery (test/unknowns-clustering.test.ts, int8 dlib-resnet,
+// the default since it kept parity; the grid above is of float32 vectors): 22 labelled faces of 7 people
+// in 12 clusters, 100 % of faces in a cluster of their own person, 1.57 clusters per person (sheldon in
+// 3, leonard and raj in 2: bbt1's fake beards split them; float32 gave 11 clusters, 1.43); the 5 clusters
+// of 3+ faces ("Unknown #1"–"#5") are one person each.
 import type * as api from '../../api/index.js';
 import { VisageError, isVisageError } from '../../errors.js';
 import type { AuditLog } from '../../gallery/audit-log.js';
@@ -82,14 +83,20 @@ export class UnknownFaces {
     const z = this.similarity();
     clusters.db.transaction(() => {
       const members = clusters.memberVectors(modelId, MEMBERS_COMPARED);
+      // Built once for the batch: each entry shares its vector list with `members`, so a face pushed
+      // there is seen by the next face's comparison; a new cluster is appended to both.
+      const current = [...members].map(([id, vectors]) => ({ id, members: vectors }));
       for (const face of fresh) {
-        const current = [...members].map(([id, vectors]) => ({ id, members: vectors }));
         const hit = nearestCluster(face.vector, current, z, this.rule);
         const clusterId = hit?.id ?? clusters.create(modelId);
         clusters.addFace(clusterId, face.id);
-        const list = members.get(clusterId) ?? [];
+        let list = members.get(clusterId);
+        if (!list) {
+          list = [];
+          members.set(clusterId, list);
+          current.push({ id: clusterId, members: list });
+        }
         list.push(face.vector);
-        members.set(clusterId, list);
         if (list.length >= MIN_FACES) clusters.number(clusterId);
       }
     })();
@@ -251,7 +258,11 @@ export class UnknownFaces {
       this.rule,
     );
     const groups = new Map<number, number[]>();
-    labels.forEach((l, i) => groups.set(l, [...(groups.get(l) ?? []), faces[i]!.id]));
+    labels.forEach((l, i) => {
+      const group = groups.get(l) ?? [];
+      group.push(faces[i]!.id);
+      groups.set(l, group);
+    });
     this.transaction(() => {
       const before = clusters.memberships();
       const numbered = new Map(

@@ -1,7 +1,7 @@
 // The event history: every stored recognition with its snapshot, filtered by person (or unknown faces
 // only), source (a file or a camera) and date range, paged, and exported as CSV with the same filters.
 // An administrator can say who any face is ("this is …"): it is enrolled and the recognition corrected.
-import { useCallback, useEffect, useState } from 'react';
+import { useEffect, useState } from 'react';
 import { Alert, Spinner } from '../../components/Alert';
 import { UnknownTag } from '../../components/FaceName';
 import { PersonNameInput } from '../../components/PersonNameInput';
@@ -25,6 +25,21 @@ function dayStart(day: string, plusDays = 0): string | undefined {
   return new Date(y!, m! - 1, d! + plusDays).toISOString();
 }
 
+/** A labelled date field (the filter's "from" and "to" days). */
+function DayField(props: { label: string; value: string; onChange: (day: string) => void; testId: string }) {
+  return (
+    <label className="check">
+      <span>{props.label}</span>
+      <input
+        type="date"
+        value={props.value}
+        onChange={(e) => props.onChange(e.target.value)}
+        data-testid={props.testId}
+      />
+    </label>
+  );
+}
+
 export function EventsView() {
   const { t } = useI18n();
   const [unknown, setUnknown] = useState(false);
@@ -33,7 +48,6 @@ export function EventsView() {
   const [source, setSource] = useState('');
   const [fromDay, setFromDay] = useState('');
   const [toDay, setToDay] = useState('');
-  const onMatch = useCallback((p: Person | null) => setPerson(p), []);
   const sources = useFetched(() => api.eventSources(), []);
   const typedPerson = personName.trim() !== '';
   const matched =
@@ -60,7 +74,7 @@ export function EventsView() {
         <PersonNameInput
           value={personName}
           onChange={setPersonName}
-          onMatch={onMatch}
+          onMatch={setPerson}
           placeholder={t('events.person')}
           testId="events-person"
         />
@@ -77,24 +91,8 @@ export function EventsView() {
             </option>
           ))}
         </select>
-        <label className="check">
-          <span>{t('events.from')}</span>
-          <input
-            type="date"
-            value={fromDay}
-            onChange={(e) => setFromDay(e.target.value)}
-            data-testid="events-from"
-          />
-        </label>
-        <label className="check">
-          <span>{t('events.to')}</span>
-          <input
-            type="date"
-            value={toDay}
-            onChange={(e) => setToDay(e.target.value)}
-            data-testid="events-to"
-          />
-        </label>
+        <DayField label={t('events.from')} value={fromDay} onChange={setFromDay} testId="events-from" />
+        <DayField label={t('events.to')} value={toDay} onChange={setToDay} testId="events-to" />
         <label className="check">
           <input type="checkbox" checked={unknown} onChange={(e) => setUnknown(e.target.checked)} />
           <span>{t('events.unknownOnly')}</span>
