@@ -364,10 +364,10 @@ export class CoarseCodeStore {
 
   /**
    * Table g maps a nibble (the codes of dimensions 2g, 2g+1) to Σ_t w_j · LEVELS[code_j] with
-   * w_j = (q_j − c_j) · σ_j, so a row's score ranks it like ⟨q − c, x̂ − c⟩, x̂ its decoded vector (⟨q, c⟩
-   * is the same for every row). Entries are scaled to ±entryMax and rounded, then biased. Returns the
-   * standard deviation of a row's score error in score units, √(MSE · Σ w_j²) · scale, for Gaussian
-   * components.
+   * w_j = q_j · σ_j, so a row's score ranks it like ⟨q, x̂ − c⟩, x̂ its decoded vector (⟨q, c⟩ is the same
+   * for every row; weighting by q − c was dropped, see the header). Entries are scaled to ±entryMax and
+   * rounded, then biased. Returns the standard deviation of a row's score error in score units,
+   * √(MSE · Σ w_j²) · scale, for Gaussian components.
    */
   private writeTables(unit: Float32Array): number {
     const weight = (j: number): number => (j < unit.length ? unit[j] * this.spread[j] : 0);

@@ -162,6 +162,29 @@ export function truncateWal(db: Db): boolean {
   return result !== undefined && result.busy === 0 && result.log <= 0;
 }
 
+/**
+ * Rewrites the values of `table`.`column` (SQL names, from code) that contain `text`, row by row through
+ * `rewrite` (a forget taking a name out of file paths and camera names); how many rows changed.
+ */
+export function rewriteContaining(
+  db: Db,
+  table: string,
+  column: string,
+  text: string,
+  rewrite: (value: string) => string,
+): number {
+  const rows = statement(db, `SELECT id, ${column} AS value FROM ${table} WHERE instr(${column}, ?) > 0`).all(
+    text,
+  ) as { id: number; value: string }[];
+  const update = statement(db, `UPDATE ${table} SET ${column} = ? WHERE id = ?`);
+  let changed = 0;
+  for (const { id, value } of rows) {
+    const next = rewrite(value);
+    if (next !== value) changed += update.run(next, id).changes;
+  }
+  return changed;
+}
+
 /** True for a SQLite UNIQUE or PRIMARY KEY violation (a concurrent writer won a race we had checked for). */
 export function isUniqueViolation(e: unknown): boolean {
   const code = (e as { code?: string }).code;

@@ -1,7 +1,7 @@
 // Recognition events: what was seen, where and when, as whom.
 import { VisageError } from '../errors.js';
 import type { Box } from '../engine/types.js';
-import { type Db, statement } from './database.js';
+import { type Db, rewriteContaining, statement } from './database.js';
 import { personNotFound } from './people-repository.js';
 import { blobToVector, vectorToBlob } from './vectors.js';
 
@@ -186,16 +186,7 @@ export class EventsRepository {
 
   /** Rewrites the sources (file paths, camera names) that contain `text`; how many changed. */
   rewriteSources(text: string, rewrite: (source: string) => string): number {
-    const rows = statement(this.db, 'SELECT id, source FROM events WHERE instr(source, ?) > 0')
-      .raw(true)
-      .all(text) as [number, string][];
-    const update = statement(this.db, 'UPDATE events SET source = ? WHERE id = ?');
-    let changed = 0;
-    for (const [id, source] of rows) {
-      const next = rewrite(source);
-      if (next !== source) changed += update.run(next, id).changes;
-    }
-    return changed;
+    return rewriteContaining(this.db, 'events', 'source', text, rewrite);
   }
 
   private insert(e: NewEvent): number {

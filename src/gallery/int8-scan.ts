@@ -34,7 +34,7 @@ const QUERY_MAX = 32767;
 /**
  * `scan(query, codes, count, dim, out)`: out[i] = Σ_j codes[i·dim + j] · query[j] over consecutive rows;
  * `scanList(query, codes, count, dim, out, list)`: the same over rows list[0..count-1] (the coarse pass's
- * candidates, see sign-codes.ts).
+ * candidates, see coarse-codes.ts).
  */
 function kernel(gather: boolean): KernelFunction {
   const { get, set, tee, simd } = op;

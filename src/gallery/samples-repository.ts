@@ -1,7 +1,7 @@
 // Samples (enrolled faces) and their embeddings, one per model.
 import { VisageError } from '../errors.js';
 import type { Box } from '../engine/types.js';
-import { type Db, isUniqueViolation, statement } from './database.js';
+import { type Db, isUniqueViolation, rewriteContaining, statement } from './database.js';
 import type { IndexEntry } from './embedding-index.js';
 import { personNotFound } from './people-repository.js';
 import { blobToVector, checkEmbedding, vectorToBlob } from './vectors.js';
@@ -216,16 +216,7 @@ export class SamplesRepository {
 
   /** Rewrites the source names (file paths) that contain `text`; how many changed. */
   rewriteSourceNames(text: string, rewrite: (sourceName: string) => string): number {
-    const rows = statement(this.db, 'SELECT id, source_name FROM samples WHERE instr(source_name, ?) > 0')
-      .raw(true)
-      .all(text) as [number, string][];
-    const update = statement(this.db, 'UPDATE samples SET source_name = ? WHERE id = ?');
-    let changed = 0;
-    for (const [id, sourceName] of rows) {
-      const next = rewrite(sourceName);
-      if (next !== sourceName) changed += update.run(next, id).changes;
-    }
-    return changed;
+    return rewriteContaining(this.db, 'samples', 'source_name', text, rewrite);
   }
 
   countEmbeddings(modelId: string): number {

@@ -1,5 +1,5 @@
 // Just enough of the WebAssembly binary format to hand-assemble the gallery's scan kernels (int8-scan.ts,
-// sign-codes.ts): Node 20 ships SIMD and 64-bit popcount, so a few hundred bytes of code need no toolchain.
+// coarse-codes.ts): Node 20 ships SIMD, so a few hundred bytes of code need no toolchain.
 
 export const I32 = 0x7f;
 export const I64 = 0x7e;

@@ -14,25 +14,15 @@ const textDecoder = new TextDecoder();
 
 export function readFields(bytes: Uint8Array): ProtoField[] {
   const out: ProtoField[] = [];
-  let pos = 0;
-  const varint = (): bigint => {
-    let result = 0n;
-    let shift = 0n;
-    for (;;) {
-      if (pos >= bytes.length) throw new Error('truncated protobuf varint');
-      const b = bytes[pos++]!;
-      result |= BigInt(b & 0x7f) << shift;
-      if (b < 0x80) return result;
-      shift += 7n;
-    }
-  };
+  const at = { pos: 0 };
+  const varint = (): bigint => readVarint(bytes, at);
   const take = (n: number): Uint8Array => {
-    if (pos + n > bytes.length) throw new Error('truncated protobuf field');
-    const v = bytes.subarray(pos, pos + n);
-    pos += n;
+    if (at.pos + n > bytes.length) throw new Error('truncated protobuf field');
+    const v = bytes.subarray(at.pos, at.pos + n);
+    at.pos += n;
     return v;
   };
-  while (pos < bytes.length) {
+  while (at.pos < bytes.length) {
     const tag = Number(varint());
     const field = tag >>> 3;
     const wire = tag & 7;
@@ -74,16 +64,20 @@ export function intsOf(fields: readonly ProtoField[], field: number): number[] {
 
 function readPackedVarints(bytes: Uint8Array): number[] {
   const out: number[] = [];
-  let v = 0n;
-  let shift = 0n;
-  for (const b of bytes) {
-    v |= BigInt(b & 0x7f) << shift;
-    shift += 7n;
-    if (b < 0x80) {
-      out.push(Number(BigInt.asIntN(64, v)));
-      v = 0n;
-      shift = 0n;
-    }
-  }
+  const at = { pos: 0 };
+  while (at.pos < bytes.length) out.push(Number(BigInt.asIntN(64, readVarint(bytes, at))));
   return out;
+}
+
+/** The varint at `at.pos`, which it advances past it. */
+function readVarint(bytes: Uint8Array, at: { pos: number }): bigint {
+  let result = 0n;
+  let shift = 0n;
+  for (;;) {
+    if (at.pos >= bytes.length) throw new Error('truncated protobuf varint');
+    const b = bytes[at.pos++]!;
+    result |= BigInt(b & 0x7f) << shift;
+    if (b < 0x80) return result;
+    shift += 7n;
+  }
 }

@@ -58,7 +58,7 @@ const SAFE_TO_RAISE = new Set([
 ]);
 
 /** The nodes quantize() quantizes (calibration ranges their inputs and outputs). */
-export function quantizableNodes(model: EditableModel, options: QuantizeOptions = {}): EditableNode[] {
+function quantizableNodes(model: EditableModel, options: QuantizeOptions = {}): EditableNode[] {
   const candidates = model.nodes.filter(
     (n) => QUANTIZABLE.has(n.op) && !n.domain && floatInitializer(model, n.inputs[1]!) !== undefined,
   );
