@@ -169,11 +169,14 @@ test('a camera URL answering 404 or refusing fails with a category, never the re
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   try {
-    const url = `http://user:pw@127.0.0.1:${(server.address() as AddressInfo).port}/admin`;
+    const port = (server.address() as AddressInfo).port;
+    const url = `http://user:pw@127.0.0.1:${port}/admin`;
     for (const run of [() => probeMedia(openSource(url)), () => frames(openSource(url))]) {
       const r = await failure(run());
       assert.notEqual(r.code, 'ok');
-      assert.doesNotMatch(r.message, /404|Not Found|Server returned|secret/i, r.message);
+      // The port is dropped before looking for "404": a random port such as 44041 contains it.
+      const answer = r.message.replaceAll(`:${port}`, ':PORT');
+      assert.doesNotMatch(answer, /404|Not Found|Server returned|secret/i, r.message);
       assert.match(r.message, /not with a video stream/);
       assert.doesNotMatch(r.message, /user:pw/, 'credentials are masked');
     }
