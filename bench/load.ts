@@ -77,6 +77,7 @@ const MALLOC_ARENA_MAX = process.env.LOAD_MALLOC_ARENA_MAX ?? '2';
 /** A running `visage serve` on a fresh data directory (with the shared model cache), started as `npm start` does. */
 export async function startServeProcess(
   env: Record<string, string> = {},
+  args: string[] = [],
 ): Promise<{ child: ChildProcess; url: string; dataDir: string }> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'visage-load-'));
   fs.mkdirSync(MODEL_CACHE, { recursive: true });
@@ -85,7 +86,7 @@ export async function startServeProcess(
   const arenas = inherited ?? MALLOC_ARENA_MAX;
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0', '--data', dataDir],
+    ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0', '--data', dataDir, ...args],
     {
       cwd: ROOT,
       env: {

@@ -9,3 +9,12 @@ export const DEFAULT_DATA_DIR = path.join(os.homedir(), '.visage');
 export function resolveDataDir(flag?: string): string {
   return path.resolve(flag ?? process.env.VISAGE_DATA ?? DEFAULT_DATA_DIR);
 }
+
+/**
+ * The shared store, when there is one: `--db URL` wins over `VISAGE_DB`. Undefined means the data
+ * directory's embedded SQLite database (the default; nothing else changes for `npm start`).
+ */
+export function resolveDatabase(flag?: string): string | undefined {
+  const url = flag ?? process.env.VISAGE_DB;
+  return url ? url : undefined;
+}

@@ -12,11 +12,12 @@ import sharp from 'sharp';
 import { VisageError } from '../src/errors.js';
 import { contentHash } from '../src/gallery/content-hash.js';
 import { databasePath, openDatabase, schemaVersion } from '../src/gallery/database.js';
-import { Gallery } from '../src/gallery/gallery.js';
-import { MIGRATIONS } from '../src/gallery/migrations.js';
+import { Gallery, REFRESH_MS } from '../src/gallery/gallery.js';
+import { MIGRATIONS, type Migration } from '../src/gallery/migrations.js';
 import { MAX_NAME_LENGTH, nameKey, normalizePersonName } from '../src/gallery/names.js';
 import { createRng, randomUnitVector } from '../src/gallery/random.js';
 import type { NewSample } from '../src/gallery/samples-repository.js';
+import { onPostgres, storeOptions } from './support/store.js';
 
 const FACES = path.resolve(import.meta.dirname, '../../shared/faces');
 const tempDirs: string[] = [];
@@ -26,6 +27,15 @@ function tempDir(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'visage-gallery-'));
   tempDirs.push(dir);
   return dir;
+}
+
+/** Tests of SQLite's own file (pragmas, damaged or foreign files) run on SQLite only. */
+const SQLITE_FILE = { skip: onPostgres() && 'checks SQLite files' };
+
+/** A gallery on a fresh data directory, in the store under test. */
+function openTempGallery(): Gallery {
+  const dir = tempDir();
+  return Gallery.open(dir, storeOptions(dir));
 }
 
 function visageError(code: string): (e: unknown) => boolean {
@@ -57,9 +67,9 @@ async function realSample(
   };
 }
 
-test('a fresh data directory gets the whole schema, WAL and foreign keys', () => {
+test('a fresh data directory gets the whole schema, WAL and foreign keys', SQLITE_FILE, () => {
   const dir = path.join(tempDir(), 'nested', 'data');
-  const db = openDatabase(dir);
+  const db = openDatabase(dir) as Database.Database;
   assert.equal(schemaVersion(db), MIGRATIONS.length);
   const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all();
   for (const t of ['people', 'samples', 'embeddings', 'negatives', 'events', 'audit', 'import_progress']) {
@@ -72,37 +82,44 @@ test('a fresh data directory gets the whole schema, WAL and foreign keys', () =>
   assert.ok(fs.existsSync(databasePath(dir)));
 });
 
-test('migrations: new ones apply once in order; a failing one rolls back; a newer database is refused', () => {
-  const dir = tempDir();
-  openDatabase(dir).close();
-  const extra = (db: Database.Database): void => void db.exec('CREATE TABLE extra (x)');
-  const db = openDatabase(dir, { migrations: [...MIGRATIONS, extra] });
-  assert.equal(schemaVersion(db), MIGRATIONS.length + 1);
-  db.close();
-  // Reopening with the same list applies nothing again (CREATE TABLE extra would fail).
-  openDatabase(dir, { migrations: [...MIGRATIONS, extra] }).close();
+test(
+  'migrations: new ones apply once in order; a failing one rolls back; a newer database is refused',
+  SQLITE_FILE,
+  () => {
+    const dir = tempDir();
+    openDatabase(dir).close();
+    const extra = (db: Parameters<Migration>[0]): void => void db.exec('CREATE TABLE extra (x)');
+    const db = openDatabase(dir, { migrations: [...MIGRATIONS, extra] });
+    assert.equal(schemaVersion(db), MIGRATIONS.length + 1);
+    db.close();
+    // Reopening with the same list applies nothing again (CREATE TABLE extra would fail).
+    openDatabase(dir, { migrations: [...MIGRATIONS, extra] }).close();
 
-  const failing = (db: Database.Database): void => {
-    db.exec('CREATE TABLE half_done (x)');
-    throw new Error('migration failed');
-  };
-  assert.throws(() => openDatabase(dir, { migrations: [...MIGRATIONS, extra, failing] }), /migration failed/);
-  const check = new Database(databasePath(dir));
-  assert.equal(schemaVersion(check), MIGRATIONS.length + 1);
-  assert.equal(check.prepare("SELECT 1 FROM sqlite_master WHERE name = 'half_done'").get(), undefined);
-  check.close();
+    const failing = (db: Parameters<Migration>[0]): void => {
+      db.exec('CREATE TABLE half_done (x)');
+      throw new Error('migration failed');
+    };
+    assert.throws(
+      () => openDatabase(dir, { migrations: [...MIGRATIONS, extra, failing] }),
+      /migration failed/,
+    );
+    const check = new Database(databasePath(dir));
+    assert.equal(schemaVersion(check), MIGRATIONS.length + 1);
+    assert.equal(check.prepare("SELECT 1 FROM sqlite_master WHERE name = 'half_done'").get(), undefined);
+    check.close();
 
-  assert.throws(() => openDatabase(dir), visageError('database_too_new'));
-});
+    assert.throws(() => openDatabase(dir), visageError('database_too_new'));
+  },
+);
 
 test('reopening keeps people, samples, crops and embeddings', async () => {
   const dir = tempDir();
   const sample = await realSample('amy', 'amy1.png');
-  let gallery = Gallery.open(dir);
+  let gallery = Gallery.open(dir, storeOptions(dir));
   const { person, added } = gallery.enrol({ name: 'Amy', note: 'first' }, [sample]);
   gallery.close();
 
-  gallery = Gallery.open(dir);
+  gallery = Gallery.open(dir, storeOptions(dir));
   assert.deepEqual(gallery.people.get(person.id), person);
   assert.deepEqual(gallery.samples.get(added[0].id), added[0]);
   assert.deepEqual(gallery.samples.crop(added[0].id), sample.cropJpeg);
@@ -113,7 +130,7 @@ test('reopening keeps people, samples, crops and embeddings', async () => {
   gallery.close();
 });
 
-test('a file that is not SQLite is refused as database_corrupt and left byte for byte', () => {
+test('a file that is not SQLite is refused as database_corrupt and left byte for byte', SQLITE_FILE, () => {
   const dir = tempDir();
   const garbage = Buffer.from('these are not the bytes of a database '.repeat(200));
   fs.writeFileSync(databasePath(dir), garbage);
@@ -122,23 +139,27 @@ test('a file that is not SQLite is refused as database_corrupt and left byte for
   assert.deepEqual(fs.readdirSync(dir), ['visage.db']);
 });
 
-test('a SQLite file damaged inside fails quick_check as database_corrupt and is left untouched', async () => {
-  const dir = tempDir();
-  const gallery = Gallery.open(dir);
-  const penny = await realSample('penny', 'penny1.png');
-  for (let i = 0; i < 30; i++) gallery.enrol({ name: `P${i}` }, [{ ...penny, contentHash: `${i}` }]);
-  gallery.close();
-  const bytes = fs.readFileSync(databasePath(dir));
-  // Damage only the last pages (sample rows and crops): the header and schema still read fine, so only
-  // PRAGMA quick_check can notice.
-  const pageSize = bytes.readUInt16BE(16);
-  for (let i = bytes.length - 4 * pageSize; i < bytes.length; i += 13) bytes[i] ^= 0x5a;
-  fs.writeFileSync(databasePath(dir), bytes);
-  assert.throws(() => Gallery.open(dir), visageError('database_corrupt'));
-  assert.deepEqual(fs.readFileSync(databasePath(dir)), bytes);
-});
+test(
+  'a SQLite file damaged inside fails quick_check as database_corrupt and is left untouched',
+  SQLITE_FILE,
+  async () => {
+    const dir = tempDir();
+    const gallery = Gallery.open(dir);
+    const penny = await realSample('penny', 'penny1.png');
+    for (let i = 0; i < 30; i++) gallery.enrol({ name: `P${i}` }, [{ ...penny, contentHash: `${i}` }]);
+    gallery.close();
+    const bytes = fs.readFileSync(databasePath(dir));
+    // Damage only the last pages (sample rows and crops): the header and schema still read fine, so only
+    // PRAGMA quick_check can notice.
+    const pageSize = bytes.readUInt16BE(16);
+    for (let i = bytes.length - 4 * pageSize; i < bytes.length; i += 13) bytes[i] ^= 0x5a;
+    fs.writeFileSync(databasePath(dir), bytes);
+    assert.throws(() => Gallery.open(dir), visageError('database_corrupt'));
+    assert.deepEqual(fs.readFileSync(databasePath(dir)), bytes);
+  },
+);
 
-test("another application's SQLite database is refused, not migrated", () => {
+test("another application's SQLite database is refused, not migrated", SQLITE_FILE, () => {
   const dir = tempDir();
   const other = new Database(databasePath(dir));
   other.exec('CREATE TABLE invoices (id INTEGER PRIMARY KEY)');
@@ -188,7 +209,7 @@ test('name keys: case, width and normalisation variants collide; different names
 });
 
 test('people: unicode names, case-insensitive uniqueness, rename conflicts, listing', () => {
-  const gallery = Gallery.open(tempDir());
+  const gallery = openTempGallery();
   const li = gallery.createPerson('李雷');
   const emoji = gallery.createPerson('\u{1F600} Smiley');
   const jose = gallery.createPerson('Jos\u00e9');
@@ -230,7 +251,7 @@ test('people: unicode names, case-insensitive uniqueness, rename conflicts, list
 });
 
 test('samples: duplicates are refused per person, allowed across people, skippable in a batch', async () => {
-  const gallery = Gallery.open(tempDir());
+  const gallery = openTempGallery();
   const s1 = await realSample('howard', 'howard1.png');
   const s2 = await realSample('howard', 'howard2.png');
   const { person } = gallery.enrol({ name: 'Howard' }, [s1]);
@@ -271,7 +292,7 @@ test('samples: duplicates are refused per person, allowed across people, skippab
 });
 
 test('merge moves samples with their embeddings, events and negatives, and drops duplicate content', async () => {
-  const gallery = Gallery.open(tempDir());
+  const gallery = openTempGallery();
   const [a1, a2, a3] = await Promise.all(
     ['amy1.png', 'amy2.png', 'amy3.png'].map((f) => realSample('amy', f)),
   );
@@ -311,7 +332,7 @@ test('merge moves samples with their embeddings, events and negatives, and drops
 
 test('delete cascades to samples, embeddings and negatives; events become unknown', async () => {
   const dir = tempDir();
-  const gallery = Gallery.open(dir);
+  const gallery = Gallery.open(dir, storeOptions(dir));
   const s = await realSample('raj', 'raj1.png');
   const raj = gallery.enrol({ name: 'Raj' }, [s]);
   const keep = gallery.enrol({ name: 'Stuart' }, [await realSample('stuart', 'stuart1.png')]);
@@ -324,7 +345,7 @@ test('delete cascades to samples, embeddings and negatives; events become unknow
   const index = gallery.index('test-model');
   assert.equal(index.search(s.vector, 1)[0].personId, raj.person.id);
   // Another connection (as another process would) with its own index loaded.
-  const other = Gallery.open(dir);
+  const other = Gallery.open(dir, storeOptions(dir));
   assert.equal(other.index('test-model').samplesOfPerson(raj.person.id).length, 1);
 
   gallery.deletePerson(raj.person.id);
@@ -347,7 +368,7 @@ test('delete cascades to samples, embeddings and negatives; events become unknow
 });
 
 test('events: stored with snapshot and embedding, listed by person, source and time range', async () => {
-  const gallery = Gallery.open(tempDir());
+  const gallery = openTempGallery();
   const leonard = gallery.createPerson('Leonard');
   const snapshot = await sharp(path.join(FACES, 'scenes', 'bbt1.jpg'))
     .resize(64)
@@ -413,7 +434,7 @@ test('events: stored with snapshot and embedding, listed by person, source and t
 });
 
 test('audit records each change with its actor; import progress resumes by path and content', () => {
-  const gallery = Gallery.open(tempDir());
+  const gallery = openTempGallery();
   const p = gallery.createPerson('Bernadette', '', { actor: 'admin' });
   gallery.renamePerson(p.id, 'Bernie');
   gallery.deletePerson(p.id, { actor: 'admin' });
@@ -443,7 +464,7 @@ test('audit records each change with its actor; import progress resumes by path 
 
 test('two processes enrolling at once lose nothing, and an open gallery sees their changes', async () => {
   const dir = tempDir();
-  const watcher = Gallery.open(dir);
+  const watcher = Gallery.open(dir, storeOptions(dir));
   assert.equal(watcher.index('m').size, 0);
   const writer = path.resolve(import.meta.dirname, 'gallery-concurrent-writer.ts');
   // Both children start writing at the same moment, well after their (tsx) start-up.
@@ -464,4 +485,25 @@ test('two processes enrolling at once lose nothing, and an open gallery sees the
   assert.ok(switches > 1, `writers did not overlap (${switches} switches)`);
   assert.equal(watcher.index('m').size, 2 * count);
   watcher.close();
+});
+
+test("a searching gallery takes in another connection's enrolment by itself: at once on PostgreSQL", async () => {
+  const dir = tempDir();
+  const searcher = Gallery.open(dir, storeOptions(dir));
+  const writer = Gallery.open(dir, storeOptions(dir));
+  assert.equal(searcher.searchIndex('m').size, 0);
+  const t0 = performance.now();
+  const { person } = writer.enrol({ name: 'Late' }, [
+    { contentHash: 'late', embeddings: [{ modelId: 'm', vector: Float32Array.of(1, 0, 0) }] },
+  ]);
+  while (searcher.searchIndex('m').size === 0) {
+    assert.ok(performance.now() - t0 < 5000, 'never seen');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  const ms = performance.now() - t0;
+  assert.equal(searcher.personName(person.id), 'Late');
+  // SQLite: the next tick of the poll. PostgreSQL: the trigger's notification, long before that tick.
+  assert.ok(ms < (onPostgres() ? REFRESH_MS / 2 : REFRESH_MS + 1000), `seen after ${Math.round(ms)} ms`);
+  writer.close();
+  searcher.close();
 });

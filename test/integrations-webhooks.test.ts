@@ -5,9 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import Database from 'better-sqlite3';
 import { facePath } from '../bench/dataset.js';
-import { databasePath } from '../src/gallery/database.js';
 import { verifySignature, SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../src/service/integrations/webhooks.js';
 import { startBroker, type Broker } from './integrations-support.js';
 import {
@@ -164,14 +162,12 @@ test('webhooks are changed and removed; unknown ids are 404', async () => {
   const withCredentials = `${receiverUrl.replace('http://', 'http://hook:s3cret@')}/auth`;
   const authed = (await admin.post('/webhooks', { url: withCredentials })).body.webhook.id as number;
   assert.equal((await admin.patch(`/webhooks/${authed}`, { enabled: false })).status, 200);
-  const db = new Database(databasePath(server.dataDir), { readonly: true });
-  try {
-    assert.deepEqual(db.prepare('SELECT url FROM webhooks WHERE id = ?').get(authed), {
+  assert.deepEqual(
+    server.context.visage.gallery.db.prepare('SELECT url FROM webhooks WHERE id = ?').get(authed),
+    {
       url: withCredentials,
-    });
-  } finally {
-    db.close();
-  }
+    },
+  );
   assert.equal((await admin.delete(`/webhooks/${id}`)).status, 204);
   assert.equal(errorCode(await admin.delete(`/webhooks/${id}`)), 'webhook_not_found');
   assert.equal((await admin.get(`/webhooks/${id}/deliveries`)).status, 404);

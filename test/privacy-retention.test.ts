@@ -10,6 +10,7 @@ import { DAY_MS } from '../src/service/privacy/retention.js';
 import { Visage } from '../src/service/visage.js';
 import type { RetentionReport } from '../src/service/privacy/retention.js';
 import { runCliJson, tempDir } from './support/cli.js';
+import { onPostgres, storeOptions } from './support/store.js';
 
 const BOX = { x: 10, y: 10, width: 50, height: 50 };
 /** A snapshot stand-in whose bytes the search below can find (retention never decodes snapshots). */
@@ -18,7 +19,7 @@ const snapshot = (label: string) => Buffer.from(`snapshot of ${label} `.repeat(4
 /** A data directory with one person and events of the given ages (days), named or unknown. */
 function galleryWithEvents(ages: { days: number; named: boolean }[], now: number): string {
   const dataDir = tempDir('retention');
-  const gallery = Gallery.open(dataDir);
+  const gallery = Gallery.open(dataDir, storeOptions(dataDir));
   try {
     const ada = gallery.createPerson('Ada');
     for (const a of ages)
@@ -47,7 +48,7 @@ const AGES = [
 ];
 
 function sources(dataDir: string): string[] {
-  const gallery = Gallery.open(dataDir);
+  const gallery = Gallery.open(dataDir, storeOptions(dataDir));
   try {
     return gallery.events.list({ limit: 100, order: 'asc' }).map((e) => e.source);
   } finally {
@@ -72,12 +73,15 @@ test('the defaults (events 90 days, unknown faces 30): `visage retention --run` 
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.json.run.events, 3, 'named 200 d and 91 d, unknown 100 d');
   assert.equal(r.json.run.unknown, 2, 'unknown 45 d and 31 d');
-  assert.equal(r.json.run.walTruncated, true);
+  // SQLite's file and its write-ahead log are Visage's to clean; PostgreSQL's are the server's (forget.ts).
+  assert.equal(r.json.run.walTruncated, !onPostgres());
   assert.deepEqual(sources(dataDir).sort(), ['named 1d', 'named 60d', 'unknown 29d'].sort());
-  const file = fs.readFileSync(databasePath(dataDir));
-  for (const gone of ['named 200d', 'named 91d', 'unknown 100d', 'unknown 45d', 'unknown 31d'])
-    assert.ok(!file.includes(snapshot(gone).subarray(0, 60)), `${gone}'s snapshot is not in the file`);
-  assert.ok(file.includes(snapshot('named 60d').subarray(0, 60)), 'a kept snapshot is (the search works)');
+  if (!onPostgres()) {
+    const file = fs.readFileSync(databasePath(dataDir));
+    for (const gone of ['named 200d', 'named 91d', 'unknown 100d', 'unknown 45d', 'unknown 31d'])
+      assert.ok(!file.includes(snapshot(gone).subarray(0, 60)), `${gone}'s snapshot is not in the file`);
+    assert.ok(file.includes(snapshot('named 60d').subarray(0, 60)), 'a kept snapshot is (the search works)');
+  }
 
   const again = runCliJson<{ run: RetentionReport; settings: { retentionRanAt: string } }>([
     'retention',
@@ -122,7 +126,7 @@ test('settings: "keep" keeps events forever, other days apply at the next run; b
 
 test('the daily job runs at once when it never ran, then not again within a day', async () => {
   const dataDir = galleryWithEvents(AGES, Date.now());
-  const visage = new Visage({ dataDir });
+  const visage = new Visage({ dataDir, ...storeOptions(dataDir) });
   try {
     const runs: RetentionReport[] = [];
     let ran!: () => void;

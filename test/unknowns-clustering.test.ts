@@ -11,10 +11,12 @@ import { cosineDistance } from '../src/engine/compare.js';
 import { MIN_FACES } from '../src/service/unknowns/unknowns.js';
 import { Visage } from '../src/service/visage.js';
 import { freshDataDir } from './support/server.js';
+import { storeOptions } from './support/store.js';
 
 const labels = loadLabels();
 const bbt = Object.keys(labels.scenes).filter((s) => path.basename(s).startsWith('bbt'));
-const visage = new Visage({ dataDir: freshDataDir('unknowns') });
+const dataDir = freshDataDir('unknowns');
+const visage = new Visage({ dataDir, ...storeOptions(dataDir) });
 after(() => visage.close());
 
 /**

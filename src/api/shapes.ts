@@ -530,6 +530,10 @@ export const Camera = named(
     framesDropped: Int(),
     reason: Nullable(Str(), { description: 'why the camera failed or is reconnecting' }),
     level: SecurityLevel,
+    watchedBy: Nullable(Str(), {
+      description:
+        "the node (host:pid:…) holding its lease, which watches it; null: none. state and frames are the answering node's",
+    }),
     createdAt: Time(),
   }),
 );

@@ -1,12 +1,13 @@
 // Options every command shares, and the one place a command gets its FaceService from.
 import { Command, Option } from 'commander';
-import { resolveDataDir } from '../data-dir.js';
+import { resolveDatabase, resolveDataDir } from '../data-dir.js';
 import { FaceService, type ServiceOptions } from '../service/faces/face-service.js';
 import { Visage } from '../service/visage.js';
 import { log } from './output.js';
 
 export interface GlobalOptions {
   data?: string;
+  db?: string;
   json?: boolean;
   threads?: number;
   fp32?: boolean;
@@ -17,6 +18,10 @@ export interface GlobalOptions {
 export function withGlobalOptions(cmd: Command): Command {
   return cmd
     .option('--data <dir>', 'data directory (default: $VISAGE_DATA or ~/.visage)')
+    .option(
+      '--db <url>',
+      'PostgreSQL store shared by several nodes, postgres://user@host/db (default: $VISAGE_DB, else SQLite in the data directory)',
+    )
     .option('--json', 'print one JSON document on stdout')
     .addOption(new Option('--threads <n>', 'ONNX Runtime threads per model').argParser(positiveInt))
     .option('--fp32', 'run every model in float32 (default: dlib-resnet runs its int8 variant, MODELS.md)')
@@ -48,5 +53,5 @@ export function openFaceService(opts: GlobalOptions): FaceService {
 
 /** The service over the data directory's gallery (opens or creates its database). */
 export function openVisage(opts: GlobalOptions): Visage {
-  return new Visage(serviceOptions(opts));
+  return new Visage({ ...serviceOptions(opts), database: resolveDatabase(opts.db) });
 }

@@ -66,11 +66,13 @@ export class AuditLog {
 
   /** Newest first. */
   list(query: AuditQuery = {}): AuditEntry[] {
+    // CAST: PostgreSQL types a parameter where it first appears, and `IS NULL` gives it none.
     const rows = statement(
       this.db,
       `SELECT * FROM audit
-         WHERE (@action IS NULL OR action = @action) AND (@actor IS NULL OR actor = @actor)
-           AND (@from IS NULL OR time >= @from) AND (@to IS NULL OR time < @to)
+         WHERE (CAST(@action AS TEXT) IS NULL OR action = @action)
+           AND (CAST(@actor AS TEXT) IS NULL OR actor = @actor)
+           AND (CAST(@from AS BIGINT) IS NULL OR time >= @from) AND (CAST(@to AS BIGINT) IS NULL OR time < @to)
          ORDER BY time DESC, id DESC LIMIT @limit OFFSET @offset`,
     ).all({
       action: query.action ?? null,

@@ -91,7 +91,7 @@ export class ClustersRepository {
     }
     const rows = statement(
       this.db,
-      `SELECT * FROM (SELECT ${CLUSTER_COLUMNS} FROM unknown_clusters c WHERE ${where.join(' AND ')})
+      `SELECT * FROM (SELECT ${CLUSTER_COLUMNS} FROM unknown_clusters c WHERE ${where.join(' AND ')}) AS c
          WHERE faces >= ? ORDER BY number IS NULL, number, id`,
     ).all(...params, query.minFaces ?? 1) as Row[];
     return rows.map(toCluster);
@@ -134,7 +134,7 @@ export class ClustersRepository {
            FROM ${UNKNOWN_MEMBER}
            JOIN unknown_clusters c ON c.id = m.cluster_id
           WHERE c.model_id = ? AND c.status IN ('open', 'dismissed') AND e.model_id = ?
-            AND e.embedding IS NOT NULL)
+            AND e.embedding IS NOT NULL) AS m
         WHERE k <= ? ORDER BY cluster_id, k DESC`,
     ).all(modelId, modelId, perCluster) as { cluster_id: number; embedding: Buffer }[];
     const out = new Map<number, Float32Array[]>();

@@ -1,18 +1,19 @@
-// Opens <dataDir>/visage.db: creates it when missing, refuses (never repairs or replaces) a file that is
-// not a healthy SQLite database, and brings the schema up to date.
+// Opens the gallery's store and brings its schema up to date: <dataDir>/visage.db (created when missing;
+// a file that is not a healthy SQLite database is refused, never repaired or replaced), or a PostgreSQL
+// database given by URL (postgres/postgres-db.ts), through the one connection interface both share.
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import { VisageError } from '../errors.js';
+import { BUSY_TIMEOUT_MS, type Db, type Statement } from './connection.js';
 import { MIGRATIONS, type Migration } from './migrations.js';
+import { PostgresDb } from './postgres/postgres-db.js';
 
-export type Db = Database.Database;
+export type { Db, RunResult, Statement, Transaction, TransactionFn } from './connection.js';
 
 export const DATABASE_FILE = 'visage.db';
 
 const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
-// Another process holding the write lock (an import, the server) makes us wait this long, not fail.
-const BUSY_TIMEOUT_MS = 10_000;
 
 export interface OpenDatabaseOptions {
   /**
@@ -23,6 +24,13 @@ export interface OpenDatabaseOptions {
   check?: 'quick' | 'header';
   /** Schema to apply; tests pass longer lists to exercise upgrades. Default: MIGRATIONS. */
   migrations?: readonly Migration[];
+  /** A PostgreSQL URL (postgres://…) to use instead of <dataDir>/visage.db (`--db`, VISAGE_DB). */
+  database?: string;
+}
+
+/** True for a connection URL of the PostgreSQL store. */
+export function isPostgresUrl(value: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(value);
 }
 
 export function databasePath(dataDir: string): string {
@@ -35,6 +43,7 @@ export function databasePath(dataDir: string): string {
  * `database_unrecognised` (a SQLite database that is not Visage's), `database_too_new`.
  */
 export function openDatabase(dataDir: string, options: OpenDatabaseOptions = {}): Db {
+  if (options.database) return openPostgres(options.database, options.migrations ?? MIGRATIONS);
   const file = databasePath(dataDir);
   const exists = fs.existsSync(file);
   if (exists) checkHeader(file);
@@ -59,12 +68,47 @@ export function openDatabase(dataDir: string, options: OpenDatabaseOptions = {})
   return db;
 }
 
+/**
+ * The PostgreSQL store: the same migrations, translated (postgres/dialect.ts). Errors:
+ * `database_unreachable`, `database_unrecognised`, `database_too_new`.
+ */
+function openPostgres(url: string, migrations: readonly Migration[]): Db {
+  if (!isPostgresUrl(url)) {
+    throw new VisageError(
+      'invalid_database_url',
+      `--db takes a postgres:// URL, not ${JSON.stringify(url)}.`,
+      {
+        database: url,
+      },
+    );
+  }
+  const db = new PostgresDb(url);
+  try {
+    // Case-insensitive unique names (SQLite's COLLATE NOCASE); a trusted extension since PostgreSQL 13.
+    db.exec('CREATE EXTENSION IF NOT EXISTS citext');
+    migrate(db, migrations);
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+  return db;
+}
+
+/** The tables of the database, from the catalog of its kind. */
+function tableQuery(db: Db): string {
+  return db instanceof PostgresDb
+    ? 'SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema()'
+    : "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'";
+}
+
+/** The names of the database's tables. */
+export function tableNames(db: Db): string[] {
+  return db.prepare(tableQuery(db)).pluck().all() as string[];
+}
+
 /** The schema version (number of migrations applied); 0 for an empty database. */
 export function schemaVersion(db: Db): number {
-  const table = db
-    .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'")
-    .get();
-  if (!table) return 0;
+  if (!tableNames(db).includes('schema_version')) return 0;
   const row = db.prepare('SELECT MAX(version) AS version FROM schema_version').get() as {
     version: number | null;
   };
@@ -74,11 +118,11 @@ export function schemaVersion(db: Db): number {
 /** Applies the migrations the database lacks, each in its own write transaction. */
 export function migrate(db: Db, migrations: readonly Migration[] = MIGRATIONS): void {
   if (schemaVersion(db) === 0) {
-    const foreign = db.prepare("SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' LIMIT 1").get();
+    const foreign = db.prepare(tableQuery(db)).get();
     if (foreign) {
       throw new VisageError(
         'database_unrecognised',
-        `${db.name} is a SQLite database but not a Visage one.`,
+        `${db.name} is a ${db instanceof PostgresDb ? 'PostgreSQL' : 'SQLite'} database but not a Visage one.`,
         {
           path: db.name,
         },
@@ -128,7 +172,7 @@ function checkHeader(file: string): void {
   }
 }
 
-function checkIntegrity(db: Db, file: string, check: 'quick' | 'header'): void {
+function checkIntegrity(db: Database.Database, file: string, check: 'quick' | 'header'): void {
   let problem: string;
   try {
     // Reading the schema fails on a damaged header or first page even without quick_check.
@@ -158,6 +202,9 @@ function corrupt(file: string, problem: string): VisageError {
  * old snapshot and the log could not be emptied (it is then emptied by a later checkpoint).
  */
 export function truncateWal(db: Db): boolean {
+  // PostgreSQL's write-ahead log, dead rows and backups are the server's (VACUUM, WAL recycling): Visage
+  // cannot empty them, and says so (forget.ts).
+  if (!(db instanceof Database)) return false;
   const [result] = db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number; log: number }[];
   return result !== undefined && result.busy === 0 && result.log <= 0;
 }
@@ -185,20 +232,24 @@ export function rewriteContaining(
   return changed;
 }
 
-/** True for a SQLite UNIQUE or PRIMARY KEY violation (a concurrent writer won a race we had checked for). */
+/** True for a UNIQUE or PRIMARY KEY violation (a concurrent writer won a race we had checked for). */
 export function isUniqueViolation(e: unknown): boolean {
   const code = (e as { code?: string }).code;
-  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+  // PostgreSQL's SQLSTATE 23505 is unique_violation, for primary keys too.
+  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === '23505';
 }
 
-const statements = new WeakMap<Db, Map<string, Database.Statement>>();
+/** The LIMIT of a list without one: SQLite's -1 is an error on PostgreSQL, and no other value means "all" in both. */
+export const NO_LIMIT = Number.MAX_SAFE_INTEGER;
+
+const statements = new WeakMap<Db, Map<string, Statement>>();
 
 /**
  * A prepared statement compiled once per connection, SQL text and result mode: compiling costs ~10 µs,
  * more than running most of these statements, and bulk imports run them for every sample.
  * (Not for `iterate()`: a cached statement that is mid-iteration cannot run again.)
  */
-export function statement(db: Db, sql: string, mode: 'rows' | 'pluck' = 'rows'): Database.Statement {
+export function statement(db: Db, sql: string, mode: 'rows' | 'pluck' = 'rows'): Statement {
   let cache = statements.get(db);
   if (!cache) statements.set(db, (cache = new Map()));
   const key = `${mode}:${sql}`;

@@ -217,8 +217,10 @@ export class EventsRepository {
 function filter(query: EventQuery): { where: string; params: unknown[] } {
   const conditions: string[] = [];
   const params: unknown[] = [];
-  if (query.personId !== undefined) {
-    conditions.push('person_id IS ?');
+  // Not `person_id IS ?`: PostgreSQL has no such form, and its IS NOT DISTINCT FROM skips the index.
+  if (query.personId === null) conditions.push('person_id IS NULL');
+  else if (query.personId !== undefined) {
+    conditions.push('person_id = ?');
     params.push(query.personId);
   }
   if (query.source !== undefined) {

@@ -12,7 +12,8 @@
 // (migrations.ts): `value` on every index-relevant change, `names` when people are created, renamed or
 // deleted. `index()` compares them (a one-row read) on every call, for management code that must see
 // another process's change at once. The search path does not: a timer started by the first
-// `searchIndex()` compares them every REFRESH_MS and reloads what changed, off the hot path. Tried and
+// `searchIndex()` compares them every REFRESH_MS and reloads what changed, off the hot path; on PostgreSQL
+// the triggers also NOTIFY, and a node compares at once on the notification (db.onChange). Tried and
 // dropped: the comparison on each identify (the generation SELECT this replaces: one read per face per
 // frame), and rate-limiting it there (still a read on the hot path, and a stall of a whole index reload
 // landing on whichever frame came next).
@@ -101,6 +102,7 @@ export class Gallery {
   /** Models asked for through searchIndex: kept loaded by refresh, so a search never has to load them. */
   private readonly searched = new Set<string>();
   private poll: NodeJS.Timeout | null = null;
+  private unsubscribe: (() => void) | null = null;
 
   /** Opens `<dataDir>/visage.db` (see openDatabase for errors). Indexes load lazily, per model. */
   static open(dataDir: string, options: GalleryOptions = {}): Gallery {
@@ -505,6 +507,9 @@ export class Gallery {
     if (this.poll) return;
     this.poll = setInterval(() => this.refreshQuietly(), REFRESH_MS);
     this.poll.unref();
+    // On PostgreSQL, another node's commit is announced: reload then, not at the next tick (which stays,
+    // for a notification lost to a reconnect).
+    this.unsubscribe = this.db.onChange?.(() => this.refreshQuietly()) ?? null;
   }
 
   /** refresh() for the timer and the microtask of change(), which have no caller to throw to. */
@@ -525,5 +530,7 @@ export class Gallery {
   private stopPolling(): void {
     if (this.poll) clearInterval(this.poll);
     this.poll = null;
+    this.unsubscribe?.();
+    this.unsubscribe = null;
   }
 }

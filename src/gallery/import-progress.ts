@@ -48,9 +48,10 @@ export class ImportProgress {
   }
 
   list(status?: ImportStatus): ImportRecord[] {
+    // CAST: PostgreSQL types a parameter where it first appears, and `IS NULL` gives it none.
     const rows = statement(
       this.db,
-      'SELECT * FROM import_progress WHERE @status IS NULL OR status = @status ORDER BY file_path',
+      'SELECT * FROM import_progress WHERE CAST(@status AS TEXT) IS NULL OR status = @status ORDER BY file_path',
     ).all({ status: status ?? null }) as ImportRow[];
     return rows.map(toRecord);
   }

@@ -5,11 +5,10 @@
 // little-endian float32 (vectors.ts), stored as the model produced them (the index normalises);
 // boxes and quality are JSON text; every foreign-key column is indexed, so deleting a parent never
 // scans a child table.
-// The connection type straight from better-sqlite3 (database.ts's Db is the same type): database.ts
-// imports this list, so importing it back would be the one import circle of src/gallery.
-import type Database from 'better-sqlite3';
-
-export type Migration = (db: Database.Database) => void;
+// Written in SQLite's dialect; on PostgreSQL, exec translates it (postgres/dialect.ts translateSchema).
+// The connection as a migration needs it, not database.ts's Db: database.ts imports this list, so
+// importing it back would be the one import circle of src/gallery.
+export type Migration = (db: { exec(sql: string): unknown }) => void;
 
 const v1: Migration = (db) =>
   db.exec(`
@@ -294,5 +293,27 @@ const unknownClusters: Migration = (db) =>
     CREATE INDEX events_content_hash ON events (content_hash);
   `);
 
+// Camera leases (service/video/cameras.ts): several `visage serve` nodes share one store, and each camera
+// is watched by exactly one of them. `wanted` is whether it should be watched (start/stop; kept so it
+// survives restarts and moves between nodes; existing cameras start unwatched, as every camera did after
+// a restart before); `lease_node` the node watching it, until `lease_until` (ms): past that, any node may
+// take it. No index: a site has tens of cameras, and the lease loop reads them all anyway.
+const cameraLeases: Migration = (db) =>
+  db.exec(`
+    ALTER TABLE cameras ADD COLUMN wanted INTEGER NOT NULL DEFAULT 0 CHECK (wanted IN (0, 1));
+    ALTER TABLE cameras ADD COLUMN lease_node TEXT;
+    ALTER TABLE cameras ADD COLUMN lease_until INTEGER;
+  `);
+
 /** All migrations, oldest first; the schema version of a database is how many of them it has applied. */
-export const MIGRATIONS: readonly Migration[] = [v1, v2, v3, v4, v5, integrations, privacy, unknownClusters];
+export const MIGRATIONS: readonly Migration[] = [
+  v1,
+  v2,
+  v3,
+  v4,
+  v5,
+  integrations,
+  privacy,
+  unknownClusters,
+  cameraLeases,
+];

@@ -1,6 +1,6 @@
 // People: create, find, list, rename, annotate, merge, delete.
 import { VisageError } from '../errors.js';
-import { type Db, isUniqueViolation, statement } from './database.js';
+import { type Db, isUniqueViolation, NO_LIMIT, statement } from './database.js';
 import { nameKey, normalizePersonName } from './names.js';
 
 export interface Person {
@@ -47,8 +47,11 @@ const SUMMARY_COLUMNS = `p.*,
   (SELECT COUNT(*) FROM samples s WHERE s.person_id = p.id) AS sample_count,
   (SELECT MAX(e.time) FROM events e WHERE e.person_id = p.id) AS last_seen`;
 
-/** The people a listing's query matches (list and count share it); @query is listQuery's key or NULL. */
-const LIST_FILTER = '(@query IS NULL OR instr(p.name_key, @query) > 0)';
+/**
+ * The people a listing's query matches (list and count share it); @query is listQuery's key or NULL.
+ * CAST: PostgreSQL types a parameter where it first appears, and `IS NULL` gives it none.
+ */
+const LIST_FILTER = '(CAST(@query AS TEXT) IS NULL OR instr(p.name_key, @query) > 0)';
 
 function listQuery(options: Pick<ListPeopleOptions, 'query'>): string | null {
   return options.query?.trim() ? nameKey(options.query) : null;
@@ -108,7 +111,7 @@ export class PeopleRepository {
       this.db,
       `SELECT ${SUMMARY_COLUMNS} FROM people p WHERE ${LIST_FILTER}
          ORDER BY p.name_key LIMIT @limit OFFSET @offset`,
-    ).all({ query, limit: options.limit ?? -1, offset: options.offset ?? 0 }) as SummaryRow[];
+    ).all({ query, limit: options.limit ?? NO_LIMIT, offset: options.offset ?? 0 }) as SummaryRow[];
     return rows.map(toSummary);
   }
 

@@ -175,7 +175,8 @@ export class SamplesRepository {
       assertModelDimension(this.db, modelId, vector.length);
       statement(
         this.db,
-        'INSERT OR REPLACE INTO embeddings (sample_id, model_id, dim, vector) VALUES (?, ?, ?, ?)',
+        `INSERT INTO embeddings (sample_id, model_id, dim, vector) VALUES (?, ?, ?, ?)
+           ON CONFLICT (sample_id, model_id) DO UPDATE SET dim = excluded.dim, vector = excluded.vector`,
       ).run(sampleId, modelId, vector.length, vectorToBlob(vector));
     })();
   }
@@ -266,8 +267,8 @@ export class SamplesRepository {
 export function assertModelDimension(db: Db, modelId: string, dim: number): void {
   const stored = statement(
     db,
-    `SELECT dim FROM (SELECT dim FROM embeddings WHERE model_id = @modelId LIMIT 1)
-       UNION ALL SELECT dim FROM (SELECT dim FROM negatives WHERE model_id = @modelId LIMIT 1) LIMIT 1`,
+    `SELECT dim FROM (SELECT dim FROM embeddings WHERE model_id = @modelId LIMIT 1) AS e
+       UNION ALL SELECT dim FROM (SELECT dim FROM negatives WHERE model_id = @modelId LIMIT 1) AS n LIMIT 1`,
     'pluck',
   ).get({ modelId }) as number | undefined;
   if (stored !== undefined && stored !== dim) {

@@ -76,7 +76,8 @@ export const defaultLogger = (
 
 export async function buildApp(options: AppOptions): Promise<VisageApp> {
   const { visage } = options;
-  const dataDir = path.dirname(visage.gallery.db.name);
+  // Not the database's directory: with PostgreSQL (--db) the store is a URL, the files stay here.
+  const dataDir = visage.faces.dataDir;
   if (options.maxQueued !== undefined) visage.scheduler.maxWaiting = options.maxQueued;
   const context: ServerContext = {
     visage,
@@ -112,6 +113,8 @@ export async function buildApp(options: AppOptions): Promise<VisageApp> {
     onError: (e) => app.log.warn({ err: e }, 'retention failed; it is retried within the hour'),
   });
   app.addHook('onClose', async () => retention.stop());
+  // Several nodes may share the store: each wanted camera is watched by the one holding its lease.
+  context.cameras.startLeaseLoop((e) => app.log.warn({ err: e }, 'camera leases: a round failed; retried'));
   // Long-lived work ends first, so that closing waits only for ordinary requests.
   app.addHook('preClose', async () => {
     context.streams.endAll();

@@ -11,7 +11,8 @@ import { DEFAULT_DETECTOR, DEFAULT_EMBEDDER } from '../engine/analyzer.js';
 import { listModels } from '../engine/models/catalog.js';
 import { cacheState } from '../engine/models/cache.js';
 import { hasInt8Calibration } from '../engine/models/quantize/int8.js';
-import { DATABASE_FILE } from '../gallery/database.js';
+import { DATABASE_FILE, schemaVersion, tableNames, type Db } from '../gallery/database.js';
+import { maskedUrl, PostgresDb } from '../gallery/postgres/postgres-db.js';
 import { MIN_SYSTEM_MAJOR, toolChoice, type ToolChoice } from '../media/ffmpeg.js';
 
 const require = createRequire(import.meta.url);
@@ -38,6 +39,10 @@ export interface DoctorReport {
     exists: boolean;
     writable: boolean;
     database: {
+      /** Where the gallery lives: the data directory's SQLite file, or PostgreSQL (`--db`). */
+      store: 'sqlite' | 'postgres';
+      /** The file, or the URL with its password masked. */
+      location: string;
       exists: boolean;
       bytes: number;
       schemaVersion: number | null;
@@ -53,7 +58,8 @@ export interface DoctorReport {
   problems: string[];
 }
 
-export async function doctor(dataDir: string): Promise<DoctorReport> {
+/** `database`: a PostgreSQL URL when the gallery lives there (`--db`), else the data directory's SQLite file. */
+export async function doctor(dataDir: string, database?: string): Promise<DoctorReport> {
   const problems: string[] = [];
   const ffmpeg = toolChoice('ffmpeg');
   const ffprobe = toolChoice('ffprobe');
@@ -91,12 +97,13 @@ export async function doctor(dataDir: string): Promise<DoctorReport> {
       path: dataDir,
       exists,
       writable: exists && isWritable(dataDir),
-      database: readDatabase(path.join(dataDir, DATABASE_FILE)),
+      database: database ? readPostgres(database) : readSqlite(path.join(dataDir, DATABASE_FILE)),
     },
     problems,
   };
   if (exists && !report.dataDir.writable) problems.push(`${dataDir} is not writable`);
-  if (report.dataDir.database.error) problems.push(`${DATABASE_FILE}: ${report.dataDir.database.error}`);
+  const db = report.dataDir.database;
+  if (db.error) problems.push(`${db.store === 'sqlite' ? DATABASE_FILE : db.location}: ${db.error}`);
   return report;
 }
 
@@ -117,33 +124,49 @@ function isWritable(dir: string): boolean {
   }
 }
 
-/** Schema version and counts, read through a read-only connection (no migration, no WAL checkpoint). */
-function readDatabase(file: string): DoctorReport['dataDir']['database'] {
-  const empty = { schemaVersion: null, people: null, samples: null, events: null, users: null };
-  if (!fs.existsSync(file)) return { exists: false, bytes: 0, ...empty };
+type DatabaseReport = DoctorReport['dataDir']['database'];
+const UNREAD = { schemaVersion: null, people: null, samples: null, events: null, users: null };
+
+/** Schema version and counts of the SQLite file, read through a read-only connection (no migration, no WAL checkpoint). */
+function readSqlite(file: string): DatabaseReport {
+  const where = { store: 'sqlite' as const, location: file };
+  if (!fs.existsSync(file)) return { ...where, exists: false, bytes: 0, ...UNREAD };
   const bytes = fs.statSync(file).size;
   let db: Database.Database | undefined;
   try {
     db = new Database(file, { readonly: true, fileMustExist: true });
-    const tables = new Set(
-      db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[],
-    );
-    const count = (t: string): number | null =>
-      tables.has(t) ? (db!.prepare(`SELECT COUNT(*) FROM "${t}"`).pluck().get() as number) : null;
-    return {
-      exists: true,
-      bytes,
-      schemaVersion: tables.has('schema_version')
-        ? ((db.prepare('SELECT MAX(version) FROM schema_version').pluck().get() as number | null) ?? 0)
-        : 0,
-      people: count('people'),
-      samples: count('samples'),
-      events: count('events'),
-      users: count('users'),
-    };
+    return { ...where, exists: true, bytes, ...counts(db) };
   } catch (e) {
-    return { exists: true, bytes, ...empty, error: (e as Error).message };
+    return { ...where, exists: true, bytes, ...UNREAD, error: (e as Error).message };
   } finally {
     db?.close();
   }
+}
+
+/** The same of a PostgreSQL database, connected to without migrating it. */
+function readPostgres(url: string): DatabaseReport {
+  const where = { store: 'postgres' as const, location: maskedUrl(url) };
+  let db: PostgresDb | undefined;
+  try {
+    db = new PostgresDb(url);
+    const bytes = db.prepare('SELECT pg_database_size(current_database())').pluck().get() as number;
+    return { ...where, exists: true, bytes, ...counts(db) };
+  } catch (e) {
+    return { ...where, exists: false, bytes: 0, ...UNREAD, error: (e as Error).message };
+  } finally {
+    db?.close();
+  }
+}
+
+function counts(db: Db): Omit<DatabaseReport, 'store' | 'location' | 'exists' | 'bytes'> {
+  const tables = new Set(tableNames(db));
+  const count = (t: string): number | null =>
+    tables.has(t) ? (db.prepare(`SELECT COUNT(*) FROM ${t}`).pluck().get() as number) : null;
+  return {
+    schemaVersion: tables.has('schema_version') ? schemaVersion(db) : 0,
+    people: count('people'),
+    samples: count('samples'),
+    events: count('events'),
+    users: count('users'),
+  };
 }

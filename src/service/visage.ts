@@ -30,6 +30,8 @@ import { UnknownFaces } from './unknowns/unknowns.js';
 
 export interface VisageOptions extends ServiceOptions {
   aggregation?: Aggregation;
+  /** A PostgreSQL URL: the gallery lives there instead of in the data directory's SQLite file. */
+  database?: string;
   /** The model-work scheduler's bounds (the server sets how much may wait before 503 busy). */
   scheduler?: SchedulerOptions;
 }
@@ -86,7 +88,10 @@ export class Visage {
   constructor(options: VisageOptions) {
     this.scheduler = new Scheduler(options.scheduler);
     this.faces = new FaceService(options, this.scheduler);
-    this.gallery = Gallery.open(options.dataDir, { aggregation: options.aggregation });
+    this.gallery = Gallery.open(options.dataDir, {
+      aggregation: options.aggregation,
+      database: options.database,
+    });
     this.recognizer = new Recognizer(this.gallery, this.faces.embeddingModel, {
       aggregation: options.aggregation,
       flip: this.faces.embeddingFlip,

@@ -7,6 +7,7 @@ import zlib from 'node:zlib';
 import sharp from 'sharp';
 import { TarWriter } from '../../src/service/archive/tar.js';
 import { Gallery } from '../../src/gallery/gallery.js';
+import { truncateWal } from '../../src/gallery/database.js';
 
 export const MODEL = 'dlib-resnet';
 export const DIM = 128;
@@ -142,7 +143,7 @@ export function dumpDatabase(dataDir: string): string {
 export function databaseBytes(dataDir: string): Buffer {
   const g = Gallery.open(dataDir);
   try {
-    g.db.pragma('wal_checkpoint(TRUNCATE)');
+    truncateWal(g.db);
   } finally {
     g.close();
   }

@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { storeEnv } from './store.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const MAIN = path.join(ROOT, 'src/cli/main.ts');
@@ -14,10 +15,13 @@ export interface CliResult {
 }
 
 export function runCli(args: string[], env: Record<string, string> = {}): CliResult {
+  // The data directory's store (test/support/store.ts): its PostgreSQL database when tests run on one.
+  const data = args[args.indexOf('--data') + 1] ?? env['VISAGE_DATA'];
+  const store = args.includes('--data') || env['VISAGE_DATA'] ? storeEnv(data!) : {};
   const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args], {
     cwd: ROOT,
     encoding: 'utf8',
-    env: { ...process.env, ...env },
+    env: { ...process.env, ...store, ...env },
     timeout: 120_000,
   });
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };

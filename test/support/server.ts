@@ -9,6 +9,7 @@ import { buildApp, type AppOptions } from '../../src/server/app.js';
 import type { ServerContext } from '../../src/server/context.js';
 import { Visage } from '../../src/service/visage.js';
 import { tempDir } from './cli.js';
+import { storeOptions } from './store.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 export const ROUTES_RECORD_DIR = path.join(ROOT, 'test-output/server-routes');
@@ -37,7 +38,7 @@ export interface TestServer {
  */
 export async function startServer(recordAs: string, options: Partial<AppOptions> = {}): Promise<TestServer> {
   const dataDir = freshDataDir();
-  const visage = new Visage({ dataDir });
+  const visage = new Visage({ dataDir, ...storeOptions(dataDir) });
   const { app, context } = await buildApp({
     logger: false,
     webRoot: path.join(dataDir, 'no-ui'),

@@ -1,7 +1,7 @@
 // `visage doctor`: versions and state of this installation (src/service/doctor.ts). Exit 1 when it found
 // something to fix, so scripts can check an installation with it.
 import type { Command } from 'commander';
-import { resolveDataDir } from '../../data-dir.js';
+import { resolveDatabase, resolveDataDir } from '../../data-dir.js';
 import { doctor } from '../../service/doctor.js';
 import { withGlobalOptions, type GlobalOptions } from '../context.js';
 import { printJson, printTable } from '../output.js';
@@ -17,7 +17,7 @@ export function registerDoctor(program: Command): void {
   )
     .addHelpText('after', examples('visage doctor', 'visage doctor --json --data /srv/visage'))
     .action(async (opts: GlobalOptions) => {
-      const r = await doctor(resolveDataDir(opts.data));
+      const r = await doctor(resolveDataDir(opts.data), resolveDatabase(opts.db));
       if (r.problems.length > 0) process.exitCode = 1;
       if (opts.json) return printJson(r);
       const db = r.dataDir.database;
@@ -42,8 +42,10 @@ export function registerDoctor(program: Command): void {
       process.stdout.write(
         `\ndata directory ${r.dataDir.path}: ${r.dataDir.exists ? (r.dataDir.writable ? 'exists, writable' : 'exists, NOT writable') : 'not created yet'}\n` +
           (db.exists
-            ? `database ${(db.bytes / 2 ** 20).toFixed(1)} MB, schema v${db.schemaVersion ?? '?'}: ${db.people ?? '?'} people, ${db.samples ?? '?'} samples, ${db.events ?? '?'} events, ${db.users ?? '?'} users\n`
-            : 'no database yet (created on first use)\n'),
+            ? `database (${db.store}: ${db.location}) ${(db.bytes / 2 ** 20).toFixed(1)} MB, schema v${db.schemaVersion ?? '?'}: ${db.people ?? '?'} people, ${db.samples ?? '?'} samples, ${db.events ?? '?'} events, ${db.users ?? '?'} users\n`
+            : db.store === 'sqlite'
+              ? 'no database yet (created on first use)\n'
+              : `database ${db.location} not reachable\n`),
       );
       for (const p of r.problems) process.stdout.write(`problem: ${p}\n`);
     });

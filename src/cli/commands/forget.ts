@@ -2,6 +2,7 @@
 // kept and for how long; `--run` removes what is older, for cron). Both over src/service/privacy/.
 import { Option, type Command } from 'commander';
 import type { PrivacySettingsChange } from '../../service/privacy/privacy.js';
+import { resolveDatabase } from '../../data-dir.js';
 import { openVisage, positiveInt, withGlobalOptions, type GlobalOptions } from '../context.js';
 import { printJson } from '../output.js';
 import { examples } from './people.js';
@@ -38,7 +39,11 @@ name of whoever is forgotten in the audit log instead.`,
         say(
           `forgot ${r.forgotten.name}: ${r.samples} samples, ${r.events} sightings, ${r.negatives} corrections, ${r.imports} import records; ${r.audit.removed} audit entries removed, ${r.audit.scrubbed} scrubbed`,
         );
-        if (!r.walTruncated)
+        if (resolveDatabase(opts.db))
+          say(
+            "on PostgreSQL the rows' old bytes stay in the server's files until VACUUM reuses them (README, Privacy)",
+          );
+        else if (!r.walTruncated)
           say('another process is reading the gallery: its write-ahead log is emptied when that ends');
       } finally {
         await visage.close();

@@ -3,6 +3,7 @@
 import { Option, type Command } from 'commander';
 import type { FrigateCamera, FrigateEventView } from '../../service/integrations/frigate-bridge.js';
 import { SECURITY_LEVELS, type SecurityLevel } from '../../service/recognize/decision.js';
+import { maskUrl } from '../../service/video/cameras.js';
 import { openVisage, positiveInt, UsageError, withGlobalOptions, type GlobalOptions } from '../context.js';
 import { log } from '../output.js';
 import { mqttSettings, withMqttOptions, type MqttCliOptions } from './mqtt.js';
@@ -83,7 +84,7 @@ Examples:
         longRunning: true,
         onFrigateEvent: (v) => printResult(v, opts.json ?? false),
       });
-      log(`bridging ${opts.url} (events on ${mqtt.url.replace(/\/\/[^/@]*@/, '//***@')})`);
+      log(`bridging ${opts.url} (events on ${maskUrl(mqtt.url)})`);
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);

@@ -4,19 +4,12 @@
 // hoc, when it started; that migration accepts databases that already have them.) This module only checks
 // that the connection it is given was opened that way, so a mistake fails at start with a clear message
 // rather than with "no such table: users" at the first login.
-import type { Db } from '../../gallery/database.js';
+import { tableNames, type Db } from '../../gallery/database.js';
 
 const AUTH_TABLES = ['users', 'sessions', 'api_keys'];
 
 export function assertAuthSchema(db: Db): void {
-  const present = new Set(
-    db
-      .prepare(
-        `SELECT name FROM sqlite_master WHERE type = 'table' AND name IN (${AUTH_TABLES.map(() => '?').join(', ')})`,
-      )
-      .pluck()
-      .all(...AUTH_TABLES) as string[],
-  );
+  const present = new Set(tableNames(db));
   const missing = AUTH_TABLES.filter((t) => !present.has(t));
   if (missing.length > 0) {
     throw new Error(

@@ -9,6 +9,7 @@
 // Either also sets who the event shows. Both go through Gallery's audited changes, plus an
 // `event.correct` audit entry that remembers the event's earlier answer, so `undo` can put everything back.
 import { contentHash } from '../../gallery/content-hash.js';
+import { NO_LIMIT } from '../../gallery/database.js';
 import type { ChangeContext, Gallery } from '../../gallery/gallery.js';
 import type { RecognitionEvent } from '../../gallery/events-repository.js';
 import { VisageError } from '../../errors.js';
@@ -187,7 +188,7 @@ export function uncorrect(deps: CorrectionDeps, eventId: number, context: Change
 /** The event's corrections since its last undo, newest first (from the audit log). */
 function corrections(deps: CorrectionDeps, eventId: number): CorrectionAudit[] {
   const entries = (action: string) =>
-    deps.gallery.audit.list({ action, limit: -1 }).filter((a) => a.details['eventId'] === eventId);
+    deps.gallery.audit.list({ action, limit: NO_LIMIT }).filter((a) => a.details['eventId'] === eventId);
   const lastUndo = entries('event.uncorrect')[0]?.id ?? 0;
   return entries('event.correct')
     .filter((a) => a.id > lastUndo)

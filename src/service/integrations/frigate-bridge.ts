@@ -319,7 +319,7 @@ export class FrigateBridge {
     const eventIds = stored.flatMap((f) => (f.eventId === undefined ? [] : [f.eventId]));
     const link = statement(
       this.deps.db,
-      'INSERT OR IGNORE INTO frigate_events (event_id, frigate_id, camera) VALUES (?, ?, ?)',
+      'INSERT INTO frigate_events (event_id, frigate_id, camera) VALUES (?, ?, ?) ON CONFLICT (event_id) DO NOTHING',
     );
     for (const eventId of eventIds) link.run(eventId, frigateId, camera.name);
     const named = bestFace(stored);

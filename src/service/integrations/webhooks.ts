@@ -212,7 +212,7 @@ export class Webhooks {
     return (
       statement(
         this.db,
-        `SELECT * FROM webhook_deliveries WHERE webhook_id = ? AND (? IS NULL OR state = ?)
+        `SELECT * FROM webhook_deliveries WHERE webhook_id = ? AND (CAST(? AS TEXT) IS NULL OR state = ?)
            ORDER BY id DESC LIMIT ${PAGE}`,
       ).all(webhookId, state ?? null, state ?? null) as DeliveryRow[]
     ).map(deliveryView);

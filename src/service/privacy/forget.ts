@@ -16,6 +16,9 @@
 // it rewrites the whole file (time and twice the disk for a large gallery) for what secure_delete
 // already gives, which test/privacy-forget.test.ts checks by searching every byte of the data directory
 // (with secure_delete off, that search finds every needle in visage.db).
+// On PostgreSQL (`--db`) the rows are gone for every query at commit, but their bytes stay in the
+// server's table files until VACUUM reuses the space, and in its WAL archive and backups: those are the
+// database operator's, so the report's walTruncated is false there and README says what to run.
 import type { AuditEntry, AuditLog } from '../../gallery/audit-log.js';
 import { truncateWal } from '../../gallery/database.js';
 import type { ChangeContext, Gallery } from '../../gallery/gallery.js';

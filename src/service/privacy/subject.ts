@@ -4,6 +4,7 @@
 // place a past name or a merged-in id survives.
 import type { AuditEntry } from '../../gallery/audit-log.js';
 import type { Gallery } from '../../gallery/gallery.js';
+import { NO_LIMIT } from '../../gallery/database.js';
 
 export interface Subject {
   personId: number;
@@ -44,7 +45,7 @@ export function subjectOf(gallery: Gallery, personId: number, entries: readonly 
     sampleIds: new Set(samples.map((s) => s.id)),
     contentHashes: new Set(samples.map((s) => s.contentHash)),
     eventIds: new Set([
-      ...gallery.events.list({ personId, limit: -1 }).map((e) => e.id),
+      ...gallery.events.list({ personId, limit: NO_LIMIT }).map((e) => e.id),
       ...gallery.clusters.unknownEventIdsNamedAs(personId),
     ]),
   };

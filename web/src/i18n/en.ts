@@ -142,6 +142,7 @@ export const en = {
     'RTSP, RTMP, HTTP or SRT streams, or a local /dev/videoN device. The server watches the camera; faces are stored as events.',
   'cameras.empty': 'No cameras yet.',
   'cameras.frames': '{n} frames analysed',
+  'cameras.watchedBy': 'Watched by the node {node}',
   'cameras.start': 'Start',
   'cameras.state.stopped': 'Stopped',
   'cameras.state.connecting': 'Connecting',

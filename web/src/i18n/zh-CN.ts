@@ -140,6 +140,7 @@ export const zhCN: Record<MessageKey, string> = {
     '支持 RTSP、RTMP、HTTP、SRT 视频流或本机 /dev/videoN 设备。服务器持续识别画面，人脸会保存为识别记录。',
   'cameras.empty': '还没有摄像头。',
   'cameras.frames': '已分析 {n} 帧',
+  'cameras.watchedBy': '由节点 {node} 监看',
   'cameras.start': '开始',
   'cameras.state.stopped': '已停止',
   'cameras.state.connecting': '连接中',

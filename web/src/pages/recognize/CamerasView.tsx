@@ -185,6 +185,12 @@ export function CamerasView() {
                         {c.url}
                       </small>
                       <small className="muted">{t('cameras.frames', { n: c.framesAnalysed })}</small>
+                      {/* Stopped here but leased: another Visage node sharing the store watches it. */}
+                      {c.state === 'stopped' && c.watchedBy !== null && (
+                        <small className="muted mono ellipsis" data-testid="camera-node">
+                          {t('cameras.watchedBy', { node: c.watchedBy })}
+                        </small>
+                      )}
                       {!isAdmin && (
                         <small className="muted" data-testid="camera-level-text">
                           {t('cameras.level')}: {t(`level.${c.level}`)}

@@ -11,7 +11,6 @@ import type { Box, LiveFrame } from '../../lib/api';
 
 interface TrackRow extends ResultRow {
   firstS: number;
-  lastS: number;
 }
 
 /** A small JPEG of `box` from the video's current picture (the row's thumbnail). */
@@ -59,7 +58,6 @@ export function useLiveResults() {
             score: verdict.score,
             box: f.box,
             firstS,
-            lastS: s,
           });
         });
         return next;
