@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { facePath, galleryImages } from './dataset.js';
 import { startServeProcess } from './load.js';
+import { round } from '../src/service/json.js';
 import { ApiClient, sessionCookie, type Reply, type Upload } from '../test/support/server.js';
 import { startPostgres } from '../test/support/postgres.js';
 
@@ -20,7 +21,6 @@ const PROBES = Number(process.env['CLUSTER_PROBES'] ?? 20);
 const KILL_ENROLMENTS = 24;
 const DEV = path.resolve(import.meta.dirname, '../../shared/faces/dev');
 
-const round = (x: number, digits = 1): number => Number(x.toFixed(digits));
 const percentile = (values: number[], p: number): number => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;

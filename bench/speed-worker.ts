@@ -53,6 +53,11 @@ async function visage(): Promise<Pipeline> {
 }
 
 /** face-api as its authors ship it for Node without tfjs-node: TF.js wasm backend, SSD + 68 landmarks + ResNet. */
+/** The peers' input: the file decoded by libvips to RGB, upright, as their Node examples do. */
+function decodeRgb(file: string) {
+  return sharp(file).rotate().removeAlpha().raw().toBuffer({ resolveWithObject: true });
+}
+
 async function faceApi(): Promise<Pipeline> {
   const require = createRequire(import.meta.url);
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -68,11 +73,7 @@ async function faceApi(): Promise<Pipeline> {
   await faceapi.nets.faceLandmark68Net.loadFromDisk(modelDir);
   await faceapi.nets.faceRecognitionNet.loadFromDisk(modelDir);
   return async (file) => {
-    const { data, info } = await sharp(file)
-      .rotate()
-      .removeAlpha()
-      .raw()
-      .toBuffer({ resolveWithObject: true });
+    const { data, info } = await decodeRgb(file);
     const tensor = faceapi.tf.tensor3d(data, [info.height, info.width, 3], 'int32');
     const faces = await faceapi
       .detectAllFaces(tensor, new faceapi.SsdMobilenetv1Options({ minConfidence: 0.5 }))
@@ -129,11 +130,7 @@ async function human(): Promise<Pipeline> {
   });
   await h.load();
   return async (file) => {
-    const { data, info } = await sharp(file)
-      .rotate()
-      .removeAlpha()
-      .raw()
-      .toBuffer({ resolveWithObject: true });
+    const { data, info } = await decodeRgb(file);
     const tensor = h.tf.tensor3d(data, [info.height, info.width, 3], 'int32');
     const result = await h.detect(tensor);
     tensor.dispose();

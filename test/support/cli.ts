@@ -16,8 +16,8 @@ export interface CliResult {
 
 export function runCli(args: string[], env: Record<string, string> = {}): CliResult {
   // The data directory's store (test/support/store.ts): its PostgreSQL database when tests run on one.
-  const data = args[args.indexOf('--data') + 1] ?? env['VISAGE_DATA'];
-  const store = args.includes('--data') || env['VISAGE_DATA'] ? storeEnv(data!) : {};
+  const data = args.includes('--data') ? args[args.indexOf('--data') + 1] : env['VISAGE_DATA'];
+  const store = data ? storeEnv(data) : {};
   const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args], {
     cwd: ROOT,
     encoding: 'utf8',

@@ -17,11 +17,6 @@ export interface TestPostgres {
   stop(): void;
 }
 
-/** True when a PostgreSQL is at hand: the env URL, or Debian's server binaries. */
-export function postgresAvailable(): boolean {
-  return Boolean(process.env['VISAGE_TEST_POSTGRES']) || fs.existsSync(path.join(BIN, 'pg_ctl'));
-}
-
 async function freePort(): Promise<number> {
   const server = net.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -103,21 +103,23 @@ let listener: pg.Client | null = null;
  */
 async function listen(channel: string): Promise<void> {
   const fresh = new pg.Client({ connectionString: url });
+  // The one way back, whatever failed (connect, LISTEN, a dropped connection): once per connection.
   const retry = () => {
     if (listener !== fresh) return;
     listener = null;
     void fresh.end().catch(() => {});
-    setTimeout(
-      () => void listen(channel).catch(() => setTimeout(() => void listen(channel), LISTEN_RETRY_MS)),
-      LISTEN_RETRY_MS,
-    );
+    setTimeout(() => void listen(channel), LISTEN_RETRY_MS);
   };
   fresh.on('notification', () => parentPort?.postMessage({ notified: channel }));
   fresh.on('error', retry);
   fresh.on('end', retry);
   listener = fresh;
-  await fresh.connect();
-  await fresh.query(`LISTEN ${channel}`);
+  try {
+    await fresh.connect();
+    await fresh.query(`LISTEN ${channel}`);
+  } catch {
+    return retry();
+  }
   parentPort?.postMessage({ notified: channel });
 }
 

@@ -214,7 +214,7 @@ export class PostgresDb implements Db {
   }
 
   onChange(listener: () => void): () => void {
-    if (this.changeListeners.size === 0 && !this.listening) {
+    if (!this.listening) {
       this.worker.on('message', (m: { notified?: string }) => {
         if (m.notified) for (const l of this.changeListeners) l();
       });
