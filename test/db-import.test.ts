@@ -9,7 +9,7 @@ import path from 'node:path';
 import { facePath } from '../bench/dataset.js';
 import { Gallery } from '../src/gallery/gallery.js';
 import type { ImportFolderReport } from '../src/service/enroll/bulk-import.js';
-import { runCliJson, tempDir } from './support/cli.js';
+import { runCliJson, tempDir, visageArgs } from './support/cli.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const work = tempDir('db-import');
@@ -60,11 +60,7 @@ function importUntil(
   people: number,
   signal: NodeJS.Signals,
 ): Promise<{ code: number | null; signal: string | null; stderr: string }> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), 'import', folder, '--data', dataDir],
-    { cwd: ROOT },
-  );
+  const child = spawn(process.execPath, visageArgs(['import', folder, '--data', dataDir]), { cwd: ROOT });
   let stderr = '';
   let sent = false;
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => {

@@ -13,6 +13,7 @@ import { facePath, loadLabels } from '../bench/dataset.js';
 import type { StoredEvent } from '../src/service/integrations/event-feed.js';
 import { Visage } from '../src/service/visage.js';
 import { Listener, startBroker, type Broker } from './integrations-support.js';
+import { visageArgs } from './support/cli.js';
 import { freshDataDir } from './support/server.js';
 
 let broker: Broker;
@@ -221,10 +222,7 @@ test('`visage frigate` as a process: prints the result, publishes it, says offli
   const from = listener.messages.length;
   const child = spawn(
     process.execPath,
-    [
-      '--import',
-      'tsx',
-      path.join(root, 'src/cli/main.ts'),
+    visageArgs([
       'frigate',
       '--url',
       frigateUrl,
@@ -239,7 +237,7 @@ test('`visage frigate` as a process: prints the result, publishes it, says offli
       '--json',
       '--data',
       dataDir,
-    ],
+    ]),
     { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stdout = '';

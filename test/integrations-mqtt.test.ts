@@ -11,6 +11,7 @@ import type { StoredEvent } from '../src/service/integrations/event-feed.js';
 import { topicLevel } from '../src/service/integrations/topics.js';
 import { Visage } from '../src/service/visage.js';
 import { Listener, startBroker, type Broker } from './integrations-support.js';
+import { visageArgs } from './support/cli.js';
 import { freshDataDir } from './support/server.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -138,18 +139,7 @@ test('last will: killing `visage serve --mqtt` makes the broker say offline', as
   const watcher = await Listener.connect(broker.url, ['visage/availability']);
   const child = spawn(
     process.execPath,
-    [
-      '--import',
-      'tsx',
-      path.join(ROOT, 'src/cli/main.ts'),
-      'serve',
-      '--port',
-      '0',
-      '--data',
-      dataDir,
-      '--mqtt',
-      broker.url,
-    ],
+    visageArgs(['serve', '--port', '0', '--data', dataDir, '--mqtt', broker.url]),
     { cwd: ROOT, stdio: 'ignore', env: { ...process.env, VISAGE_ADMIN_PASSWORD: 'a long test password 1' } },
   );
   try {

@@ -14,7 +14,7 @@ import { probeMedia } from '../src/media/probe.js';
 import { openSource } from '../src/media/source.js';
 import type { VideoResult } from '../src/service/video/video.js';
 import { Visage } from '../src/service/visage.js';
-import { runCli, runCliJson, tempDir } from './support/cli.js';
+import { runCli, runCliJson, tempDir, visageArgs } from './support/cli.js';
 import { freshDataDir } from './support/server.js';
 
 const CLIP = facePath('video/hamilton_clip.mp4');
@@ -204,21 +204,9 @@ test('Ctrl-C stops part-way, prints and stores the tracks found so far, exit 0',
     long,
   ]);
   assert.equal(made.status, 0, made.stderr?.toString());
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      path.resolve(import.meta.dirname, '../src/cli/main.ts'),
-      'video',
-      long,
-      '--json',
-      ...data,
-    ],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const child = spawn(process.execPath, visageArgs(['video', long, '--json', ...data]), {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));

@@ -8,15 +8,13 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { facePath } from '../bench/dataset.js';
 import { serveLiveStream } from '../bench/video-fixtures.js';
 import { Visage } from '../src/service/visage.js';
-import { runCli, runCliJson } from './support/cli.js';
+import { runCli, runCliJson, visageArgs } from './support/cli.js';
 import { freshDataDir } from './support/server.js';
 
-const MAIN = path.resolve(import.meta.dirname, '../src/cli/main.ts');
 const dataDir = freshDataDir('watch');
 const data = ['--data', dataDir];
 
@@ -70,7 +68,7 @@ test('watch: a local HTTP stream is recognised live; a killed server means recon
   const stream = await serveLiveStream(facePath('video/hamilton_clip.mp4'));
   const watcher = spawn(
     process.execPath,
-    ['--import', 'tsx', MAIN, 'watch', stream.url, '--name', 'stage', '--json', '--timeout', '5', ...data],
+    visageArgs(['watch', stream.url, '--name', 'stage', '--json', '--timeout', '5', ...data]),
     {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, VISAGE_CAMERA_ALLOW: '127.0.0.1' },
@@ -146,7 +144,7 @@ test('watch: a refused connection, a silent server and a missing camera fail cle
   const silentStart = Date.now();
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', MAIN, 'watch', `http://127.0.0.1:${port}/cam`, '--timeout', '2', ...data],
+    visageArgs(['watch', `http://127.0.0.1:${port}/cam`, '--timeout', '2', ...data]),
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, VISAGE_CAMERA_ALLOW: '127.0.0.0/8' } },
   );
   const stderr = new Output(child.stderr!, child);
