@@ -8,7 +8,7 @@
 //   over identities and the held-out figures reported. Ends with one line of JSON.
 // Usage: npm run bench:openset [-- --quick] (--quick: fewer fusions, no rule grid beyond the short list)
 import type { ModelNorm } from '../src/service/recognize/decision.js';
-import type { Config, Scored as ScoredOf } from '../src/service/models/openset-fit.js';
+import type { Config, ProbeOutcome, Scored as ScoredOf } from '../src/service/models/openset-fit.js';
 import type { FaceRecord } from './openset-data.js';
 
 // The protocol, counting, threshold fitting and verification live in src/service/models/openset-fit.ts,
@@ -92,4 +92,27 @@ export function fusedScores(
     for (let i = 0; i < z.length; i++) z[i]! += (sm[i]! - nm.mean) / nm.std / c.models.length;
   }
   return { faces: [...rows], cols: cols.length, z };
+}
+
+/**
+ * Scene faces in two rows can have centres within a few pixels; as bench/recognition.ts does, neighbours
+ * closer than half a face width may swap labels when that matches (labels are by centre only).
+ * `out` holds the outcomes of `probes` (scene faces in label order), in order; swaps their probes in place.
+ */
+export function swapNeighbours(out: ProbeOutcome[], probes: readonly FaceRecord[]): void {
+  for (let i = 0; i + 1 < out.length; i++) {
+    const [a, b] = [probes[out[i]!.probe.face]!, probes[out[i + 1]!.probe.face]!];
+    if (a.file !== b.file) continue;
+    const near = b.box.x + b.box.width / 2 - (a.box.x + a.box.width / 2) < (a.box.width + b.box.width) / 4;
+    const [oa, ob] = [out[i]!, out[i + 1]!];
+    if (
+      near &&
+      oa.best === ob.probe.person &&
+      ob.best === oa.probe.person &&
+      oa.result.decision === 'match' &&
+      ob.result.decision === 'match'
+    ) {
+      [oa.probe, ob.probe] = [ob.probe, oa.probe];
+    }
+  }
 }

@@ -30,6 +30,7 @@ import {
   measureNorm,
   runScenario,
   simMatrix,
+  swapNeighbours,
   verification,
   zero,
   ZERO_T,
@@ -469,24 +470,7 @@ async function main(): Promise<void> {
               ? lookalikesOf(fusedScores(gFaces, gFaces, c, norms(c)), gallery, cal.thresholds.balanced)
               : undefined,
         });
-        // Faces in two rows can have centres within a few pixels; as bench/recognition.ts does, neighbours
-        // closer than half a face width may swap labels when that matches (labels are by centre only).
-        for (let i = 0; i + 1 < out.length; i++) {
-          const [a, b] = [probes[out[i]!.probe.face]!, probes[out[i + 1]!.probe.face]!];
-          if (a.file !== b.file) continue;
-          const near =
-            b.box.x + b.box.width / 2 - (a.box.x + a.box.width / 2) < (a.box.width + b.box.width) / 4;
-          const [oa, ob] = [out[i]!, out[i + 1]!];
-          if (
-            near &&
-            oa.best === ob.probe.person &&
-            ob.best === oa.probe.person &&
-            oa.result.decision === 'match' &&
-            ob.result.decision === 'match'
-          ) {
-            [oa.probe, ob.probe] = [ob.probe, oa.probe];
-          }
-        }
+        swapNeighbours(out, probes);
         const h = count(out);
         sceneRows.push({
           calibration: key,
