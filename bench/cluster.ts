@@ -3,10 +3,14 @@
 // - enrolment on node A to recognition on node B: a new person enrolled through A, then the same photo
 //   recognised through B again and again until B finds them nearest (p50/p99 over CLUSTER_PROBES people
 //   of dev/; each try is one recognition, ~0.1 s, so that is the resolution);
+// - a video job (video/hamilton_clip.mp4) uploaded to node A and run by a `visage worker` (the nodes are
+//   started with --no-jobs), its progress followed through node B, while both nodes serve photos: the
+//   job's time and the photo throughput meanwhile;
 // - node A killed with SIGKILL in the middle of enrolments sent to both nodes: what A had acknowledged
 //   must be in the database, B must keep answering, A's unanswered requests fail as connection errors,
 //   and the camera A watched is taken over by B (its lease: src/service/video/cameras.ts).
 // The database is a throw-away cluster (test/support/postgres.ts). Ends with one line of JSON.
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { facePath, galleryImages } from './dataset.js';
@@ -44,7 +48,20 @@ async function node(database: string): Promise<Awaited<ReturnType<typeof startSe
   // which is enough to hold (and move) its lease.
   return startServeProcess(
     { VISAGE_DB: database, VISAGE_ADMIN_PASSWORD: PASSWORD, VISAGE_LOG_LEVEL: 'warn' },
-    ['--threads', '1', '--camera-allow', '127.0.0.1'],
+    ['--threads', '1', '--camera-allow', '127.0.0.1', '--no-jobs'],
+  );
+}
+
+/** A `visage worker` on the shared database (one ONNX thread, its own data directory for scratch files). */
+function worker(database: string, dataDir: string): ReturnType<typeof spawn> {
+  return spawn(
+    process.execPath,
+    ['--import', 'tsx', 'src/cli/main.ts', 'worker', '--threads', '1', '--data', dataDir],
+    {
+      cwd: path.resolve(import.meta.dirname, '..'),
+      env: { ...process.env, VISAGE_DB: database },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
   );
 }
 
@@ -113,6 +130,43 @@ try {
     `enrolment on A → named on B: p50 ${round(percentile(visible, 0.5))} ms, p99 ${round(percentile(visible, 0.99))} ms`,
   );
 
+  // A video job on the worker, followed from B, while both nodes serve photos.
+  const workerDir = fs.mkdtempSync(path.join(path.dirname(a.dataDir), 'visage-worker-'));
+  fs.symlinkSync(path.join(a.dataDir, 'models'), path.join(workerDir, 'models'));
+  const jobWorker = worker(database, workerDir);
+  const clip = photo(facePath('video/hamilton_clip.mp4'));
+  const uploaded = await apiA.upload('/videos', { file: clip });
+  if (uploaded.status !== 202) throw new Error(`video upload: ${uploaded.status}`);
+  const jobId = (uploaded.body as { id: string }).id;
+  const tJob = performance.now();
+  const progressSeen = new Set<number>();
+  let job: { state: string; result?: { tracks: unknown[]; frames: number } } = { state: 'queued' };
+  let photosDuringJob = 0;
+  let photoSeconds = 0;
+  const follow = (async () => {
+    while (job.state === 'queued' || job.state === 'running') {
+      const seen = (await apiB.get(`/videos/${jobId}`)).body as typeof job & { progress: { frames: number } };
+      job = seen;
+      progressSeen.add(seen.progress.frames);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  })();
+  const serving = (async () => {
+    const t0 = performance.now();
+    while (job.state === 'queued' || job.state === 'running') {
+      await throughput([apiA, apiB], scene, 8);
+      photosDuringJob += 8;
+    }
+    photoSeconds = (performance.now() - t0) / 1000;
+  })();
+  await Promise.all([follow, serving]);
+  const jobSeconds = (performance.now() - tJob) / 1000;
+  jobWorker.kill('SIGTERM');
+  if (job.state !== 'done') throw new Error(`the video job ended ${job.state}: ${JSON.stringify(job)}`);
+  console.error(
+    `video job on the worker: ${round(jobSeconds)} s, ${job.result!.frames} frames, ${job.result!.tracks.length} tracks; ${progressSeen.size} progress states seen from B; photos meanwhile ${round(photosDuringJob / photoSeconds)}/s`,
+  );
+
   // A camera watched by A, to be taken over by B when A dies.
   const camera = await apiA.post('/cameras', { name: 'door', url: 'rtsp://127.0.0.1:9/door' });
   const started = await apiA.post(`/cameras/${camera.body.id}/start`);
@@ -172,6 +226,13 @@ try {
       probes: visible.length,
       p50: round(percentile(visible, 0.5)),
       p99: round(percentile(visible, 0.99)),
+    },
+    videoJobOnWorker: {
+      seconds: round(jobSeconds),
+      frames: job.result!.frames,
+      tracks: job.result!.tracks.length,
+      progressStatesSeenFromOtherNode: progressSeen.size,
+      photosPerSecondMeanwhile: round(photosDuringJob / photoSeconds),
     },
     killMidLoad: {
       sent: batch.length,

@@ -420,6 +420,23 @@ test('real answers of the server match the contract (closed objects, nullable fi
   assert.equal(jobEvents.at(-1)!.data.state, 'done', JSON.stringify(jobEvents.at(-1)!.data.error));
   checked.add('GET /videos/:id/progress');
   check('GET /videos/:id', await viewer.get(`/videos/${accepted.body.id}`));
+
+  // The queue: the video job among all jobs; a re-clustering run by this node; a reindex left for a
+  // worker (serve nodes do not take reindex), cancelled.
+  check('GET /jobs', await admin.get('/jobs'));
+  check('GET /jobs/:id', await admin.get(`/jobs/${accepted.body.id}`));
+  const recluster = check('POST /jobs/recluster', await admin.post('/jobs/recluster', {}));
+  const reindex = check('POST /jobs/reindex', await admin.post('/jobs/reindex', { all: true }));
+  assert.equal(
+    check('POST /jobs/:id/cancel', await admin.post(`/jobs/${reindex.body.id}/cancel`, {})).body.state,
+    'cancelled',
+  );
+  let reclustered = recluster;
+  for (let i = 0; i < 200 && ['queued', 'running'].includes(reclustered.body.state); i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    reclustered = check('GET /jobs/:id', await admin.get(`/jobs/${recluster.body.id}`));
+  }
+  assert.equal(reclustered.body.state, 'done', JSON.stringify(reclustered.body));
 });
 
 test('the live WebSocket answers with LiveMessage: frames with `dropped`, errors without faces', async () => {

@@ -82,7 +82,7 @@ test("an empty file gets every table, the server's included, at the latest versi
   fs.writeFileSync(databasePath(dir), ''); // what SQLite itself leaves before the first write
   const db = openDatabase(dir);
   assert.equal(schemaVersion(db), MIGRATIONS.length);
-  assert.equal(MIGRATIONS.length, 9);
+  assert.equal(MIGRATIONS.length, 10);
   const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[];
   for (const t of [
     'people',
@@ -92,6 +92,8 @@ test("an empty file gets every table, the server's included, at the latest versi
     'negatives',
     'audit',
     'gallery_generation',
+    'jobs',
+    'job_files',
     ...SERVER_TABLES,
   ]) {
     assert.ok(tables.includes(t), `missing table ${t}`);

@@ -91,6 +91,16 @@ test('forget erases a person from the database file, its write-ahead log and the
     const stranger = await recognizeOne(visage, facePath('scenes/lin-manuel-miranda.png'));
     assert.equal(stranger[0]?.name, null);
 
+    // A bulk import of more photos of her, queued and not yet run (no runner in this process): the job
+    // holds her name and her photo's bytes; amy's import holds neither and stays.
+    const herPhoto = fs.readFileSync(facePath('people/bernadette/bernadette5.png'));
+    const herImport = visage.jobs
+      .imports()
+      .startFiles('more', [{ path: `${NAME}/new.png`, bytes: herPhoto }]);
+    const amyImport = visage.jobs
+      .imports()
+      .startFiles('amy', [{ path: 'amy/new.png', bytes: fs.readFileSync(facePath('people/amy/amy1.png')) }]);
+
     const { gallery } = visage;
     const samples = gallery.samples.listByPerson(bernadette.id);
     assert.equal(samples.length, 5);
@@ -105,6 +115,7 @@ test('forget erases a person from the database file, its write-ahead log and the
         gallery.samples.embedding(samples[1]!.id, visage.recognizer.modelId)!.buffer,
       ),
       'event embedding bytes': Buffer.from(gallery.events.embedding(alone.eventId!)!.vector.buffer),
+      'queued import photo': middle(herPhoto),
     };
     for (const s of samples)
       needles[`content hash ${s.contentHash.slice(0, 8)}`] = Buffer.from(s.contentHash);
@@ -126,6 +137,8 @@ test('forget erases a person from the database file, its write-ahead log and the
     assert.equal(fs.statSync(`${databasePath(dataDir)}-wal`).size, 0, 'the write-ahead log is empty');
 
     assert.deepEqual(traces(dataDir, needles), [], 'no trace while the gallery is open');
+    assert.equal(visage.jobs.queue.get(herImport.id), undefined, 'the job about her went');
+    assert.equal(visage.jobs.queue.get(amyImport.id)?.state, 'queued', "amy's stays");
     // Nothing of her in memory either: not in the index, nor the name table.
     assert.equal(gallery.people.findByName(NAME), undefined);
     const faces = await recognizeOne(visage, facePath('people/bernadette/bernadette5.png'));

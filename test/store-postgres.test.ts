@@ -14,6 +14,7 @@ const SUITE = [
   'camera-leases.test.ts',
   'server-auth.test.ts',
   'privacy-retention.test.ts',
+  'jobs-queue.test.ts',
 ];
 
 const postgres = await startPostgres();

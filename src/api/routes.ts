@@ -14,6 +14,10 @@ import {
   EnrollReport,
   EventPage,
   ImportJob,
+  Job,
+  JobList,
+  JobsQuery,
+  ReindexBody,
   LookalikeList,
   MergeResult,
   Person,
@@ -379,6 +383,12 @@ export const ROUTES = {
     params: JobParams,
     response: { 200: media('video/mp4', 'annotated MP4') },
   },
+
+  'GET /jobs': { querystring: JobsQuery, response: { 200: JobList } },
+  'GET /jobs/:id': { params: JobParams, response: { 200: Job } },
+  'POST /jobs/:id/cancel': { params: JobParams, response: { 200: Job } },
+  'POST /jobs/reindex': { body: ReindexBody, response: { 202: Job } },
+  'POST /jobs/recluster': { response: { 202: Job } },
 
   'GET /cameras': { response: { 200: CameraList } },
   'POST /cameras': { body: CameraBody, response: { 201: Camera } },

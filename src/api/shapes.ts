@@ -474,6 +474,42 @@ export type Track = Static<typeof Track>;
 export const JOB_STATES = ['queued', 'running', 'done', 'failed'] as const;
 export type JobState = (typeof JOB_STATES)[number];
 
+/** Kinds of background job (service/jobs/). */
+export const JobKind = StringEnum(['video', 'import', 'reindex', 'recluster']);
+export type JobKind = Static<typeof JobKind>;
+
+/** Any background job in the store's queue, whichever node or worker runs it. */
+export const Job = named(
+  'Job',
+  Obj({
+    id: Str({ format: 'uuid' }),
+    kind: JobKind,
+    state: StringEnum(['queued', 'running', 'done', 'failed', 'cancelled']),
+    attempts: Int({
+      description: 'times a runner claimed it: above 1 when a runner died and another took it over',
+    }),
+    runner: Nullable(Str({ description: 'the node or worker running it (host:pid:random)' })),
+    progress: Nullable(AnyObject({ description: "the kind's progress, stored every second while it runs" })),
+    result: Nullable(AnyObject({ description: "the kind's report once it ended" })),
+    error: Nullable(ErrorInfo),
+    createdAt: Time(),
+    updatedAt: Time(),
+  }),
+);
+export type Job = Static<typeof Job>;
+
+export const JobList = named('JobList', Obj({ items: List(Ref(Job)) }));
+export type JobList = Static<typeof JobList>;
+
+export const JobsQuery = Obj({ kind: Optional(JobKind) });
+export type JobsQuery = Static<typeof JobsQuery>;
+
+export const ReindexBody = Obj({
+  model: Optional(Str({ description: "embedding model (catalog id); default: recognition's" })),
+  all: Optional(Bool({ description: 'also redo samples that already have a vector of the model' })),
+});
+export type ReindexBody = Static<typeof ReindexBody>;
+
 export const VideoProgress = Obj({
   phase: StringEnum(['recognize', 'annotate']),
   frames: Int(),

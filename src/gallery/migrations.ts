@@ -305,6 +305,45 @@ const cameraLeases: Migration = (db) =>
     ALTER TABLE cameras ADD COLUMN lease_until INTEGER;
   `);
 
+// Background jobs (service/jobs/): video files, bulk imports, reindex and re-clustering, queued in the
+// store so any node or `visage worker` may run them, and their progress is read from any node. A job is
+// claimed with a lease (`lease_node` until `lease_until`, ms), as cameras are: a runner that dies stops
+// renewing, and another claims the job again (`attempts` counts the claims). `params`, `progress`,
+// `result` and `error` are JSON. `committed` is set in the same transaction as the job's effects on the
+// gallery, so a job claimed again after a crash never stores them twice. The job's files (an uploaded
+// video or import, the annotated copy) live in `job_files` as chunks, so a runner on another machine
+// reads them from the store; they go with their job.
+const jobs: Migration = (db) =>
+  db.exec(`
+    CREATE TABLE jobs (
+      id          TEXT PRIMARY KEY,
+      kind        TEXT NOT NULL CHECK (kind IN ('video', 'import', 'reindex', 'recluster')),
+      state       TEXT NOT NULL DEFAULT 'queued'
+                    CHECK (state IN ('queued', 'running', 'done', 'failed', 'cancelled')),
+      params      TEXT NOT NULL,
+      progress    TEXT,
+      result      TEXT,
+      error       TEXT,
+      attempts    INTEGER NOT NULL DEFAULT 0,
+      committed   INTEGER NOT NULL DEFAULT 0 CHECK (committed IN (0, 1)),
+      cancel      INTEGER NOT NULL DEFAULT 0 CHECK (cancel IN (0, 1)),
+      lease_node  TEXT,
+      lease_until INTEGER,
+      created_at  INTEGER NOT NULL,
+      updated_at  INTEGER NOT NULL
+    );
+    CREATE INDEX jobs_state ON jobs (state, created_at);
+    CREATE INDEX jobs_kind ON jobs (kind, created_at);
+
+    CREATE TABLE job_files (
+      job_id      TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+      name        TEXT NOT NULL,
+      seq         INTEGER NOT NULL,
+      bytes       BLOB NOT NULL,
+      PRIMARY KEY (job_id, name, seq)
+    );
+  `);
+
 /** All migrations, oldest first; the schema version of a database is how many of them it has applied. */
 export const MIGRATIONS: readonly Migration[] = [
   v1,
@@ -316,4 +355,5 @@ export const MIGRATIONS: readonly Migration[] = [
   privacy,
   unknownClusters,
   cameraLeases,
+  jobs,
 ];

@@ -2,7 +2,6 @@
 // WebSocket and the built web UI. `buildApp` wires an opened Visage (the service layer) into routes; the
 // caller listens and, at the end, closes the app before closing Visage.
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
 import cookie from '@fastify/cookie';
 import multipart from '@fastify/multipart';
 import websocket from '@fastify/websocket';
@@ -20,6 +19,7 @@ import { registerCameraRoutes } from './routes/cameras.js';
 import { registerAuthRoutes } from './routes/auth.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerImportRoutes } from './routes/imports.js';
+import { registerJobRoutes } from './routes/jobs.js';
 import { MAX_FRAME_BYTES, registerLiveRoutes } from './routes/live.js';
 import { registerPeopleRoutes } from './routes/people.js';
 import { registerRecognitionRoutes } from './routes/recognition.js';
@@ -30,11 +30,11 @@ import { registerVideoRoutes } from './routes/videos.js';
 import { addSharedSchemas } from './schemas.js';
 import { DEFAULT_UPLOAD_LIMITS, type UploadLimits } from './uploads.js';
 import { DEFAULT_WEB_ROOT, registerWebUi } from './web.js';
-import { VideoJobs, type VideoJobsOptions } from '../service/video/video-jobs.js';
+import type { VideoJobsOptions } from '../service/video/video-jobs.js';
+import { DEFAULT_SERVE_KINDS } from '../service/jobs/jobs.js';
 import type { IntegrationsStart } from '../service/integrations/integrations.js';
 import { registerIntegrationRoutes } from './routes/integrations.js';
 import { registerPrivacyRoutes } from './routes/privacy.js';
-import { ImportJobs } from '../service/enroll/import-jobs.js';
 import { VISAGE_VERSION } from '../version.js';
 
 export interface AppOptions {
@@ -48,6 +48,8 @@ export interface AppOptions {
   maxQueued?: number;
   /** Video jobs: how many run at once, how many may wait, and each job's limits (video-jobs.ts). */
   videoJobs?: VideoJobsOptions;
+  /** Run queued jobs on this node too (default true); false leaves them to `visage worker` (--no-jobs). */
+  runJobs?: boolean;
   /** Creates the admin at start when none exists (VISAGE_ADMIN_PASSWORD). */
   adminPassword?: string;
   /** MQTT, Frigate and webhooks beyond the admin's saved settings (`visage serve --mqtt`; tests). */
@@ -76,24 +78,17 @@ export const defaultLogger = (
 
 export async function buildApp(options: AppOptions): Promise<VisageApp> {
   const { visage } = options;
-  // Not the database's directory: with PostgreSQL (--db) the store is a URL, the files stay here.
-  const dataDir = visage.faces.dataDir;
   if (options.maxQueued !== undefined) visage.scheduler.maxWaiting = options.maxQueued;
   const context: ServerContext = {
     visage,
     auth: visage.accounts,
     limits: { ...DEFAULT_UPLOAD_LIMITS, ...options.limits },
-    videos: new VideoJobs(
-      visage.video,
-      path.join(dataDir, 'videos'),
+    videos: visage.jobs.videos(
       (id) => `${API_PREFIX}/videos/${id}/annotated.mp4`,
-      options.videoJobs,
+      options.videoJobs?.maxQueued,
     ),
     streams: new EventStreams(),
-    imports: new ImportJobs(
-      (dir, importOptions) => visage.enrollment.importFolder(dir, importOptions),
-      path.join(dataDir, 'imports'),
-    ),
+    imports: visage.jobs.imports(),
     cameras: new Cameras(visage.gallery.db, visage.video),
   };
   const app = Fastify({
@@ -115,10 +110,22 @@ export async function buildApp(options: AppOptions): Promise<VisageApp> {
   app.addHook('onClose', async () => retention.stop());
   // Several nodes may share the store: each wanted camera is watched by the one holding its lease.
   context.cameras.startLeaseLoop((e) => app.log.warn({ err: e }, 'camera leases: a round failed; retried'));
-  // Long-lived work ends first, so that closing waits only for ordinary requests.
+  // Jobs queued by any node (video uploads, imports, re-clustering) run here too unless left to workers.
+  const runner =
+    options.runJobs === false
+      ? null
+      : visage.jobs.work({
+          kinds: DEFAULT_SERVE_KINDS,
+          videoLimits: options.videoJobs?.limits,
+          videoConcurrency: options.videoJobs?.concurrency,
+          onError: (e) => app.log.warn({ err: e }, 'jobs: a round failed; retried'),
+        });
+  // Long-lived work ends first, so that closing waits only for ordinary requests. A job running here is
+  // given back to the queue, for another node or this one's next start.
   app.addHook('preClose', async () => {
     context.streams.endAll();
-    await Promise.all([context.videos.close(), context.cameras.close(), context.imports.close()]);
+    context.videos.close();
+    await Promise.all([runner?.close(), context.cameras.close()]);
   });
   installErrorHandling(app);
   addSharedSchemas(app);
@@ -152,6 +159,7 @@ export async function buildApp(options: AppOptions): Promise<VisageApp> {
         registerPeopleRoutes,
         registerSampleRoutes,
         registerImportRoutes,
+        registerJobRoutes,
         registerRecognitionRoutes,
         registerEventRoutes,
         registerUnknownRoutes,

@@ -22,6 +22,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   api_key_not_found: 404,
   not_found: 404,
   video_not_found: 404,
+  job_not_found: 404,
   camera_not_found: 404,
   cluster_not_found: 404,
   event_not_in_cluster: 404,

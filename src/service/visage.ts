@@ -18,6 +18,8 @@ import { AuthStore } from './accounts/store.js';
 import { Enrollment } from './enroll/index.js';
 import { Events } from './events/events.js';
 import { FaceService, type ServiceOptions } from './faces/face-service.js';
+import { JobQueue } from './jobs/job-queue.js';
+import { Jobs } from './jobs/jobs.js';
 import { EventFeed, PublishingEventsRepository } from './integrations/event-feed.js';
 import { Integrations } from './integrations/integrations.js';
 import { People } from './people/people.js';
@@ -84,6 +86,8 @@ export class Visage {
   readonly eventFeed = new EventFeed();
   /** MQTT out with Home Assistant discovery, the Frigate bridge, webhooks (integrations/). */
   readonly integrations: Integrations;
+  /** Video files, imports, reindex and re-clustering queued in the store, run by any node (jobs/). */
+  readonly jobs: Jobs;
 
   constructor(options: VisageOptions) {
     this.scheduler = new Scheduler(options.scheduler);
@@ -119,9 +123,12 @@ export class Visage {
     this.archives = new Archives({ gallery: this.gallery, recognizer: this.recognizer });
     this.accounts = new AuthStore(this.gallery.db);
     this.events = new Events({ events: this.gallery.events, people: this.gallery.people });
+    // One queue for the jobs feature and for forgetting (jobs about a forgotten person go with them).
+    const jobQueue = new JobQueue(this.gallery.db);
     this.privacy = new Privacy({
       gallery: this.gallery,
       people: this.people,
+      jobs: jobQueue,
       onForgotten: (person) => this.integrations.forgetPerson(person),
     });
     this.video = new VideoService({
@@ -146,6 +153,13 @@ export class Visage {
     this.eventFeed.subscribe((events) =>
       this.unknowns.add(events.filter((e) => e.personId === null).map((e) => e.eventId)),
     );
+    this.jobs = new Jobs({
+      queue: jobQueue,
+      dataDir: options.dataDir,
+      video: this.video,
+      enrollment: this.enrollment,
+      unknowns: this.unknowns,
+    });
     this.integrations = new Integrations({
       db: this.gallery.db,
       feed: this.eventFeed,

@@ -11,6 +11,8 @@ interface ServeOptions extends GlobalOptions, MqttCliOptions {
   port?: number;
   host?: string;
   cameraAllow?: string;
+  /** false with --no-jobs. */
+  jobs?: boolean;
 }
 
 export const DEFAULT_PORT = 8080;
@@ -35,6 +37,7 @@ export function registerServe(program: Command): void {
           '--host <address>',
           'address to listen on (default 127.0.0.1, this machine only; 0.0.0.0 for every interface)',
         )
+        .option('--no-jobs', 'leave queued jobs (videos, imports) to `visage worker` processes')
         .option(
           '--camera-allow <hosts>',
           'let cameras use these loopback/link-local/multicast hosts, addresses or CIDR ranges (comma-separated; added to $VISAGE_CAMERA_ALLOW)',
@@ -57,6 +60,7 @@ Examples:
         visage,
         adminPassword: process.env.VISAGE_ADMIN_PASSWORD,
         integrations: { mqtt: mqttSettings(opts) },
+        runJobs: opts.jobs !== false,
       });
       const host = opts.host ?? '127.0.0.1';
       const portNumber = opts.port ?? (process.env.PORT ? port(process.env.PORT) : DEFAULT_PORT);

@@ -1,6 +1,5 @@
 // Video jobs: upload a video (streamed to disk, not memory) → 202 with a job id; poll the job or follow
 // its progress as server-sent events; download the annotated copy.
-import fs from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { VisageError } from '../../errors.js';
 import type { ServerContext } from '../context.js';
@@ -86,7 +85,7 @@ export function registerVideoRoutes(app: FastifyInstance, { videos, streams }: S
       },
     },
     async (request, reply) => {
-      const { file, size, downloadName: name } = videos.annotated(request.params.id);
+      const { stream, size, downloadName: name } = videos.annotated(request.params.id);
       return reply
         .type('video/mp4')
         .header('content-length', size)
@@ -94,7 +93,7 @@ export function registerVideoRoutes(app: FastifyInstance, { videos, streams }: S
           'content-disposition',
           `attachment; filename="annotated.mp4"; filename*=UTF-8''${encodeURIComponent(name)}`,
         )
-        .send(fs.createReadStream(file));
+        .send(stream);
     },
   );
 }

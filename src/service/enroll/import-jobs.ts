@@ -1,15 +1,16 @@
-// Bulk import from the web app: a zip, or a dropped folder's files, laid out as people/<name>/<photo>
-// under <dataDir>/imports/<id>/ and run in the background through the same resumable folder import as
-// `visage import` (bulk-import.ts), with progress a client can poll. Cancelling stops between people,
-// as Ctrl-C does for the CLI: everyone already committed stays, and importing the same files again
-// skips them (the import progress table). One job runs at a time: each is one person per scheduler
-// unit anyway, and a second would only split the same models. Jobs live in memory; the oldest finished
-// are forgotten beyond a fixed number, and their files are removed as soon as they finish.
-import { randomUUID } from 'node:crypto';
+// Bulk import from the web app: a zip, or a dropped folder's files, laid out as people/<name>/<photo>,
+// queued in the store (jobs/job-queue.ts) with its photos and run by whichever runner claims it, through
+// the same resumable folder import as `visage import` (bulk-import.ts), with progress any node reads.
+// Cancelling stops between people, as Ctrl-C does for the CLI: everyone already committed stays, and
+// importing the same files again skips them (the import progress table). That same table makes a job run
+// again after its runner died go on where it stopped, with nothing added twice. A runner runs one import
+// at a time: each is one person per scheduler unit anyway, and a second would only split the same models.
 import fs from 'node:fs';
 import path from 'node:path';
 import AdmZip from 'adm-zip';
-import { isVisageError, VisageError } from '../../errors.js';
+import { VisageError } from '../../errors.js';
+import type { JobFile, JobQueue, JobRecord } from '../jobs/job-queue.js';
+import type { JobContext, JobOutcome } from '../jobs/job-runner.js';
 import type { ImportFolderOptions, ImportFolderReport } from './bulk-import.js';
 
 export type ImportJobState = 'queued' | 'running' | 'done' | 'cancelled' | 'failed';
@@ -33,29 +34,22 @@ export interface ImportUpload {
 
 export type ImportFolderFn = (dir: string, options: ImportFolderOptions) => Promise<ImportFolderReport>;
 
-interface Job {
-  view: ImportJobView;
-  dir: string;
-  stop: boolean;
-}
+/** The options of the import that a job keeps (the callbacks are the runner's). */
+type ImportParams = { name: string } & Pick<
+  ImportFolderOptions,
+  'largest' | 'force' | 'retryFailed' | 'actor'
+>;
+type Progress = ImportJobView['progress'];
 
-const KEEP_FINISHED = 20;
+/** Job files of the photos are `input/<person>/<file>`: uploads, which go when the job ends. */
+const PREFIX = 'input/';
 const MB = 1024 * 1024;
 /** Unpacked size of one zip at most: 2 000 photos of 2.5 MB; a zip bomb is refused before writing. */
 export const MAX_UNPACKED_BYTES = 5000 * MB;
 const MAX_ENTRIES = 20_000;
 
 export class ImportJobs {
-  private readonly jobs = new Map<string, Job>();
-  private chain: Promise<void> = Promise.resolve();
-
-  constructor(
-    private readonly importFolder: ImportFolderFn,
-    private readonly root: string,
-  ) {
-    // Jobs of an earlier run are unknown to this one.
-    fs.rmSync(root, { recursive: true, force: true });
-  }
+  constructor(private readonly queue: JobQueue) {}
 
   /** A zip of person folders (maybe inside one top folder). Errors: `invalid_archive`, `archive_too_large`. */
   startZip(name: string, zip: Buffer, options: ImportFolderOptions = {}): ImportJobView {
@@ -95,28 +89,20 @@ export class ImportJobs {
   }
 
   get(id: string): ImportJobView | undefined {
-    return this.jobs.get(id)?.view;
+    const job = this.queue.get(id);
+    return job?.kind === 'import' ? view(job) : undefined;
   }
 
   require(id: string): ImportJobView {
-    const view = this.get(id);
-    if (!view) throw new VisageError('not_found', `No import ${id} (finished imports are kept a while).`);
-    return view;
+    const found = this.get(id);
+    if (!found) throw new VisageError('not_found', `No import ${id} (finished imports are kept a while).`);
+    return found;
   }
 
-  /** Stops the job after the person being imported now; what was committed stays. */
+  /** Stops the job after the person being imported now (wherever it runs); what was committed stays. */
   cancel(id: string): ImportJobView {
-    const job = this.jobs.get(id);
-    if (!job) return this.require(id);
-    job.stop = true;
-    if (job.view.state === 'queued') this.finish(job, 'cancelled');
-    return job.view;
-  }
-
-  /** Cancels every job and waits for the running one to stop (server shutdown). */
-  async close(): Promise<void> {
-    for (const job of this.jobs.values()) this.cancel(job.view.id);
-    await this.chain;
+    this.require(id);
+    return view(this.queue.cancel(id));
   }
 
   private start(
@@ -124,9 +110,6 @@ export class ImportJobs {
     files: { path: string; read: () => Buffer }[],
     options: ImportFolderOptions,
   ): ImportJobView {
-    const id = randomUUID();
-    const dir = path.join(this.root, id);
-    const people = path.join(dir, 'people');
     const relative = personPaths(files.map((f) => f.path));
     if (relative.every((r) => r === null))
       throw new VisageError(
@@ -135,64 +118,74 @@ export class ImportJobs {
         { file: name },
       );
     const persons = new Set<string>();
+    const stored: JobFile[] = [];
     files.forEach((f, i) => {
       const r = relative[i];
       if (!r) return;
-      const out = path.join(people, ...r);
-      fs.mkdirSync(path.dirname(out), { recursive: true });
-      fs.writeFileSync(out, f.read());
-      persons.add(r[0]!);
+      stored.push({ name: `${PREFIX}${r[0]}/${r[1]}`, bytes: f.read() });
+      persons.add(r[0]);
     });
-    const job: Job = {
-      dir,
-      stop: false,
-      view: {
-        id,
-        name,
-        state: 'queued',
-        progress: { files: 0, totalFiles: 0, people: 0, totalPeople: persons.size },
-      },
+    const params: ImportParams = {
+      name,
+      largest: options.largest,
+      force: options.force,
+      retryFailed: options.retryFailed,
+      actor: options.actor,
     };
-    this.jobs.set(id, job);
-    this.forgetOld();
-    this.chain = this.chain.then(() => this.run(job, people, options));
-    return job.view;
+    const progress: Progress = { files: 0, totalFiles: 0, people: 0, totalPeople: persons.size };
+    return view(this.queue.enqueue('import', params, { files: stored, progress }));
   }
+}
 
-  private async run(job: Job, dir: string, options: ImportFolderOptions): Promise<void> {
-    if (job.view.state !== 'queued') return;
-    job.view.state = 'running';
-    try {
-      const report = await this.importFolder(dir, {
-        ...options,
-        onStart: (files) => (job.view.progress.totalFiles = files),
-        onFile: () => job.view.progress.files++,
-        onPerson: (_person, done) => {
-          job.view.progress.people = done.people;
-          job.view.progress.files = Math.max(job.view.progress.files, done.files);
-        },
-        shouldStop: () => job.stop,
-      });
-      job.view.report = insideUpload(report, dir);
-      this.finish(job, report.interrupted ? 'cancelled' : 'done');
-    } catch (e) {
-      job.view.error = isVisageError(e)
-        ? { code: e.code, message: e.message }
-        : { code: 'internal_error', message: e instanceof Error ? e.message : String(e) };
-      this.finish(job, 'failed');
+/** Runs import jobs claimed by a runner (job-runner.ts): the photos are written out, then imported. */
+export function importJobHandler(importFolder: ImportFolderFn) {
+  return async (context: JobContext<ImportParams, Progress>): Promise<JobOutcome> => {
+    const { job } = context;
+    const { largest, force, retryFailed, actor } = job.params;
+    const people = path.join(context.dir, 'people');
+    for (const file of context.fileNames().filter((f) => f.startsWith(PREFIX))) {
+      const out = path.join(people, ...file.slice(PREFIX.length).split('/'));
+      fs.mkdirSync(path.dirname(out), { recursive: true });
+      context.readFile(file, out);
     }
-  }
+    const progress = { ...(job.progress ?? { files: 0, totalFiles: 0, people: 0, totalPeople: 0 }) };
+    const report = await importFolder(people, {
+      largest,
+      force,
+      retryFailed,
+      actor,
+      onStart: (files) => {
+        progress.totalFiles = files;
+        context.progress({ ...progress });
+      },
+      onFile: () => {
+        progress.files++;
+        context.progress({ ...progress });
+      },
+      onPerson: (_person, done) => {
+        progress.people = done.people;
+        progress.files = Math.max(progress.files, done.files);
+        context.progress({ ...progress });
+      },
+      shouldStop: () => context.signal.aborted,
+    });
+    // Stopped for a shutdown or a takeover, the job goes on elsewhere: the runner gives it back.
+    const reason = context.stopped();
+    if (reason === 'shutdown' || reason === 'lease_lost') throw new VisageError('job_stopped', reason);
+    return { state: report.interrupted ? 'cancelled' : 'done', result: insideUpload(report, people) };
+  };
+}
 
-  private finish(job: Job, state: ImportJobState): void {
-    job.view.state = state;
-    fs.rmSync(job.dir, { recursive: true, force: true });
-  }
-
-  private forgetOld(): void {
-    const finished = [...this.jobs.values()].filter((j) => !['queued', 'running'].includes(j.view.state));
-    for (const j of finished.slice(0, Math.max(0, finished.length - KEEP_FINISHED)))
-      this.jobs.delete(j.view.id);
-  }
+function view(job: JobRecord): ImportJobView {
+  const params = job.params as ImportParams;
+  return {
+    id: job.id,
+    name: params.name,
+    state: job.state,
+    progress: (job.progress as Progress | null) ?? { files: 0, totalFiles: 0, people: 0, totalPeople: 0 },
+    ...(job.result ? { report: job.result as ImportFolderReport } : {}),
+    ...(job.error ? { error: job.error } : {}),
+  };
 }
 
 /**

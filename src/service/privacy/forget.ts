@@ -5,7 +5,8 @@
 // their events, whose vectors are their face), the faces left unknown in clusters named as them (their
 // cluster memberships go with the events; a numbered cluster row stays, as unknowns/ never reuses a
 // number, with its person set to null by the foreign key), the bulk-import records of their photos, and
-// their name wherever it stands in another row's file path. The audit log then says only that a person
+// their name wherever it stands in another row's file path, and every job that names them (a video job's
+// tracks and annotated copy, an import with their photos: jobs/job-queue.ts removeWhere). The audit log then says only that a person
 // was forgotten, by whom and when: entries about them go, other entries lose their name and id, unless
 // the settings keep names (forgetAuditNames: their history stays and the entry names them).
 //
@@ -24,6 +25,7 @@ import { truncateWal } from '../../gallery/database.js';
 import type { ChangeContext, Gallery } from '../../gallery/gallery.js';
 import { nameKey } from '../../gallery/names.js';
 import type { ForgetReport } from '../../api/index.js';
+import type { JobQueue } from '../jobs/job-queue.js';
 import { isAbout, subjectOf, type Subject } from './subject.js';
 import type { PrivacySettingsStore } from './settings.js';
 
@@ -32,6 +34,7 @@ export type { ForgetReport };
 export interface ForgetDeps {
   gallery: Gallery;
   settings: PrivacySettingsStore;
+  jobs: JobQueue;
 }
 
 /** What a forgotten name is replaced with where a row of someone else held it (a file path, a message). */
@@ -59,6 +62,8 @@ export function forget(deps: ForgetDeps, personId: number, context: ChangeContex
         .map((p) => p.name);
       const redact = redactor(subject.names, others);
       const imports = eraseImports(gallery, subject, redact);
+      const personIdField = `"personId":${personId}`;
+      deps.jobs.removeWhere((texts) => texts.some((t) => t.includes(personIdField) || redact(t) !== t));
       for (const name of subject.names) {
         gallery.events.rewriteSources(name, redact);
         gallery.samples.rewriteSourceNames(name, redact);

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ChangeContext, Gallery } from '../../gallery/gallery.js';
 import type { ExportReport } from '../archive/archive.js';
+import type { JobQueue } from '../jobs/job-queue.js';
 import type { People } from '../people/people.js';
 import { forget, type ForgetReport } from './forget.js';
 import { exportPerson } from './person-export.js';
@@ -26,6 +27,8 @@ export class Privacy {
     private readonly deps: {
       gallery: Gallery;
       people: People;
+      /** The job queue: jobs about a forgotten person go with them. */
+      jobs: JobQueue;
       /**
        * Told after a forget committed, to erase what lies outside the database (the MQTT broker's
        * retained state and Home Assistant sensors of the person: integrations/).
@@ -56,7 +59,11 @@ export class Privacy {
   }
 
   forgetById(personId: number, context: ChangeContext = {}): ForgetReport {
-    const report = forget({ gallery: this.deps.gallery, settings: this.store }, personId, context);
+    const report = forget(
+      { gallery: this.deps.gallery, settings: this.store, jobs: this.deps.jobs },
+      personId,
+      context,
+    );
     this.deps.onForgotten?.(report.forgotten);
     return report;
   }

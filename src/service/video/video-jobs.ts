@@ -1,19 +1,21 @@
 // Video uploads processed in the background: recognise the faces (one event per track) and write an
-// annotated copy. Several jobs run at once — their ffmpeg decoding in parallel, their model work
-// interleaved frame by frame in the scheduler, each job its own lane — so a second user's video starts
-// while the first is still running; beyond `concurrency` jobs wait to start, and beyond `maxQueued`
-// waiting jobs an upload is refused with `busy`. Each job runs within limits (duration, frames, wall time)
-// that fail it with a clear code while keeping the tracks found. Jobs live in memory with their files
-// under <dataDir>/videos/<id>/; the oldest finished jobs are forgotten (files removed) beyond a fixed
-// number, and the folder is emptied at start, since the jobs of an earlier run are unknown to this one.
-import { randomUUID } from 'node:crypto';
+// annotated copy. Each upload is a job in the store's queue (jobs/job-queue.ts), run by whichever runner
+// claims it — this node's, another node's or a `visage worker` — and read from any node. A runner runs
+// several video jobs at once — their ffmpeg decoding in parallel, their model work interleaved frame by
+// frame in its scheduler, each job its own lane — so a second user's video starts while the first is
+// still running; beyond `maxQueued` waiting jobs an upload is refused with `busy`. Each job runs within
+// limits (duration, frames, wall time) that fail it with a clear code while keeping the tracks found.
+// Its events are stored with the job's commit, so a job run again after its runner died stores them once.
 import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { randomUUID } from 'node:crypto';
 import { isVisageError, VisageError } from '../../errors.js';
 import { DEFAULT_SECURITY_LEVEL, type SecurityLevel } from '../recognize/decision.js';
+import type { JobQueue, JobRecord } from '../jobs/job-queue.js';
+import type { JobContext, JobOutcome } from '../jobs/job-runner.js';
 import { VideoLimitError, type VideoLimits, type VideoResult, type VideoService } from './video.js';
 
 export type JobState = 'queued' | 'running' | 'done' | 'failed';
@@ -29,16 +31,21 @@ export interface JobView {
   error?: { code: string; message: string };
 }
 
-interface Job {
-  view: JobView;
-  dir: string;
-  input: string;
-  annotated: string;
-  listeners: Set<(view: JobView) => void>;
+/** What a video job keeps in the queue. */
+interface VideoParams {
+  file: string;
+  level: SecurityLevel;
+  /** The upload's extension (`.mp4`), so ffmpeg sees the same name kind as the client sent. */
+  ext: string;
 }
+/** `file` is the upload's name (the job's events carry it too). */
+type StoredResult = Omit<VideoResult, 'annotated'> & { annotated: boolean };
+type Progress = JobView['progress'];
 
-/** Finished jobs kept (with their annotated video) before the oldest is removed. */
-const KEEP_FINISHED = 20;
+const INPUT = 'input';
+const ANNOTATED = 'annotated.mp4';
+/** How often a subscriber's job is read again: the store is the one place every node's jobs are. */
+const WATCH_MS = 250;
 
 /**
  * Limits of one video job, so one upload cannot hold a share of the models for hours:
@@ -50,7 +57,7 @@ const KEEP_FINISHED = 20;
  *   with the other jobs; a job still running then (crowds in every frame) gives the models back.
  */
 export const DEFAULT_VIDEO_LIMITS: VideoLimits = { maxDurationS: 600, maxFrames: 36_000, maxWallS: 1800 };
-/** Jobs running at once: each holds an ffmpeg decoder and a few decoded frames (~3 MB each at 720p). */
+/** Jobs a runner runs at once: each holds an ffmpeg decoder and a few decoded frames (~3 MB each at 720p). */
 export const DEFAULT_VIDEO_CONCURRENCY = 4;
 /** Jobs waiting to start before uploads are refused with `busy`. */
 export const DEFAULT_VIDEO_QUEUE = 16;
@@ -60,83 +67,72 @@ export interface JobOptions {
   level?: SecurityLevel;
 }
 
+/** How a node runs and accepts video jobs (`visage serve`; tests set small limits). */
 export interface VideoJobsOptions {
   limits?: Partial<VideoLimits>;
+  /** Jobs run at once by this node's runner. */
   concurrency?: number;
   maxQueued?: number;
 }
 
 export class VideoJobs {
-  private readonly jobs = new Map<string, Job>();
-  private readonly waiting: Job[] = [];
-  private readonly running = new Set<Promise<void>>();
-  private readonly abort = new AbortController();
-  private readonly limits: VideoLimits;
-  private readonly concurrency: number;
-  private readonly maxQueued: number;
+  private readonly watchers = new Set<NodeJS.Timeout>();
 
   constructor(
-    private readonly video: VideoService,
-    private readonly root: string,
+    private readonly queue: JobQueue,
+    /** Where an upload is streamed before it goes into the store (never whole in memory). */
+    private readonly uploadDir: string,
     private readonly urlOf: (id: string) => string,
-    options: VideoJobsOptions = {},
-  ) {
-    this.limits = { ...DEFAULT_VIDEO_LIMITS, ...options.limits };
-    this.concurrency = Math.max(1, options.concurrency ?? DEFAULT_VIDEO_CONCURRENCY);
-    this.maxQueued = options.maxQueued ?? DEFAULT_VIDEO_QUEUE;
-    fs.rmSync(root, { recursive: true, force: true });
-  }
+    private readonly maxQueued = DEFAULT_VIDEO_QUEUE,
+  ) {}
 
   /**
-   * A folder for a new job's upload; the caller writes `input` there, then calls `start`. `busy` when
-   * too many jobs wait already (before the upload is stored).
+   * An uploaded video, streamed to a file here, then queued with it. `file` is the upload's stream; it is
+   * `truncated` when it went over the upload limit. Errors: `busy`, `file_too_large`, `empty_file`.
    */
-  prepare(filename: string): { id: string; input: string } {
-    if (this.waiting.length >= this.maxQueued) {
+  async submit(
+    file: Readable & { truncated?: boolean },
+    filename: string,
+    limitBytes: number,
+    options: JobOptions = {},
+  ): Promise<JobView> {
+    const queued = this.queue.queued('video');
+    if (queued >= this.maxQueued) {
+      file.resume();
       throw new VisageError(
         'busy',
-        `${this.waiting.length} videos are waiting to be processed already; try again in a minute.`,
-        { queued: this.waiting.length, retryAfterS: 60 },
+        `${queued} videos are waiting to be processed already; try again in a minute.`,
+        { queued, retryAfterS: 60 },
       );
     }
-    const id = randomUUID();
-    const dir = path.join(this.root, id);
-    fs.mkdirSync(dir, { recursive: true });
-    // The client's name is kept for display only; on disk the file is `input` plus its extension.
+    // The client's name is kept for display only; the file is `input` plus its extension.
     const ext = (path
       .extname(filename)
       .toLowerCase()
       .match(/^\.[a-z0-9]{1,5}$/) ?? [''])[0];
-    return { id, input: path.join(dir, `input${ext}`) };
-  }
-
-  start(id: string, input: string, filename: string, options: JobOptions = {}): JobView {
-    const dir = path.dirname(input);
-    const job: Job = {
-      view: {
-        id,
-        file: filename,
-        level: options.level ?? DEFAULT_SECURITY_LEVEL,
-        state: 'queued',
-        progress: { phase: 'recognize', frames: 0, totalFrames: null, fps: 0 },
-      },
-      dir,
-      input,
-      annotated: path.join(dir, 'annotated.mp4'),
-      listeners: new Set(),
-    };
-    this.jobs.set(id, job);
-    this.waiting.push(job);
-    this.pump();
-    return job.view;
-  }
-
-  discard(id: string): void {
-    fs.rmSync(path.join(this.root, id), { recursive: true, force: true });
+    fs.mkdirSync(this.uploadDir, { recursive: true });
+    const upload = path.join(this.uploadDir, `${randomUUID()}${ext}`);
+    try {
+      await pipeline(file, fs.createWriteStream(upload));
+      if (file.truncated) {
+        throw new VisageError(
+          'file_too_large',
+          `${filename} is larger than the ${limitBytes / (1024 * 1024)} MB limit for videos.`,
+          { file: filename, limitBytes },
+        );
+      }
+      if (fs.statSync(upload).size === 0)
+        throw new VisageError('empty_file', `${filename} is empty (0 bytes).`, { file: filename });
+      const params: VideoParams = { file: filename, level: options.level ?? DEFAULT_SECURITY_LEVEL, ext };
+      return this.view(this.queue.enqueue('video', params, { files: [{ name: INPUT, path: upload }] }));
+    } finally {
+      fs.rmSync(upload, { force: true });
+    }
   }
 
   get(id: string): JobView | undefined {
-    return this.jobs.get(id)?.view;
+    const job = this.queue.get(id);
+    return job?.kind === 'video' ? this.view(job) : undefined;
   }
 
   /** A job's view; `video_not_found` when unknown (or forgotten). */
@@ -151,156 +147,126 @@ export class VideoJobs {
     return view;
   }
 
-  /**
-   * An uploaded video, streamed to the job's folder (never whole in memory), then queued. `file` is the
-   * upload's stream; it is `truncated` when it went over the upload limit. Errors: `busy`,
-   * `file_too_large`, `empty_file`.
-   */
-  async submit(
-    file: Readable & { truncated?: boolean },
-    filename: string,
-    limitBytes: number,
-    options: JobOptions = {},
-  ): Promise<JobView> {
-    const { id, input } = this.prepare(filename);
-    try {
-      await pipeline(file, fs.createWriteStream(input));
-      if (file.truncated) {
-        throw new VisageError(
-          'file_too_large',
-          `${filename} is larger than the ${limitBytes / (1024 * 1024)} MB limit for videos.`,
-          { file: filename, limitBytes },
-        );
-      }
-      if (fs.statSync(input).size === 0)
-        throw new VisageError('empty_file', `${filename} is empty (0 bytes).`, { file: filename });
-    } catch (e) {
-      this.discard(id);
-      throw e;
-    }
-    return this.start(id, input, filename, options);
-  }
-
-  annotatedFile(id: string): string | undefined {
-    const job = this.jobs.get(id);
-    return job?.view.result?.annotatedUrl ? job.annotated : undefined;
-  }
-
   /** The annotated copy of a job to download; `video_not_found`, or `not_ready` until it exists. */
-  annotated(id: string): { file: string; size: number; downloadName: string } {
+  annotated(id: string): { stream: Readable; size: number; downloadName: string } {
     const view = this.require(id);
-    const file = this.annotatedFile(id);
-    if (!file)
+    const size = view.result?.annotatedUrl ? this.queue.fileSize(id, ANNOTATED) : null;
+    if (size === null)
       throw new VisageError(
         'not_ready',
         `Video job ${view.id} is ${view.state}; the annotated copy exists once it is done.`,
         { state: view.state },
       );
     const base = view.file.replace(/\.[^.]*$/, '').replace(/[^\p{L}\p{N}._-]+/gu, '_') || 'video';
-    return { file, size: fs.statSync(file).size, downloadName: `${base}-annotated.mp4` };
+    return { stream: this.queue.streamFile(id, ANNOTATED), size, downloadName: `${base}-annotated.mp4` };
   }
 
-  /** Calls `listener` on every change until the job finishes; returns the unsubscribe function. */
+  /**
+   * Calls `listener` on every change until the job finishes, wherever it runs (the job is read from the
+   * store every WATCH_MS); returns the unsubscribe function.
+   */
   subscribe(id: string, listener: (view: JobView) => void): () => void {
-    const job = this.jobs.get(id);
-    if (!job) return () => {};
-    job.listeners.add(listener);
-    return () => job.listeners.delete(listener);
+    let last = this.queue.get(id)?.updatedAt;
+    const timer = setInterval(() => {
+      const job = this.queue.get(id);
+      if (!job || job.updatedAt === last) return;
+      last = job.updatedAt;
+      const view = this.view(job);
+      listener(view);
+      if (view.state === 'done' || view.state === 'failed') unsubscribe();
+    }, WATCH_MS);
+    this.watchers.add(timer);
+    const unsubscribe = (): void => {
+      clearInterval(timer);
+      this.watchers.delete(timer);
+    };
+    return unsubscribe;
   }
 
-  /** Stops the running jobs at their next frame, fails the waiting ones, and waits (shutdown). */
-  async close(): Promise<void> {
-    this.abort.abort();
-    for (const job of this.waiting.splice(0)) {
-      fs.rmSync(job.input, { force: true });
-      this.finish(job, {
-        state: 'failed',
-        error: { code: 'shutting_down', message: 'The server stopped before this video was processed.' },
-      });
+  /** Stops every subscription (server shutdown); the jobs themselves belong to their runners. */
+  close(): void {
+    for (const timer of this.watchers) clearInterval(timer);
+    this.watchers.clear();
+  }
+
+  private view(job: JobRecord): JobView {
+    const params = job.params as VideoParams;
+    const stored = job.result as StoredResult | null;
+    const view: JobView = {
+      id: job.id,
+      file: params.file,
+      level: params.level,
+      // A video job is never cancelled: the state a client knows for one that was is failed.
+      state: job.state === 'cancelled' ? 'failed' : job.state,
+      progress: (job.progress as Progress | null) ?? {
+        phase: 'recognize',
+        frames: 0,
+        totalFrames: null,
+        fps: 0,
+      },
+    };
+    if (stored) {
+      const { annotated, ...rest } = stored;
+      view.result = { ...rest, annotatedUrl: annotated ? this.urlOf(job.id) : null };
     }
-    await Promise.all(this.running);
+    if (job.error) view.error = job.error;
+    return view;
   }
+}
 
-  private pump(): void {
-    while (this.running.size < this.concurrency && this.waiting.length > 0) {
-      const job = this.waiting.shift()!;
-      const run: Promise<void> = this.run(job).finally(() => {
-        this.running.delete(run);
-        this.pump();
-      });
-      this.running.add(run);
-    }
-  }
-
-  private async run(job: Job): Promise<void> {
-    job.view.state = 'running';
-    this.notify(job);
+/** Runs video jobs claimed by a runner (job-runner.ts): recognise, annotate, store the annotated copy. */
+export function videoJobHandler(video: VideoService, limits: Partial<VideoLimits> = {}) {
+  const jobLimits = { ...DEFAULT_VIDEO_LIMITS, ...limits };
+  return async (context: JobContext<VideoParams, Progress>): Promise<JobOutcome> => {
+    const { job } = context;
+    const input = path.join(context.dir, `${INPUT}${job.params.ext}`);
+    if (!context.readFile(INPUT, input))
+      throw new VisageError('upload_missing', `The upload of video job ${job.id} is no longer stored.`);
+    const annotatedFile = path.join(context.dir, ANNOTATED);
     const t0 = performance.now();
-    let lastNotice = 0;
+    const stored = (result: VideoResult): StoredResult => {
+      const { annotated, ...rest } = result;
+      if (annotated) context.storeFile(ANNOTATED, annotated);
+      return { ...rest, annotated: Boolean(annotated) };
+    };
     try {
-      const result = await this.video.process(
-        job.input,
-        // Events name the upload, not this server's temporary copy of it.
+      const result = await video.process(
+        input,
         {
-          annotate: job.annotated,
-          name: job.view.file,
-          lane: `video:${job.view.id}`,
-          limits: this.limits,
-          level: job.view.level,
+          annotate: annotatedFile,
+          // Events name the upload, not the runner's temporary copy of it.
+          name: job.params.file,
+          lane: `video:${job.id}`,
+          limits: jobLimits,
+          level: job.params.level,
+          // Run again after the events were stored (the runner died before it finished): not again.
+          storeEvents: !job.committed,
+          commit: context.commit,
         },
         (p) => {
-          const now = performance.now();
-          job.view.progress = {
+          context.progress({
             phase: p.phase,
             frames: p.frame,
             totalFrames: p.totalFrames,
-            fps: Number(((p.frame * 1000) / Math.max(1, now - t0)).toFixed(1)),
-          };
-          // A few updates a second are plenty for a progress bar.
-          if (now - lastNotice > 250) {
-            lastNotice = now;
-            this.notify(job);
-          }
+            fps: Number(((p.frame * 1000) / Math.max(1, performance.now() - t0)).toFixed(1)),
+          });
         },
-        this.abort.signal,
+        context.signal,
       );
-      this.finish(job, { state: 'done', result: this.resultView(job, result) });
+      return { state: 'done', result: stored(result) };
     } catch (e) {
-      const error = isVisageError(e)
-        ? { code: e.code, message: e.message.replaceAll(job.input, job.view.file) }
-        : {
-            code: 'internal_error',
-            message: 'Processing this video failed unexpectedly; see the server log.',
-          };
       // A limit keeps what was found: the tracks so far (stored as events) and their annotated copy.
-      const partial = e instanceof VideoLimitError && e.partial ? this.resultView(job, e.partial) : undefined;
-      this.finish(job, { state: 'failed', error, ...(partial ? { result: partial } : {}) });
-      if (!isVisageError(e)) process.emitWarning(e instanceof Error ? e : String(e));
-    } finally {
-      fs.rmSync(job.input, { force: true });
+      if (!(e instanceof VideoLimitError) || context.stopped()) throw rename(e, input, job.params.file);
+      return {
+        state: 'failed',
+        error: { code: e.code, message: e.message.replaceAll(input, job.params.file) },
+        ...(e.partial ? { result: stored(e.partial) } : {}),
+      };
     }
-  }
+  };
+}
 
-  /** `file` and `annotated` are paths on this server: the client sees its file name and a URL instead. */
-  private resultView(job: Job, result: VideoResult): NonNullable<JobView['result']> {
-    const { annotated, ...rest } = result;
-    return { ...rest, file: job.view.file, annotatedUrl: annotated ? this.urlOf(job.view.id) : null };
-  }
-
-  private finish(job: Job, outcome: Partial<JobView>): void {
-    Object.assign(job.view, outcome);
-    this.notify(job);
-    job.listeners.clear();
-    const finished = [...this.jobs.values()].filter(
-      (j) => j.view.state === 'done' || j.view.state === 'failed',
-    );
-    for (const old of finished.slice(0, Math.max(0, finished.length - KEEP_FINISHED))) {
-      this.jobs.delete(old.view.id);
-      fs.rmSync(old.dir, { recursive: true, force: true });
-    }
-  }
-
-  private notify(job: Job): void {
-    for (const listener of job.listeners) listener(job.view);
-  }
+/** The error with the runner's copy's path replaced by the upload's name. */
+function rename(e: unknown, input: string, file: string): unknown {
+  return isVisageError(e) ? new VisageError(e.code, e.message.replaceAll(input, file), e.details) : e;
 }

@@ -114,6 +114,11 @@ export interface VideoOptions extends TrackingOptions {
   /** The scheduler lane of this video's frames (e.g. `video:<job id>`); default: the shared one. */
   lane?: string;
   limits?: Partial<VideoLimits>;
+  /**
+   * Wraps the storing of the events, e.g. a job's, which stores them in one transaction with its own
+   * record so that they are stored once however often the job is run (jobs/job-queue.ts).
+   */
+  commit?: <T>(store: () => T) => T;
 }
 
 export interface FrameFaces {
@@ -407,9 +412,9 @@ async function keepTracks(
   }
   if (options.storeEvents ?? true) {
     const modelId = deps.recognizer.modelId;
-    const ids = deps.events.addMany(
-      rows.map((row, i) => trackEvent(row, tracks[i]!, snapshots[i]!, source, modelId)),
-    );
+    const store = (): number[] =>
+      deps.events.addMany(rows.map((row, i) => trackEvent(row, tracks[i]!, snapshots[i]!, source, modelId)));
+    const ids = options.commit ? options.commit(store) : store();
     ids.forEach((id, i) => (rows[i]!.eventId = id));
   }
 }
