@@ -7,42 +7,44 @@
 // recall does not depend on how embeddings cluster.
 //
 // Past the memory wall (from COARSE_FROM vectors): the int8 scan reads 128 B per 128-D vector, 128 MB per
-// query at 1M. A coarse pass first (coarse-codes.ts: 2 bits per dimension, 32 B per vector, one table
-// lookup per 2 dimensions for 16 rows at once) ranks every vector, and the int8 scan reads only its
-// candidates: every row whose coarse score is within 4 error deviations of the ~16th best's, and at least
-// COARSE_FRACTION (1 %) and 4096 rows; past 25 % of the gallery the full scan runs instead. The exact
-// rescoring is unchanged.
+// query at 1M. A coarse pass first (coarse-codes.ts: 4 bits per dimension plus a per-row error bound,
+// 67 B per vector, one table lookup per dimension for 16 rows at once) bounds every vector's similarity
+// from above, and the int8 scan reads only the rows whose bound reaches L, the k-th best person's exact
+// similarity among the ~512 best-bounded rows; past 25 % of the gallery the full scan runs instead. The
+// exact rescoring is unchanged.
 // The invariant the recognizer needs (each of the 16 nearest people with their best two samples, exact,
-// so the decision rule sees the same best, second and runner-up): it holds when every top-16 person's
-// best sample is a candidate, since every sample of a shortlisted person is rescored from float32. It is
-// measured, not proven (a 2-bit code has no useful hard error bound): bench/gallery.ts compares the
-// coarse path's whole searchSamples(q, 16, 2) answer with the exact path's on every query, and both with
-// an independent float32 search. Searches for more than COARSE_MAX_K people (the look-alike scan) keep
-// the full scan: the cut was measured for 16.
-// Figures (bench:gallery; 2 shared cores, heavily loaded by other work, so absolute times swing 3-10×
-// between runs; ratios are from the same run, medians of 3 interleaved rounds of 200 queries):
-// - 1M random identities, two runs: p50 exact 88.6 ms → coarse 39.1 ms (2.27×) and 25.0 → 11.0 ms
-//   (2.28×; p95 48 → 23 ms), the int8 scan reading 1.8 % of the gallery; recall@1 1.000, the top-16
-//   answer identical on 200/200 queries (also with the least share cut to 0.25 %).
-// - 100k: 3.13 → 2.12 ms (1.48×), the int8 scan reading 6.3 % of the gallery; identical 200/200.
-// - dlib set (330 held-out dev photos, dlib-resnet, among 1M face-like distractors), two runs: p50
-//   27.1 → 22.4 ms (1.21×) and 39.6 → 30.6 ms (1.29×), the int8 scan reading 7.8 % on average (some
-//   queries fall back to the full scan); recall@1 1.000, best two people identical on 330/330, the
-//   whole top-16 answer on 329/330 (one query differs further down; the exact path itself differs from
-//   the float32 reference on 1/330).
-// - Switch-over: at 10k-30k the coarse pass did not pay (0.88-1.06×), at 100k it did: COARSE_FROM 100k.
-// Memory per 128-D vector: 698 B in all (float32 512, int8 128 + scale 4, coarse codes 32 + scratch 6,
+// so the decision rule sees the same best, second and runner-up) holds when every top-16 person's best
+// sample reaches the int8 scan, since every sample of a shortlisted person is rescored from float32. It
+// is proven, not measured: L is at most the true 16th best person's similarity, and the coarse pass drops
+// only rows whose similarity is provably below L (the proof is in coarse-codes.ts), so no top-16 person's
+// best sample is dropped and the int8 shortlist sees every row that can matter. It holds for any k (the
+// look-alike scan too). bench/gallery.ts still compares the coarse path's whole searchSamples(q, 16, 2)
+// answer with the exact path's on every query, and both with an independent float32 search.
+// Figures (bench:gallery; 2 shared cores, loaded by other work, so absolute times swing 2-4× between
+// runs; ratios are from the same run, medians of 3 interleaved rounds of 200 queries):
+// - 1M random identities, three runs: p50 exact 29.5 ms → coarse 17.1 ms (1.73×), 31.3 → 17.9 (1.74×),
+//   34.5 → 20.0 (1.72×), the int8 scan reading 0.4 % of the gallery; recall@1 1.000, the top-16 answer
+//   identical on 200/200 queries each time.
+// - 100k: 3.59 → 3.38 ms (1.06×) and 3.52 → 2.68 ms (1.31×), reading 1.6 %; identical 200/200.
+// - dlib set (330 held-out dev photos, dlib-resnet, among 1M face-like distractors): p50 29.9 → 24.3 ms
+//   (1.23×), reading 3.5 % on average (64 seeds instead of 512: 1.19× and 1.18×, reading 6.5 %);
+//   recall@1 1.000, the whole top-16 answer identical on 330/330 in every run (the exact path itself
+//   differs from the float32 reference on 1/330).
+// - Not reached: issue 14's p50 ≤ 5 ms and ≥ 2.5× at 1M. The 4-bit scan of every row costs ~57 % of the
+//   int8 scan (coarse-codes.ts), and 2-bit codes, twice as cheap, admit no useful proof.
+// - Switch-over: at 10k-30k the coarse pass did not pay, at 100k it did: COARSE_FROM 100k.
+// Memory per 128-D vector: 733 B in all (float32 512, int8 128 + scale 4, coarse codes 67 + scratch 6,
 // ids 8, per-query scratch 8).
-// Tried and dropped: a fixed 1 % of candidates was 2.6× faster at 1M on both sets, but on the face-like
-// one (top 16 a dense crowd at cosine ≈ 0.94) changed the top-16 answer on 12 % of queries (same top 1);
-// hence the error-margin cut. 1-bit sign codes (16 B) with Hamming distance needed up to 39 % of 1M as
-// candidates for the exact top 16, with an asymmetric 4-bit-query score up to 4.2 % (the 2-bit codes at
-// most 1401 rows, 0.14 %), and their popcount kernel cost as much per row as the int8 scan; 4-bit codes
-// needed only 63 rows but would cost as many SIMD multiply-adds per row as int8 (by instruction count); an int8 scan of a few % of scattered
-// rows is latency-bound (80k listed rows took ~70 % of a full scan) and touching rows ahead did not
-// help. Codes about the origin were 5× worse than about the gallery's mean on face-like vectors, and
-// weighting codes by q − c instead of q (leaving out each row's ⟨c, x⟩) broke the top 16 on 2.7 % of
-// real dev queries.
+// Tried and dropped: 2-bit codes (32 B) with a statistical cut, 4 standard deviations of the quantiser's
+// error about the ~16th best and at least 1 % of the gallery: faster (43.9 → 20.1 ms, 2.19× at 1M
+// random; 46.0 → 36.7 ms, 1.25× face-like; one run this session) but unproven, and the face-like top 16
+// differed on 1/330 queries (3σ: 2.73× / 2.16×, differing on 2.4 %); no bound fits 2 bits
+// (coarse-codes.ts). A fixed 1 % of candidates was
+// 2.6× faster at 1M but changed the face-like top 16 on 12 % of queries. 1-bit sign codes (16 B) needed
+// up to 39 % of 1M as candidates for the exact top 16 and their popcount kernel cost as much per row as
+// the int8 scan; an int8 scan of a few % of scattered rows is latency-bound (80k listed rows took ~70 %
+// of a full scan) and touching rows ahead did not help. Codes about the origin were 5× worse than about
+// the gallery's mean on face-like vectors.
 import { VisageError } from '../errors.js';
 import { Int8VectorStore } from './int8-scan.js';
 import { CoarseCodeStore } from './coarse-codes.js';
@@ -105,11 +107,6 @@ const TRIM_FRACTION = 0.2;
 const INITIAL_CAPACITY = 64;
 /** Vectors from which the coarse pass runs before the int8 scan (below it the int8 scan alone is as fast). */
 export const COARSE_FROM = 100_000;
-/** Least share of the gallery the coarse pass hands to the int8 scan, and least number of rows. */
-export const COARSE_FRACTION = 0.01;
-const COARSE_MIN_CANDIDATES = 4096;
-/** Largest k the candidate share was measured for (the recognizer asks for 16); above it, the full scan. */
-const COARSE_MAX_K = 16;
 /** Coarse codes are re-centred on the gallery (mean, spread) from this size on, each time it doubles. */
 const RECENTER_FROM = 256;
 
@@ -134,8 +131,6 @@ export class EmbeddingIndex {
    * compare both paths on one index (0: always, Infinity: never).
    */
   coarseFrom = COARSE_FROM;
-  /** Least share the coarse pass keeps (COARSE_FRACTION); the benchmark probes its headroom. */
-  coarseFraction = COARSE_FRACTION;
   private scanned = 0;
 
   constructor(
@@ -357,9 +352,8 @@ export class EmbeddingIndex {
     this.checkDim(q);
     const shortlist = new Shortlist(Math.max(SHORTLIST_FACTOR * k, SHORTLIST_MIN));
     const persons = this.persons;
-    const wanted = Math.max(COARSE_MIN_CANDIDATES, Math.ceil(this.coarseFraction * this.count));
-    if (this.count >= this.coarseFrom && k <= COARSE_MAX_K && wanted < this.count) {
-      const rows = this.coarse!.candidates(q, this.count, wanted);
+    if (this.count >= this.coarseFrom) {
+      const rows = this.coarse!.candidates(q, this.count, (seeds) => this.kthBestPerson(q, seeds, k));
       if (rows) {
         this.scanned = rows.length;
         const { dots, scales } = this.codes!.scanListedRows(q, rows);
@@ -378,6 +372,22 @@ export class EmbeddingIndex {
       if (s > shortlist.floor) shortlist.offer(persons[i], s);
     }
     return shortlist.people();
+  }
+
+  /**
+   * The k-th best of the people's best exact similarities over `rows`: a lower bound on the k-th best over
+   * the whole gallery (null when the rows hold fewer than k people).
+   */
+  private kthBestPerson(q: Float32Array, rows: Int32Array, k: number): number | null {
+    const best = new Map<number, number>();
+    for (let i = 0; i < rows.length; i++) {
+      const s = dotAt(q, this.vectors, rows[i] * this.dimension);
+      const person = this.persons[rows[i]];
+      const seen = best.get(person);
+      if (seen === undefined || s > seen) best.set(person, s);
+    }
+    if (best.size < k) return null;
+    return [...best.values()].sort((a, b) => b - a)[k - 1];
   }
 
   /** Exact similarity of a unit query to one held sample, from its float32 copy. */

@@ -11,7 +11,7 @@
 // `scanList` over the rows a large gallery's coarse pass keeps (coarse-codes.ts). Listed rows are
 // scattered, so that scan waits on memory (and on 4 KiB-page TLB misses): 10k listed rows of 1M took
 // 0.6 ms against 14.6 ms for all 1M, but 80k took ~70 % of the full scan; loads issued 8–32 rows ahead
-// did not measurably help and were dropped. Hence the coarse pass keeps only ~1 %.
+// did not measurably help and were dropped. Hence the coarse pass's cut must keep only a few %.
 
 import {
   assemble,
