@@ -169,9 +169,6 @@ export function importJobHandler(importFolder: ImportFolderFn) {
       },
       shouldStop: () => context.signal.aborted,
     });
-    // Stopped for a shutdown or a takeover, the job goes on elsewhere: the runner gives it back.
-    const reason = context.stopped();
-    if (reason === 'shutdown' || reason === 'lease_lost') throw new VisageError('job_stopped', reason);
     return { state: report.interrupted ? 'cancelled' : 'done', result: insideUpload(report, people) };
   };
 }

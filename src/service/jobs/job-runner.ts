@@ -137,6 +137,9 @@ export class JobRunner {
       reason ??= why;
       abort.abort();
     };
+    // Stopped for a shutdown or a takeover, the job goes on elsewhere: nothing of it is stored from here,
+    // and unless it finished, it is given back (shutdown) or left to its new runner (takeover).
+    const movedOn = (): boolean => reason === 'shutdown' || reason === 'lease_lost';
     let latest: unknown;
     const renew = setInterval(() => {
       try {
@@ -158,8 +161,7 @@ export class JobRunner {
       stopped: () => reason,
       progress: (p) => (latest = p),
       commit: (effects) => {
-        // Stopped for a shutdown or a takeover, the job runs again elsewhere: nothing is stored from here.
-        if (reason === 'shutdown' || reason === 'lease_lost') throw new JobStoppedError(reason);
+        if (movedOn()) throw new JobStoppedError(reason!);
         return this.queue.commit(job.id, this.node, effects);
       },
       fileNames: () => this.queue.fileNames(job.id),
@@ -172,12 +174,12 @@ export class JobRunner {
       try {
         outcome = await handler(context as JobContext<never, never>);
       } catch (e) {
-        outcome = reason === 'shutdown' || reason === 'lease_lost' ? 'released' : failure(e);
+        outcome = movedOn() ? 'released' : failure(e);
       } finally {
         clearInterval(renew);
         fs.rmSync(dir, { recursive: true, force: true });
       }
-      if (reason === 'shutdown' && outcome !== 'released' && outcome.state !== 'done') outcome = 'released';
+      if (movedOn() && outcome !== 'released' && outcome.state !== 'done') outcome = 'released';
       try {
         if (outcome === 'released') {
           if (reason === 'shutdown') this.queue.release(job.id, this.node);
@@ -214,7 +216,7 @@ export class JobRunner {
 }
 
 /** Thrown by `commit` once the job is to run elsewhere: the handler unwinds, nothing is stored. */
-export class JobStoppedError extends Error {
+class JobStoppedError extends Error {
   constructor(readonly reason: StopReason) {
     super(`the job stopped here (${reason})`);
   }

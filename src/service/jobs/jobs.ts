@@ -109,8 +109,14 @@ export class Jobs {
       // runner died goes on where it stopped (with --all it re-embeds everything again, the same vectors).
       const report: ReindexReport = await enrollment.reindex({
         ...context.job.params,
-        onStart: (n) => context.progress({ ...progress, totalSamples: (progress.totalSamples = n) }),
-        onSample: () => context.progress({ ...progress, samples: ++progress.samples }),
+        onStart: (n) => {
+          progress.totalSamples = n;
+          context.progress({ ...progress });
+        },
+        onSample: () => {
+          progress.samples++;
+          context.progress({ ...progress });
+        },
       });
       return { state: 'done', result: report };
     };

@@ -62,8 +62,9 @@ export function forget(deps: ForgetDeps, personId: number, context: ChangeContex
         .map((p) => p.name);
       const redact = redactor(subject.names, others);
       const imports = eraseImports(gallery, subject, redact);
-      const personIdField = `"personId":${personId}`;
-      deps.jobs.removeWhere((texts) => texts.some((t) => t.includes(personIdField) || redact(t) !== t));
+      // Their id as a whole number: "personId":1 is not "personId":12.
+      const personIdField = new RegExp(`"personId":${personId}(?!\\d)`);
+      deps.jobs.removeWhere((texts) => texts.some((t) => personIdField.test(t) || redact(t) !== t));
       for (const name of subject.names) {
         gallery.events.rewriteSources(name, redact);
         gallery.samples.rewriteSourceNames(name, redact);
