@@ -53,6 +53,7 @@ async function until(client: ApiClient, id: string, ok: (job: Json) => boolean):
 }
 
 let server: TestServer;
+let admin: ApiClient;
 let alice: ApiClient;
 let bob: ApiClient;
 let limited: TestServer;
@@ -60,7 +61,7 @@ let limitedViewer: ApiClient;
 
 before(async () => {
   server = await startServer(import.meta.filename);
-  const admin = await setUpAdmin(server);
+  admin = await setUpAdmin(server);
   [alice, bob] = [await keyClient(admin, 'viewer', 'alice'), await keyClient(admin, 'viewer', 'bob')];
   // One request may wait; video jobs stop at 20 analysed frames or 15 s of video.
   limited = await startServer(import.meta.filename, {
@@ -74,9 +75,9 @@ after(async () => {
   await limited.close();
 });
 
-test('while a long video job runs, a photo is answered at once and a second job moves before the first ends', async () => {
-  const long = looped(2);
-  const first = await startJob(alice, long);
+test('while a long video job runs, a photo is answered at once and a second job ends before the first', async () => {
+  // The first job is three times the second's length: with their frames interleaved, the second ends first.
+  const first = await startJob(alice, looped(3));
   const running = await until(alice, first, (j) => j.progress.frames > 0);
   assert.equal(running.state, 'running');
 
@@ -88,21 +89,28 @@ test('while a long video job runs, a photo is answered at once and a second job 
   const afterPhoto = await poll(alice, first);
   assert.equal(afterPhoto.state, 'running', `the photo (${photoMs} ms) did not wait for the video`);
 
-  const second = await startJob(bob, long);
-  const moving = await until(bob, second, (j) => j.progress.frames > 0);
+  const second = await startJob(bob, CLIP);
+  const b = await until(bob, second, finished);
   const firstThen = await poll(alice, first);
-  assert.ok(moving.progress.frames > 0, `the second job made progress: ${JSON.stringify(moving)}`);
-  assert.equal(firstThen.state, 'running', 'the second job moved while the first was still running');
-  assert.ok(
-    firstThen.progress.frames < firstThen.progress.totalFrames,
-    `first job at ${firstThen.progress.frames} of ${firstThen.progress.totalFrames} frames`,
-  );
-
-  const [a, b] = [await until(alice, first, finished), await until(bob, second, finished)];
-  assert.equal(a.state, 'done', JSON.stringify(a.error));
   assert.equal(b.state, 'done', JSON.stringify(b.error));
-  assert.equal(a.result.frames, b.result.frames, 'interleaved, both saw every frame');
-  assert.equal(a.result.tracks.length, b.result.tracks.length);
+  assert.equal(b.result.frames, b.progress.totalFrames, 'the second job saw every frame');
+  assert.ok(b.result.tracks.length >= 1);
+  assert.equal(firstThen.state, 'running', 'the second job ended while the first was still running');
+  assert.ok(
+    firstThen.progress.frames > running.progress.frames &&
+      firstThen.progress.frames < firstThen.progress.totalFrames,
+    `the first job moved on meanwhile: ${running.progress.frames} → ${firstThen.progress.frames} of ${firstThen.progress.totalFrames} frames`,
+  );
+  // The rest of the first job adds nothing to what this test shows: stop it, so it does not slow the next.
+  assert.equal((await admin.post(`/jobs/${first}/cancel`)).status, 200);
+  const cancelled = await until(alice, first, finished);
+  assert.equal(cancelled.state, 'failed');
+  assert.equal(cancelled.error.code, 'job_cancelled', JSON.stringify(cancelled.error));
+  assert.ok(
+    cancelled.result.frames >= firstThen.progress.frames &&
+      cancelled.result.frames < firstThen.progress.totalFrames,
+    `it stopped part-way, at ${cancelled.result.frames} of ${firstThen.progress.totalFrames} frames`,
+  );
 });
 
 test('a full queue answers 503 busy with Retry-After; the requests it took are all answered', async () => {

@@ -91,10 +91,21 @@ export const JOB_LEASE_TTL_MS = 5_000;
 const FINISHED: readonly JobState[] = ['done', 'failed', 'cancelled'];
 
 export class JobQueue {
+  private readonly enqueued = new Set<(kind: JobKind) => void>();
+
   constructor(
     private readonly db: Db,
     private readonly ttlMs = JOB_LEASE_TTL_MS,
   ) {}
+
+  /**
+   * Told of each job queued through this instance, once it is stored: a runner in the same process claims
+   * it at once instead of at its next poll. Runners elsewhere still find it by polling. Returns the unsubscribe.
+   */
+  onEnqueued(listener: (kind: JobKind) => void): () => void {
+    this.enqueued.add(listener);
+    return () => this.enqueued.delete(listener);
+  }
 
   /** Queues a job with its files, in one transaction: it is there whole or not at all. */
   enqueue<P>(
@@ -111,6 +122,7 @@ export class JobQueue {
       ).run(id, kind, JSON.stringify(params), json(options.progress), now, now);
       for (const file of options.files ?? []) this.putFile(id, file);
     })();
+    for (const listener of this.enqueued) listener(kind);
     return this.require(id) as JobRecord<P>;
   }
 

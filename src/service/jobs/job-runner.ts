@@ -2,7 +2,8 @@
 // kind's handler, and keeps the lease while it works. `visage worker` is one runner; each `visage serve`
 // node runs one too unless told not to (--no-jobs), so a single node works as it always did.
 //
-// Every POLL_MS a runner with a free slot of a kind claims one job of it. While a job runs, every
+// Every POLL_MS a runner with a free slot of a kind claims one job of it, and at once when a job is queued
+// in its own process. While a job runs, every
 // RENEW_MS its lease is renewed with the latest progress (so progress is visible from any node within a
 // second), and the answer says whether the job was cancelled or taken over: either aborts the handler's
 // signal. A handler ends with an outcome; one that throws fails the job with the error's code (an
@@ -16,7 +17,7 @@ import crypto from 'node:crypto';
 import { isVisageError } from '../../errors.js';
 import { isFinished, type JobError, type JobKind, type JobQueue, type JobRecord } from './job-queue.js';
 
-/** How often an idle slot looks for a job: the wait a queued job sees before it starts. */
+/** How often an idle slot looks for a job: the wait a job queued by another process sees before it starts. */
 export const POLL_MS = 500;
 /** How often a running job's lease is renewed and its progress stored. */
 export const RENEW_MS = 1_000;
@@ -80,6 +81,7 @@ export class JobRunner {
   readonly node: string;
   private readonly running = new Map<string, Running>();
   private readonly timer: NodeJS.Timeout;
+  private readonly unsubscribe: () => void;
   private closing = false;
 
   constructor(
@@ -91,6 +93,10 @@ export class JobRunner {
     this.removeStaleFolders();
     // Not unref'd: the runner is what keeps `visage worker` alive; close() stops it.
     this.timer = setInterval(() => this.round(), options.pollMs ?? POLL_MS);
+    // A job queued in this process starts now, after the caller's own work (setImmediate), not at the next poll.
+    this.unsubscribe = queue.onEnqueued((kind) => {
+      if (this.kinds[kind]) setImmediate(() => this.round());
+    });
     this.round();
   }
 
@@ -108,6 +114,7 @@ export class JobRunner {
   async close(): Promise<void> {
     this.closing = true;
     clearInterval(this.timer);
+    this.unsubscribe();
     for (const r of this.running.values()) r.stop('shutdown');
     await Promise.all([...this.running.values()].map((r) => r.done));
   }

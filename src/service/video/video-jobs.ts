@@ -196,7 +196,7 @@ export class VideoJobs {
       id: job.id,
       file: params.file,
       level: params.level,
-      // A video job is never cancelled: the state a client knows for one that was is failed.
+      // A video job's states are those of the first API; a cancelled one is failed, with job_cancelled.
       state: job.state === 'cancelled' ? 'failed' : job.state,
       progress: (job.progress as Progress | null) ?? {
         phase: 'recognize',
@@ -253,6 +253,15 @@ export function videoJobHandler(video: VideoService, limits: Partial<VideoLimits
         },
         context.signal,
       );
+      // Cancelled part-way, recognition stops as for Ctrl-C and returns what it found: kept, but the job
+      // did not see its whole video, so it is not done.
+      if (context.stopped() === 'cancelled') {
+        return {
+          state: 'cancelled',
+          error: { code: 'job_cancelled', message: `Cancelled after ${result.frames} analysed frames.` },
+          result: stored(result),
+        };
+      }
       return { state: 'done', result: stored(result) };
     } catch (e) {
       // A limit keeps what was found: the tracks so far (stored as events) and their annotated copy.
