@@ -97,6 +97,7 @@ test('one claimant per job; a lease that runs out is taken over, and the old run
     );
     assert.equal(stored, 0, 'the old runner stored nothing');
     assert.equal(queue.require(job.id).committed, false);
+    assert.equal(queue.require(job.id).committedEffects, null);
     assert.equal(queue.finish(job.id, 'a', { state: 'done' }), false);
 
     assert.equal(
@@ -104,6 +105,7 @@ test('one claimant per job; a lease that runs out is taken over, and the old run
       1,
     );
     assert.equal(queue.require(job.id).committed, true, 'committed with the effects');
+    assert.equal(queue.require(job.id).committedEffects, 1, 'and what they returned');
     assert.equal(queue.finish(job.id, 'b', { state: 'done' }), true);
     assert.equal(queue.require(job.id).state, 'done');
     assert.equal(queue.require(job.id).leaseNode, null);

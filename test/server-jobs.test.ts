@@ -5,6 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import { facePath } from '../bench/dataset.js';
 import { runCliJson, visageArgs } from './support/cli.js';
 import { storeEnv } from './support/store.js';
@@ -115,6 +116,43 @@ test(
     assert.ok(Number(video.headers.get('content-length')) > 1000);
   },
 );
+
+test('a video job run again after its events were stored (its runner died before finishing) stores none and gives its tracks the stored ids', async () => {
+  const bytes = fs.readFileSync(facePath('video/faceapi_test.mp4'));
+  const accepted = await admin.upload('/videos', { file: { name: 'rerun.mp4', bytes } });
+  assert.equal(accepted.status, 202);
+  const id: string = accepted.body.id;
+  const { visage } = server.context;
+  const queue = visage.jobs.queue;
+  // A runner that stores the video's events (the job's own commit, as its handler makes it) and dies:
+  // given back here rather than left to its lease, which ends the same way for what is stored.
+  assert.equal(queue.claim('dying', 'video')?.id, id);
+  const first = await visage.video.process(facePath('video/faceapi_test.mp4'), {
+    name: 'rerun.mp4',
+    commit: (store) => queue.commit(id, 'dying', store),
+  });
+  const storedIds = first.tracks.map((t) => t.eventId);
+  assert.ok(storedIds.length >= 1 && storedIds.every((e) => Number.isInteger(e)));
+  queue.release(id, 'dying');
+  assert.equal(visage.jobs.get(id).committed, true);
+
+  const runner = visage.jobs.work({ kinds: ['video'] });
+  try {
+    const done = await waitFor(id, (j) => j.state === 'done' || j.state === 'failed', 60_000);
+    assert.equal(done.state, 'done', JSON.stringify(done.error));
+    assert.deepEqual(
+      done.result.tracks.map((t: { eventId?: number }) => t.eventId),
+      storedIds,
+      'the tracks carry the ids stored by the first run',
+    );
+    const events = (await admin.get('/events?limit=100')).body.items.filter(
+      (e: { source: string }) => e.source === 'rerun.mp4',
+    );
+    assert.deepEqual(events.map((e: { id: number }) => e.id).sort(), [...storedIds].sort(), 'stored once');
+  } finally {
+    await runner.close();
+  }
+});
 
 test('the queue over HTTP and the CLI: list, show, queue a reindex and a re-clustering, cancel', async () => {
   const recluster = await admin.post('/jobs/recluster');

@@ -344,6 +344,10 @@ const jobs: Migration = (db) =>
     );
   `);
 
+// What a job's commit returned (JSON; a video job's event ids), stored in the commit's transaction: a job
+// run again after a crash between storing its effects and finishing reports the same ids, not none.
+const jobCommits: Migration = (db) => db.exec(`ALTER TABLE jobs ADD COLUMN committed_effects TEXT;`);
+
 /** All migrations, oldest first; the schema version of a database is how many of them it has applied. */
 export const MIGRATIONS: readonly Migration[] = [
   v1,
@@ -356,4 +360,5 @@ export const MIGRATIONS: readonly Migration[] = [
   unknownClusters,
   cameraLeases,
   jobs,
+  jobCommits,
 ];

@@ -44,6 +44,8 @@ export interface JobRecord<P = unknown, G = unknown, R = unknown> {
   attempts: number;
   /** Its effects on the gallery are stored (see the header). */
   committed: boolean;
+  /** What the commit's `effects` returned (a video job's event ids), once committed. */
+  committedEffects: unknown;
   /** Someone asked it to stop; its runner stops at its next check. */
   cancelRequested: boolean;
   /** The runner holding its lease (state running). */
@@ -62,6 +64,7 @@ interface JobRow {
   error: string | null;
   attempts: number;
   committed: number;
+  committed_effects: string | null;
   cancel: number;
   lease_node: string | null;
   lease_until: number | null;
@@ -219,7 +222,8 @@ export class JobQueue {
 
   /**
    * Stores a job's effects: runs `effects` in one transaction with marking the job committed, only while
-   * `node` holds its lease (`lease_lost` otherwise, and nothing is stored).
+   * `node` holds its lease (`lease_lost` otherwise, and nothing is stored). What `effects` returns is kept
+   * with the job (JSON), for a run after a crash to report.
    */
   commit<T>(id: string, node: string, effects: () => T): T {
     return this.db
@@ -236,7 +240,9 @@ export class JobQueue {
               id,
             },
           );
-        return effects();
+        const returned = effects();
+        statement(this.db, 'UPDATE jobs SET committed_effects = ? WHERE id = ?').run(json(returned), id);
+        return returned;
       })
       .immediate();
   }
@@ -429,6 +435,7 @@ function record(row: JobRow): JobRecord {
     error: parse(row.error) as JobError | null,
     attempts: row.attempts,
     committed: row.committed === 1,
+    committedEffects: row.committed_effects === null ? null : JSON.parse(row.committed_effects),
     cancelRequested: row.cancel === 1,
     leaseNode: row.lease_node,
     createdAt: row.created_at,

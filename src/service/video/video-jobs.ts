@@ -239,8 +239,9 @@ export function videoJobHandler(video: VideoService, limits: Partial<VideoLimits
           lane: `video:${job.id}`,
           limits: jobLimits,
           level: job.params.level,
-          // Run again after the events were stored (the runner died before it finished): not again.
-          storeEvents: !job.committed,
+          // Run again after the events were stored (the runner died before it finished): not again, and
+          // the tracks get the ids stored then.
+          ...(job.committed ? { storedEventIds: storedIds(job.committedEffects) } : {}),
           commit: context.commit,
         },
         (p) => {
@@ -273,6 +274,11 @@ export function videoJobHandler(video: VideoService, limits: Partial<VideoLimits
       };
     }
   };
+}
+
+/** The event ids a video job's commit returned; none for one committed before they were kept. */
+function storedIds(effects: unknown): number[] {
+  return Array.isArray(effects) && effects.every((id) => Number.isInteger(id)) ? effects : [];
 }
 
 /** The error with the runner's copy's path replaced by the upload's name. */

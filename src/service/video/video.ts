@@ -119,6 +119,12 @@ export interface VideoOptions extends TrackingOptions {
    * record so that they are stored once however often the job is run (jobs/job-queue.ts).
    */
   commit?: <T>(store: () => T) => T;
+  /**
+   * The event ids an earlier run of the same job stored (what its commit returned): the tracks get them,
+   * in order, and nothing is stored again. The same video gives the same tracks; should their number
+   * differ, the tracks go without ids rather than with another track's.
+   */
+  storedEventIds?: readonly number[];
 }
 
 export interface FrameFaces {
@@ -410,7 +416,10 @@ async function keepTracks(
       rows[i]!.snapshot = file;
     }
   }
-  if (options.storeEvents ?? true) {
+  if (options.storedEventIds) {
+    const ids = options.storedEventIds;
+    if (ids.length === rows.length) ids.forEach((id, i) => (rows[i]!.eventId = id));
+  } else if (options.storeEvents ?? true) {
     const modelId = deps.recognizer.modelId;
     const store = (): number[] =>
       deps.events.addMany(rows.map((row, i) => trackEvent(row, tracks[i]!, snapshots[i]!, source, modelId)));
