@@ -59,6 +59,16 @@ async function waitFor(id: string, done: (job: Json) => boolean, ms: number): Pr
   }
 }
 
+/** The CLI run without blocking this process (whose own runner may be doing the work it waits for). */
+function cliAsync(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, visageArgs(args), { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stdout, stderr })));
+}
+
 const exited = (child: ChildProcess) =>
   new Promise<number | null>((resolve) =>
     child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code)),
@@ -186,6 +196,30 @@ test('the queue over HTTP and the CLI: list, show, queue a reindex and a re-clus
     assert.equal(cancelled.status, 200);
     assert.equal(cancelled.body.state, 'cancelled');
   }
+  // --wait follows a job to its end: a cancelled one at once, exit 1; one a runner takes, to done, exit 0.
+  const waited = await cliAsync([
+    'jobs',
+    'show',
+    reindex.body.id,
+    '--wait',
+    '--json',
+    '--data',
+    server.dataDir,
+  ]);
+  assert.equal(waited.code, 1, waited.stderr);
+  assert.equal(JSON.parse(waited.stdout).state, 'cancelled');
+  const runner = server.context.visage.jobs.work({ kinds: ['recluster'] });
+  try {
+    const ran = await cliAsync(['jobs', 'recluster', '--wait', '--json', '--data', server.dataDir]);
+    assert.equal(ran.code, 0, ran.stderr);
+    const job = JSON.parse(ran.stdout);
+    assert.equal(job.state, 'done');
+    assert.equal(job.runner, null, 'ended, so no runner holds it');
+    assert.ok(job.result && typeof job.result === 'object', JSON.stringify(job));
+  } finally {
+    await runner.close();
+  }
+
   const missing = await admin.get('/jobs/00000000-0000-4000-8000-000000000000');
   assert.equal(missing.status, 404);
   assert.equal(errorCode(missing), 'job_not_found');

@@ -61,10 +61,8 @@ export interface Progress {
   stop(): void;
 }
 
-/** A progress bar (count, rate, ETA) on stderr, shown only for interactive terminals and long work. */
-export function progress(total: number, unit: string): Progress {
-  if (!process.stderr.isTTY || total < 2) return { tick: () => {}, stop: () => {} };
-  const bar = new cliProgress.SingleBar(
+function progressBar(unit: string): cliProgress.SingleBar {
+  return new cliProgress.SingleBar(
     {
       stream: process.stderr,
       format: `{bar} {value}/{total} ${unit} | {rate}/s | ETA {eta_formatted} | {label}`,
@@ -72,6 +70,12 @@ export function progress(total: number, unit: string): Progress {
     },
     cliProgress.Presets.shades_classic,
   );
+}
+
+/** A progress bar (count, rate, ETA) on stderr, shown only for interactive terminals and long work. */
+export function progress(total: number, unit: string): Progress {
+  if (!process.stderr.isTTY || total < 2) return { tick: () => {}, stop: () => {} };
+  const bar = progressBar(unit);
   const start = Date.now();
   bar.start(total, 0, { rate: '0.0', label: '' });
   return {
@@ -80,5 +84,32 @@ export function progress(total: number, unit: string): Progress {
       bar.increment(1, { rate: (done / Math.max(0.001, (Date.now() - start) / 1000)).toFixed(1), label });
     },
     stop: () => bar.stop(),
+  };
+}
+
+export interface Gauge {
+  /** `value` of `total` done now (work that is watched, not done here: a job on a worker). */
+  set(value: number, total: number): void;
+  stop(): void;
+}
+
+/** The same bar for work reported from elsewhere: it appears once a total of 2 or more is known. */
+export function gauge(unit: string): Gauge {
+  if (!process.stderr.isTTY) return { set: () => {}, stop: () => {} };
+  let bar: cliProgress.SingleBar | null = null;
+  const start = Date.now();
+  return {
+    set: (value, total) => {
+      if (total < 2) return;
+      const rate = (value / Math.max(0.001, (Date.now() - start) / 1000)).toFixed(1);
+      if (!bar) {
+        bar = progressBar(unit);
+        bar.start(total, value, { rate, label: '' });
+      } else {
+        bar.setTotal(total);
+        bar.update(value, { rate });
+      }
+    },
+    stop: () => bar?.stop(),
   };
 }

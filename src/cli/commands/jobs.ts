@@ -1,16 +1,24 @@
 // `visage jobs [show ID | cancel ID | reindex | recluster]`: the store's job queue (service/jobs/) — every
 // node's video and import jobs, and reindex or re-clustering queued for a `visage worker`.
 import type { Command } from 'commander';
-import type { JobRecord } from '../../service/jobs/job-queue.js';
-import { jobJson } from '../../service/jobs/jobs.js';
+import type { JobKind, JobRecord } from '../../service/jobs/job-queue.js';
+import { jobJson, type Jobs } from '../../service/jobs/jobs.js';
 import { openVisage, UsageError, withGlobalOptions, type GlobalOptions } from '../context.js';
-import { printJson, printTable } from '../output.js';
+import { gauge, printJson, printTable } from '../output.js';
 import { examples } from './people.js';
 
 interface JobsOptions extends GlobalOptions {
   model?: string;
   all?: boolean;
+  wait?: boolean;
 }
+
+/** What each kind's progress counts (its fields `x` and `totalX`), for the bar of --wait. */
+const COUNTED: Partial<Record<JobKind, { done: string; total: string; unit: string }>> = {
+  video: { done: 'frames', total: 'totalFrames', unit: 'frames' },
+  import: { done: 'files', total: 'totalFiles', unit: 'photos' },
+  reindex: { done: 'samples', total: 'totalSamples', unit: 'samples' },
+};
 
 const ACTIONS: Record<string, number> = { show: 1, cancel: 1, reindex: 0, recluster: 0 };
 
@@ -24,11 +32,15 @@ export function registerJobs(program: Command): void {
       .argument('[action]', `one of ${Object.keys(ACTIONS).join(', ')} (none: list the jobs, newest first)`)
       .argument('[id]', 'the job id (show, cancel)')
       .option('--model <id>', 'reindex: embedding model (default: the one recognition uses)')
-      .option('--all', 'reindex: also redo samples that already have an embedding of this model'),
+      .option('--all', 'reindex: also redo samples that already have an embedding of this model')
+      .option(
+        '--wait',
+        'show, cancel, reindex, recluster: wait until the job ends, with a progress bar; exit 1 unless done',
+      ),
   )
     .addHelpText(
       'after',
-      `${examples('visage jobs', 'visage jobs reindex --model faceres', 'visage jobs show 3f0c…', 'visage jobs cancel 3f0c…')}
+      `${examples('visage jobs', 'visage jobs reindex --model faceres --wait', 'visage jobs show 3f0c… --wait', 'visage jobs cancel 3f0c…')}
 
 A queued reindex or re-clustering runs on a \`visage worker\` (re-clustering also on \`visage serve\` nodes).`,
     )
@@ -51,7 +63,13 @@ A queued reindex or re-clustering runs on a \`visage worker\` (re-clustering als
                 : action === 'recluster'
                   ? jobs.queueRecluster()
                   : null;
-        if (job) return opts.json ? printJson(jobJson(job)) : printJob(job);
+        if (job) {
+          const ended = opts.wait ? await waitWithBar(visage.jobs, job) : job;
+          if (opts.wait && ended.state !== 'done') process.exitCode = 1;
+          return opts.json ? printJson(jobJson(ended)) : printJob(ended);
+        }
+        if (opts.wait)
+          throw new UsageError('--wait needs a job: jobs show ID --wait, or reindex / recluster --wait');
         const list = jobs.list();
         if (opts.json) return printJson({ items: list.map(jobJson) });
         if (list.length === 0) return void process.stdout.write('No jobs.\n');
@@ -70,6 +88,20 @@ A queued reindex or re-clustering runs on a \`visage worker\` (re-clustering als
         await visage.close();
       }
     });
+}
+
+async function waitWithBar(jobs: Jobs, job: JobRecord): Promise<JobRecord> {
+  const counted = COUNTED[job.kind];
+  const bar = gauge(counted?.unit ?? 'steps');
+  try {
+    return await jobs.wait(job.id, (now) => {
+      const p = now.progress as Record<string, unknown> | null;
+      const [done, total] = counted && p ? [p[counted.done], p[counted.total]] : [];
+      if (typeof done === 'number' && typeof total === 'number') bar.set(done, total);
+    });
+  } finally {
+    bar.stop();
+  }
 }
 
 function printJob(job: JobRecord): void {

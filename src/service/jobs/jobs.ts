@@ -22,10 +22,12 @@ import {
   videoJobHandler,
   VideoJobs,
 } from '../video/video-jobs.js';
-import { JOB_KINDS, type JobKind, type JobQueue, type JobRecord } from './job-queue.js';
+import { isFinished, JOB_KINDS, type JobKind, type JobQueue, type JobRecord } from './job-queue.js';
 import { JobRunner, type JobContext, type JobOutcome, type JobRunnerOptions } from './job-runner.js';
 
 export const DEFAULT_SERVE_KINDS: readonly JobKind[] = ['video', 'import', 'recluster'];
+/** A waiting caller reads the job this often: its runner stores progress every second (job-runner.ts). */
+const WAIT_POLL_MS = 250;
 
 export interface JobsDeps {
   queue: JobQueue;
@@ -87,6 +89,26 @@ export class Jobs {
 
   cancel(id: string): JobRecord {
     return this.queue.cancel(id);
+  }
+
+  /**
+   * Waits until the job ends (on whichever runner), telling `onUpdate` of each change of its state or
+   * progress; returns it ended. Reads the store every `pollMs`, as any node shows a job.
+   */
+  async wait(
+    id: string,
+    onUpdate: (job: JobRecord) => void = () => {},
+    pollMs = WAIT_POLL_MS,
+  ): Promise<JobRecord> {
+    let seen = '';
+    for (;;) {
+      const job = this.queue.require(id);
+      const now = JSON.stringify([job.state, job.progress]);
+      if (now !== seen) onUpdate(job);
+      seen = now;
+      if (isFinished(job.state)) return job;
+      await new Promise((resolve) => setTimeout(resolve, pollMs));
+    }
   }
 
   /** Queues a reindex (Enrollment.reindex's options) for a worker. */
