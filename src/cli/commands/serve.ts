@@ -1,7 +1,6 @@
 // `visage serve`: the web app and REST API on this machine (127.0.0.1 unless --host says otherwise).
 import { Option, type Command } from 'commander';
 import { VisageError } from '../../errors.js';
-import { buildApp, warmUp } from '../../server/app.js';
 import { openVisage, UsageError, withGlobalOptions, type GlobalOptions } from '../context.js';
 import { allowCameras } from '../../service/video/cameras.js';
 import { log } from '../output.js';
@@ -55,6 +54,8 @@ Examples:
     )
     .action(async (opts: ServeOptions) => {
       if (opts.cameraAllow) allowCameras(opts.cameraAllow);
+      // The web server (Fastify and its plugins, ~0.5 s to load) only for this command, not for every one.
+      const { buildApp, warmUp } = await import('../../server/app.js');
       const visage = openVisage(opts);
       const { app, context } = await buildApp({
         visage,

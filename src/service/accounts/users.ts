@@ -8,7 +8,7 @@ import { LoginThrottle } from './throttle.js';
 
 // The roles are the API contract's.
 import type { Role } from '../../api/index.js';
-export { ROLES, type Role } from '../../api/index.js';
+export type { Role } from '../../api/index.js';
 
 /** The account that first-run setup (or VISAGE_ADMIN_PASSWORD) creates. */
 export const FIRST_ADMIN = 'admin';

@@ -20,7 +20,7 @@
 // on the same machine (127.0.0.1) or in a container next to Visage; requiring an allowlist entry for
 // the one server the bridge exists to talk to would protect nothing. The bridge only fetches the two
 // image paths and posts the sub-label there, and never shows Frigate's answers (errors say the status).
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { largestFace } from '../../engine/face.js';
 import { crop } from '../../engine/image/pixels.js';
 import { isVisageError } from '../../errors.js';
@@ -31,7 +31,7 @@ import type { FaceService } from '../faces/face-service.js';
 import { DEFAULT_SECURITY_LEVEL, type SecurityLevel } from '../recognize/decision.js';
 import type { PhotoRecognition, RecognizedFace } from '../recognize/photos.js';
 import type { PublishingEventsRepository } from './event-feed.js';
-import { connectOptions, type MqttSettings } from './mqtt-publisher.js';
+import { connectBroker, connectOptions, type MqttSettings } from './mqtt-publisher.js';
 
 export interface FrigateCamera {
   name: string;
@@ -145,7 +145,7 @@ export class FrigateBridge {
   ) {
     this.base = settings.url.replace(/\/+$/, '');
     const topic = `${settings.topicPrefix ?? 'frigate'}/events`;
-    this.client = mqtt.connect(settings.mqtt.url, connectOptions(settings.mqtt));
+    this.client = connectBroker(settings.mqtt.url, connectOptions(settings.mqtt));
     this.client.on('connect', () => {
       this.connected = true;
       this.lastError = null;

@@ -13,7 +13,8 @@
 // sensor does not go unavailable each time a photo is recognised. A lost process of either kind gets
 // "offline" from the broker, its will.
 import fs from 'node:fs';
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { createRequire } from 'node:module';
+import type { IClientOptions, MqttClient } from 'mqtt';
 import { maskCredentials } from '../../media/url-policy.js';
 import type { StoredEvent } from './event-feed.js';
 import { OFFLINE, ONLINE, Topics, type Message } from './topics.js';
@@ -90,7 +91,7 @@ export class MqttPublisher {
   ) {
     this.queueSize = options.queueSize ?? QUEUE_SIZE;
     this.topics = new Topics(settings.topicPrefix, settings.discoveryPrefix);
-    this.client = mqtt.connect(settings.url, {
+    this.client = connectBroker(settings.url, {
       ...connectOptions(settings),
       will: { topic: this.topics.availability, payload: Buffer.from(OFFLINE), qos: 1, retain: true },
     });
@@ -204,6 +205,16 @@ export class MqttPublisher {
     }
     if (this.queue.length === 0) for (const resolve of this.idle.splice(0)) resolve();
   }
+}
+
+const require = createRequire(import.meta.url);
+
+/**
+ * `mqtt.connect`, the package loaded on first use (synchronously, so the publisher and the bridge connect in
+ * their constructors): most commands never talk to a broker, and loading it cost every CLI start ~0.3 s.
+ */
+export function connectBroker(url: string, options: IClientOptions): MqttClient {
+  return (require('mqtt') as typeof import('mqtt')).connect(url, options);
 }
 
 /** How to reach the broker: credentials, TLS files, reconnection (also the Frigate bridge's). */
