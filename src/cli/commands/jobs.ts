@@ -2,9 +2,9 @@
 // node's video and import jobs, and reindex or re-clustering queued for a `visage worker`.
 import type { Command } from 'commander';
 import type { JobKind, JobRecord } from '../../service/jobs/job-queue.js';
-import { jobJson, type Jobs } from '../../service/jobs/jobs.js';
+import { DEFAULT_SERVE_KINDS, jobJson, type Jobs } from '../../service/jobs/jobs.js';
 import { openVisage, UsageError, withGlobalOptions, type GlobalOptions } from '../context.js';
-import { gauge, printJson, printTable } from '../output.js';
+import { gauge, log, printJson, printTable } from '../output.js';
 import { examples } from './people.js';
 
 interface JobsOptions extends GlobalOptions {
@@ -12,6 +12,9 @@ interface JobsOptions extends GlobalOptions {
   all?: boolean;
   wait?: boolean;
 }
+
+/** A job still queued this long after --wait began has no runner yet: say what would run it. */
+const UNCLAIMED_HINT_MS = 3000;
 
 /** What each kind's progress counts (its fields `x` and `totalX`), for the bar of --wait. */
 const COUNTED: Partial<Record<JobKind, { done: string; total: string; unit: string }>> = {
@@ -93,13 +96,23 @@ A queued reindex or re-clustering runs on a \`visage worker\` (re-clustering als
 async function waitWithBar(jobs: Jobs, job: JobRecord): Promise<JobRecord> {
   const counted = COUNTED[job.kind];
   const bar = gauge(counted?.unit ?? 'steps');
+  let state = job.state;
+  // No runner here: a queued job waits for one elsewhere, which may not be running.
+  const hint = setTimeout(() => {
+    const runners = DEFAULT_SERVE_KINDS.includes(job.kind)
+      ? '`visage serve` or `visage worker`'
+      : '`visage worker`';
+    if (state === 'queued') log(`job ${job.id} is queued: it starts when ${runners} runs`);
+  }, UNCLAIMED_HINT_MS);
   try {
     return await jobs.wait(job.id, (now) => {
+      state = now.state;
       const p = now.progress as Record<string, unknown> | null;
       const [done, total] = counted && p ? [p[counted.done], p[counted.total]] : [];
       if (typeof done === 'number' && typeof total === 'number') bar.set(done, total);
     });
   } finally {
+    clearTimeout(hint);
     bar.stop();
   }
 }
