@@ -3,13 +3,12 @@
 // node runs one too unless told not to (--no-jobs), so a single node works as it always did.
 //
 // Every POLL_MS a runner with a free slot of a kind claims one job of it, and at once when a job is queued
-// in its own process. While a job runs, every
-// RENEW_MS its lease is renewed with the latest progress (so progress is visible from any node within a
-// second), and the answer says whether the job was cancelled or taken over: either aborts the handler's
-// signal. A handler ends with an outcome; one that throws fails the job with the error's code (an
-// unexpected error as `internal_error`). A runner that stops (close) aborts its jobs and gives them back to
-// the queue, for another runner, or itself after a restart, to go on with; a runner that dies gives them
-// back by letting the lease run out (JOB_LEASE_TTL_MS).
+// in its own process. While a job runs, every RENEW_MS its lease is renewed with the latest progress (so
+// progress is visible from any node within a second), and the answer says whether the job was cancelled
+// or taken over: either aborts the handler's signal. A handler ends with an outcome; one that throws fails
+// the job with the error's code (an unexpected error as `internal_error`). A runner that stops (close)
+// aborts its jobs and gives them back to the queue, for another runner, or itself after a restart, to go
+// on with; a runner that dies gives them back by letting the lease run out (JOB_LEASE_TTL_MS).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
