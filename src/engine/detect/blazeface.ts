@@ -2,7 +2,7 @@
 // (centre offset and size, in input pixels) and six key points: eye (image left), eye (image right),
 // nose tip, mouth centre, ear (image left), ear (image right).
 import type { DetectedFace } from '../face.js';
-import { letterboxForDetection, letterboxToOriginal, toTensorNHWC } from '../image/pixels.js';
+import { letterboxForDetection, letterboxToOriginal, toTensorNHWC, type Letterbox } from '../image/pixels.js';
 import type { ModelRuntime } from '../runtime/sessions.js';
 import type { Box, Point, RgbImage } from '../types.js';
 import { getModelSpec } from '../models/catalog.js';
@@ -73,7 +73,7 @@ export function decodeBlazeface(
 }
 
 export class BlazeFaceDetector implements FaceDetector {
-  private readonly inputSize: number;
+  readonly inputSize: number;
   private readonly anchors: Point[];
 
   constructor(
@@ -85,12 +85,27 @@ export class BlazeFaceDetector implements FaceDetector {
   }
 
   async detect(image: RgbImage, options: DetectOptions): Promise<DetectedFace[]> {
+    return (await this.detectLetterboxed([await letterboxForDetection(image, this.inputSize)], options))[0]!;
+  }
+
+  async detectLetterboxed(boxed: readonly Letterbox[], options: DetectOptions): Promise<DetectedFace[][]> {
+    if (boxed.length === 0) return [];
     const { scaling } = getModelSpec(this.modelId);
-    const boxed = await letterboxForDetection(image, this.inputSize);
-    const input = toTensorNHWC([boxed.image], scaling.mean, scaling.std);
-    const outputs = await this.runtime.run(this.modelId, input, [1, this.inputSize, this.inputSize, 3]);
-    const { logits, regressors } = splitOutputs(Object.values(outputs).map((t) => t.data as Float32Array));
-    const raw = decodeBlazeface(logits, regressors, this.anchors, options.minScore);
+    const input = toTensorNHWC(
+      boxed.map((b) => b.image),
+      scaling.mean,
+      scaling.std,
+    );
+    const outputs = Object.values(
+      await this.runtime.run(this.modelId, input, [boxed.length, this.inputSize, this.inputSize, 3]),
+    );
+    return boxed.map((b, item) => {
+      const { logits, regressors } = splitOutputs(outputs, item);
+      return this.decode(b, decodeBlazeface(logits, regressors, this.anchors, options.minScore), options);
+    });
+  }
+
+  private decode(boxed: Letterbox, raw: RawDetection[], options: DetectOptions): DetectedFace[] {
     const merged = suppressContained(
       weightedNms(
         raw.map((d) => d.box),
@@ -116,12 +131,23 @@ export class BlazeFaceDetector implements FaceDetector {
 }
 
 /**
- * The converted graph ends in four reshapes, per feature map a [1, n, 1] score and a [1, n, 16] regressor
- * tensor; the anchor order puts the larger map (finer stride) first.
+ * The converted graph ends in four reshapes, per feature map a [batch, n, 1] score and a [batch, n, 16]
+ * regressor tensor; the anchor order puts the larger map (finer stride) first. Batch item `item`'s part.
  */
-function splitOutputs(tensors: Float32Array[]): { logits: Float32Array; regressors: Float32Array } {
-  const scores = tensors.filter((t) => t.length <= 512).sort((a, b) => b.length - a.length);
-  const regs = tensors.filter((t) => t.length > 512).sort((a, b) => b.length - a.length);
+function splitOutputs(
+  tensors: readonly { data: unknown; dims: readonly number[] }[],
+  item: number,
+): { logits: Float32Array; regressors: Float32Array } {
+  const part = (width: number): Float32Array[] =>
+    tensors
+      .filter((t) => t.dims.at(-1) === width)
+      .sort((a, b) => b.dims[1]! - a.dims[1]!)
+      .map((t) => {
+        const per = t.dims[1]! * width;
+        return (t.data as Float32Array).subarray(item * per, (item + 1) * per);
+      });
+  const scores = part(1);
+  const regs = part(16);
   if (scores.length === 1 && regs.length === 1) return { logits: scores[0]!, regressors: regs[0]! };
   return { logits: concat(scores), regressors: concat(regs) };
 }

@@ -43,9 +43,17 @@ export class FaceEmbedder {
   }
 
   async embed(image: RgbImage, keypoints: readonly Point[][]): Promise<EmbedResult[]> {
-    const crops = this.align(image, keypoints);
-    const embeddings = await this.embedCrops(crops);
-    return crops.map((crop, i) => ({ crop, embedding: embeddings[i]! }));
+    return (await this.embedBatch([{ image, keypoints }]))[0]!;
+  }
+
+  /** The faces of several images (live sources batched together) in one batch; per image, its results. */
+  async embedBatch(
+    items: readonly { image: RgbImage; keypoints: readonly Point[][] }[],
+  ): Promise<EmbedResult[][]> {
+    const crops = items.map((it) => this.align(it.image, it.keypoints));
+    const embeddings = await this.embedCrops(crops.flat());
+    let i = 0;
+    return crops.map((cs) => cs.map((crop) => ({ crop, embedding: embeddings[i++]! })));
   }
 
   /** Embeds crops that are already aligned to this model's template (with the mirror images if `flip`). */

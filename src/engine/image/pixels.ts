@@ -158,7 +158,9 @@ export function letterbox(img: RgbImage, size: number, fill = 0): Letterbox {
   const h = Math.max(1, Math.round(img.height * scale));
   const padX = Math.floor((size - w) / 2);
   const padY = Math.floor((size - h) / 2);
-  const scaled = resizeBilinear(img, w, h);
+  // At scale 1 the triangle filter is the identity (one tap of weight 1): an image shrunk to fit already
+  // (letterboxForDetection) is copied as it is, without a ~4 ms resampling pass of a 720p frame's 256×144.
+  const scaled = w === img.width && h === img.height ? img : resizeBilinear(img, w, h);
   const image = createImage(size, size, fill);
   for (let y = 0; y < h; y++) {
     image.data.set(scaled.data.subarray(y * w * 3, (y + 1) * w * 3), ((y + padY) * size + padX) * 3);
@@ -387,13 +389,18 @@ export function toTensorNHWC(images: readonly RgbImage[], mean: number, std: num
   const per = width * height * 3;
   const out = new Float32Array(per * images.length);
   const inv = 1 / std;
-  images.forEach((img, n) => {
+  // A byte has 256 values: looking each up in a plain loop is faster than computing it in a closure (a
+  // 256² detector input 2.3–2.4 → 1.1–1.5 ms here), with the same float32 values.
+  const table = new Float32Array(256);
+  for (let v = 0; v < 256; v++) table[v] = (v - mean) * inv;
+  for (let n = 0; n < images.length; n++) {
+    const img = images[n];
     if (img.width !== width || img.height !== height) {
       throw new RangeError(`batch images differ in size: ${img.width}×${img.height} vs ${width}×${height}`);
     }
-    const base = n * per;
     const src = img.data;
-    for (let i = 0; i < per; i++) out[base + i] = (src[i] - mean) * inv;
-  });
+    const dst = out.subarray(n * per, (n + 1) * per);
+    for (let i = 0; i < per; i++) dst[i] = table[src[i]];
+  }
   return out;
 }

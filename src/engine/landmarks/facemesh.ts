@@ -39,24 +39,38 @@ export class FaceMeshLandmarker {
   constructor(private readonly runtime: ModelRuntime) {}
 
   async landmarks(image: RgbImage, faces: readonly DetectedFace[]): Promise<MeshResult[]> {
-    if (faces.length === 0) return [];
+    return (await this.landmarksBatch([{ image, faces }]))[0]!;
+  }
+
+  /** The faces of several images (live sources batched together) in one run; per image, its meshes. */
+  async landmarksBatch(
+    items: readonly { image: RgbImage; faces: readonly DetectedFace[] }[],
+  ): Promise<MeshResult[][]> {
+    const count = items.reduce((n, it) => n + it.faces.length, 0);
+    if (count === 0) return items.map(() => []);
     const spec = getModelSpec(MODEL_ID);
     const size = spec.inputSize[0];
-    const warps = faces.map((f) => cropTransform(f, size));
-    const crops = warps.map((m) => warpAffine(image, invertAffine(m), size, size));
-    const input = toTensorNHWC(crops, spec.scaling.mean, spec.scaling.std);
-    const outputs = await this.runtime.run(MODEL_ID, input, [faces.length, size, size, 3]);
+    const warps = items.map((it) => it.faces.map((f) => cropTransform(f, size)));
+    const crops = items.map((it, k) =>
+      warps[k]!.map((m) => warpAffine(it.image, invertAffine(m), size, size)),
+    );
+    const input = toTensorNHWC(crops.flat(), spec.scaling.mean, spec.scaling.std);
+    const outputs = await this.runtime.run(MODEL_ID, input, [count, size, size, 3]);
     const tensors = Object.values(outputs);
     const mesh = tensors.find((t) => t.dims.at(-1) === MESH_POINTS * 3)!.data as Float32Array;
     const flag = tensors.find((t) => t.dims.at(-1) === 1)!.data as Float32Array;
-    return warps.map((m, i) => {
-      const landmarks: Point[] = [];
-      const base = i * MESH_POINTS * 3;
-      for (let p = 0; p < MESH_POINTS; p++) {
-        landmarks.push(applyAffine(m, [mesh[base + 3 * p]!, mesh[base + 3 * p + 1]!]));
-      }
-      return { landmarks, keypoints: fivePoints(landmarks), confidence: flag[i]!, crop: crops[i]! };
-    });
+    let i = 0;
+    return warps.map((ms, k) =>
+      ms.map((m, j) => {
+        const landmarks: Point[] = [];
+        const base = i * MESH_POINTS * 3;
+        for (let p = 0; p < MESH_POINTS; p++) {
+          landmarks.push(applyAffine(m, [mesh[base + 3 * p]!, mesh[base + 3 * p + 1]!]));
+        }
+        const confidence = flag[i++]!;
+        return { landmarks, keypoints: fivePoints(landmarks), confidence, crop: crops[k]![j]! };
+      }),
+    );
   }
 }
 

@@ -2,13 +2,15 @@
 // they come (the reader drops what recognition cannot keep up with), names are announced once a track's
 // verdict stands, and each track is stored as an event when it ends. A lost stream is reopened with
 // exponential backoff; every state change is reported, so a caller (CLI, HTTP API) can show it. Each
-// analysed frame is one unit of the scheduler in the source's lane (`camera:<name>` unless told), at
-// ordinary priority: a camera is watched unattended and drops the frames it cannot keep up with, so it
-// takes its turn like any other owner instead of going ahead of photo requests.
+// model stage of an analysed frame is one unit of the scheduler in the source's lane (`camera:<name>`
+// unless told), shared with the other live sources that want the same stage at the same time
+// (frame-stages.ts), at ordinary priority: a camera is watched unattended and drops the frames it cannot
+// keep up with, so it takes its turn like any other owner instead of going ahead of photo requests.
 import { VisageError, isVisageError } from '../../errors.js';
 import { FrameReader } from '../../media/frame-reader.js';
 import { openSource, type VideoSource } from '../../media/source.js';
 import type { Track } from './tracker.js';
+import type { FrameBatcher } from './frame-stages.js';
 import { recognizerDeps, VideoRecognizer, type TrackingOptions, type VideoDeps } from './video-recognizer.js';
 import { snapshotJpeg, trackEvent, trackJson, type TrackJson } from './video-results.js';
 
@@ -52,6 +54,16 @@ export interface LiveSourceOptions extends TrackingOptions {
   storeEvents?: boolean;
   /** The scheduler lane of this source's frames; default `camera:<name>`. */
   lane?: string;
+  /**
+   * Share model runs with the other live sources watched at the same time (frame-stages.ts; default
+   * true). Off, each frame's stages run alone, as a video file's do.
+   */
+  batching?: boolean;
+}
+
+/** What a live source uses: the video features' dependencies, and the batcher its frames may share. */
+export interface LiveDeps extends VideoDeps {
+  batcher?: FrameBatcher;
 }
 
 export interface LiveHandlers {
@@ -113,9 +125,10 @@ export class LiveSource {
   private readonly announced = new Map<Track, number | null>();
   /** One for all connections, so track ids stay unique while watching (tracks end with a connection). */
   private readonly recognizer: VideoRecognizer;
+  private readonly batcher: FrameBatcher | null;
 
   constructor(
-    private readonly deps: VideoDeps,
+    private readonly deps: LiveDeps,
     source: string,
     private readonly options: LiveSourceOptions = {},
     private readonly handlers: LiveHandlers = {},
@@ -123,9 +136,13 @@ export class LiveSource {
     this.source = openSource(source);
     this.camera = options.name ?? source;
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
-    this.recognizer = new VideoRecognizer(recognizerDeps(deps), options, {
-      lane: options.lane ?? `camera:${this.camera}`,
-    });
+    const lane = options.lane ?? `camera:${this.camera}`;
+    this.batcher = (options.batching ?? true) ? (deps.batcher ?? null) : null;
+    this.recognizer = new VideoRecognizer(
+      { ...recognizerDeps(deps), ...(this.batcher ? { stages: this.batcher.stagesFor(lane) } : {}) },
+      options,
+      { lane },
+    );
   }
 
   /** Watches until stop() (resolves) or until the source is given up on (rejects with a VisageError). */
@@ -188,10 +205,13 @@ export class LiveSource {
     let error = new VisageError('source_ended', `${this.camera}: the stream ended`, {
       source: this.source.name,
     });
+    // Counted among the batcher's sources while frames come, so the others wait for its requests.
+    let leave = (): void => {};
     try {
       for await (const frame of this.reader) {
         if (!wasLive) {
           wasLive = true;
+          if (this.batcher) leave = this.batcher.join();
           this.setState({
             state: 'live',
             camera: this.camera,
@@ -204,6 +224,8 @@ export class LiveSource {
           (frame.receivedAt - this.startedAt) / 1000,
           frame.index,
         );
+        // Recognition keeps copies (crops, patches) only: the frame's buffer takes a next frame.
+        this.reader.recycle(frame.image);
         this.framesAnalysed++;
         await this.endTracks(outcome.ended);
         for (const { track } of outcome.faces) this.announce(track);
@@ -212,6 +234,7 @@ export class LiveSource {
       if (!isVisageError(e)) throw e;
       error = e;
     } finally {
+      leave();
       this.droppedBefore += this.reader.dropped;
       this.reader = null;
       await this.endTracks(recognizer.finish());

@@ -5,7 +5,8 @@
 // after a shot change. Each recognition is a weighted vote for the track's name (identity-vote.ts).
 // Each model stage of a frame (detector; landmarks; embeddings) is one unit of the scheduler, in the lane
 // of whoever runs the video: a photo request waits for at most one stage of a frame (~20 ms, at most
-// ~100 ms with several new faces), not a whole frame's work.
+// ~100 ms with several new faces), not a whole frame's work. Live sources share a stage's unit with the
+// other live sources that want it at the same time (frame-stages.ts).
 import { cosineDistance } from '../../engine/compare.js';
 import { iou } from '../../engine/detect/nms.js';
 import type { FaceAnalyzer } from '../../engine/analyzer.js';
@@ -21,6 +22,7 @@ import type { FaceService } from '../faces/face-service.js';
 import { CALIBRATIONS, normalise, qualityPenalty, type SecurityLevel } from '../recognize/decision.js';
 import type { Identification, Recognizer } from '../recognize/recognizer.js';
 import type { Scheduler, WorkOptions } from '../scheduler.js';
+import { scheduledStages, type FrameStages } from './frame-stages.js';
 
 export interface TrackingOptions extends Partial<TrackerOptions> {
   /** Recognise every track again after this long, s. */
@@ -37,6 +39,8 @@ export interface VideoRecognizerDeps {
   analyzer: FaceAnalyzer;
   recognizer: Recognizer;
   scheduler: Scheduler;
+  /** How the model stages run (a live source's batched ones); default: each its own scheduler unit. */
+  stages?: FrameStages;
 }
 
 /** What the video features (files, streams, jobs, cameras) use of the rest of the service. */
@@ -85,17 +89,19 @@ export class VideoRecognizer {
   private readonly recognizeEveryS: number;
   private readonly level: SecurityLevel | undefined;
   private rejected: { box: Box; untilS: number }[] = [];
+  private readonly stages: FrameStages;
 
   constructor(
     private readonly deps: VideoRecognizerDeps,
     options: TrackingOptions = {},
     /** The scheduler lane of this video's frames (`kind: 'job'`). */
-    private readonly work: WorkOptions = {},
+    work: WorkOptions = {},
   ) {
     this.tracker = new FaceTracker(options);
     this.follower = new FaceFollower(options.detectEvery);
     this.recognizeEveryS = options.recognizeEveryS ?? DEFAULT_RECOGNIZE_EVERY_S;
     this.level = options.level;
+    this.stages = deps.stages ?? scheduledStages(deps.analyzer, deps.scheduler, work);
   }
 
   /** One frame: detects, tracks and recognises, each model stage in its turn in the scheduler. */
@@ -129,10 +135,9 @@ export class VideoRecognizer {
     due: readonly Track[],
     ended: Track[],
   ): Promise<FrameOutcome> {
-    const analyzer = this.deps.analyzer;
     // The landmark stage only on frames that need it.
-    const candidates = await this.stage(() => analyzer.candidates(image));
-    const analyse = (): Promise<Face[]> => this.stage(() => analyzer.describe(image, candidates));
+    const candidates = await this.stages.candidates(image);
+    const analyse = (): Promise<Face[]> => this.stages.describe(image, candidates);
     let faces: Face[] | null = due.length > 0 ? await analyse() : null;
     let boxes = faces ? faces.map((f) => f.box) : candidates.map((d) => d.box);
     let owners = this.tracker.associate(boxes);
@@ -168,11 +173,6 @@ export class VideoRecognizer {
     // before the next try, rather than having every frame analysed until it is recognised or ends.
     for (const t of due) if (t.lastRecognitionS !== timeS) t.retryAfterS = timeS + RETRY_AFTER_S;
     return out;
-  }
-
-  /** One model stage as a unit of the scheduler. */
-  private stage<T>(work: () => Promise<T>): Promise<T> {
-    return this.deps.scheduler.run(work, { kind: 'job', ...this.work });
   }
 
   /** Ends every track (end of input). */
@@ -214,11 +214,9 @@ export class VideoRecognizer {
     at: { timeS: number; frame: number },
     out: FrameOutcome,
   ): Promise<void> {
-    const embedded = await this.stage(() =>
-      this.deps.analyzer.embedder.embed(
-        image,
-        which.map((i) => faces[i]!.keypoints),
-      ),
+    const embedded = await this.stages.embed(
+      image,
+      which.map((i) => faces[i]!.keypoints),
     );
     const threshold = this.deps.recognizer.threshold;
     // Tracks with a face on this frame (or started on it) cannot take another face.

@@ -22,6 +22,7 @@ import { LiveSource, type LiveHandlers, type LiveSourceOptions } from './video-l
 import { LiveView, type LiveViewDeps, type LiveViewOptions } from './live-view.js';
 import type { LiveMessage } from '../../api/index.js';
 import type { WorkOptions } from '../scheduler.js';
+import { FrameBatcher } from './frame-stages.js';
 
 export {
   LiveSource,
@@ -38,7 +39,12 @@ export type { VideoDeps } from './video-recognizer.js';
 
 /** The video feature's verbs, bound to their dependencies once (Visage builds it as `visage.video`). */
 export class VideoService {
-  constructor(private readonly deps: VideoDeps & Partial<Pick<LiveViewDeps, 'photos'>>) {}
+  /** The live sources' shared model runs (frame-stages.ts); `batcher.stats` counts them. */
+  readonly batcher: FrameBatcher;
+
+  constructor(private readonly deps: VideoDeps & Partial<Pick<LiveViewDeps, 'photos'>>) {
+    this.batcher = new FrameBatcher(deps.faces.analyzer, deps.scheduler);
+  }
 
   /** A video file (or image sequence, or URL serving a file): see processVideo. */
   process(
@@ -59,7 +65,7 @@ export class VideoService {
 
   /** A live source to watch until stopped (`run()`): see LiveSource. */
   watch(source: string, options: LiveSourceOptions = {}, handlers: LiveHandlers = {}): LiveSource {
-    return new LiveSource(this.deps, source, options, handlers);
+    return new LiveSource({ ...this.deps, batcher: this.batcher }, source, options, handlers);
   }
 }
 
