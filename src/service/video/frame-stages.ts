@@ -13,8 +13,8 @@
 // one session.run): all three models take a batch dimension, and a batch of 2 / 4 costs per image, with 1
 // ONNX thread, 97 / 106 % (BlazeFace), 90 / 89 % (FaceMesh), 92 / 96 % (dlib-resnet int8) of a single run;
 // with 2 threads 90 / 88 %, 76 / 65 %, 79 / 65 %. Live frames rarely want the same stage at the same
-// moment (1.1–1.9 frames a run with 2–4 sources), so whole frames gain little (within the noise of this
-// shared machine). A batch delays a photo request by one stage of all its frames, as the separate units
+// moment (bench:video, 2–3 streams: 1.05–1.24 frames a run; a 12 ms wait gathered 1.24–1.46 with mixed
+// throughput), so whole frames gain little (within the noise of this shared machine). A batch delays a photo request by one stage of all its frames, as the separate units
 // queued in turn did.
 import type { FaceAnalyzer } from '../../engine/analyzer.js';
 import type { EmbedResult } from '../../engine/embed/embedder.js';
